@@ -1,0 +1,71 @@
+# drover - run microservices on Nomad, Consul and Vault from one HCL spec each.
+# `make help` lists the targets.
+
+GO          ?= go
+MODULE      := github.com/drover-io/drover
+# urfave_cli_no_docs leaves out urfave/cli's man-page generator, which
+# drover does not use and which slows every start.
+BUILD_TAGS  ?= urfave_cli_no_docs
+COMMIT      := $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS     := -s -w -X $(MODULE)/pkg/version.Commit=$(COMMIT)
+FUZZTIME    ?= 30s
+OUT         ?= out
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build bin/drover
+	$(GO) build -trimpath -tags '$(BUILD_TAGS)' -ldflags '$(LDFLAGS)' -o bin/drover ./cmd/drover
+
+.PHONY: demo
+demo: build ## Validate and render the example specs in jobs/ into $(OUT)/ (no cluster needed)
+	./bin/drover validate jobs/
+	./bin/drover render jobs/ -o $(OUT)/
+	./bin/drover graph jobs/
+
+.PHONY: test
+test: fmt-check vet check-deps ## Run every check CI runs: gofmt, go vet, layering, go test -race
+	$(GO) test -race -count=1 -tags '$(BUILD_TAGS)' ./...
+
+.PHONY: vet
+vet: ## go vet
+	$(GO) vet -tags '$(BUILD_TAGS)' ./...
+	$(GO) vet -tags 'integration $(BUILD_TAGS)' ./integration/...
+
+.PHONY: fmt-check
+fmt-check: ## Fail if any Go file is not gofmt-formatted
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+.PHONY: fmt
+fmt: ## Format the Go code
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: check-deps
+check-deps: ## Enforce the package layering of docs/architecture.md
+	@./scripts/check-deps.sh
+
+.PHONY: golden
+golden: ## Refresh the golden render files after an intended change
+	$(GO) test ./pkg/render -run TestGolden -update
+
+.PHONY: fuzz
+fuzz: ## Fuzz the spec decoder for FUZZTIME (default 30s)
+	$(GO) test ./pkg/spec -run '^$$' -fuzz FuzzLoadFiles -fuzztime $(FUZZTIME)
+
+.PHONY: bench
+bench: ## Benchmarks: go test -bench, then bench/ (render vs the hcl parse floor, startup)
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	$(GO) run ./bench
+
+.PHONY: test-integration
+test-integration: ## End-to-end tests against real agents at NOMAD_ADDR, CONSUL_HTTP_ADDR, VAULT_ADDR
+	$(GO) test -tags 'integration $(BUILD_TAGS)' -count=1 -v ./integration/...
+
+.PHONY: clean
+clean: ## Remove build and render output
+	rm -rf bin $(OUT)

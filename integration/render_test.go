@@ -1,0 +1,77 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/pkg/render"
+	"github.com/drover-io/drover/pkg/spec"
+)
+
+func renderExamples(t *testing.T, env string) *render.Bundle {
+	t.Helper()
+	set, diags := spec.Load(spec.LoadOptions{Paths: []string{"../jobs"}, Environment: env})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	b, err := render.Render(set, render.Options{Version: "integration"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestRenderedJobsPassNomadPlan: every job drover renders for jobs/ is
+// accepted by a real Nomad's admission hooks and scheduler dry run.
+func TestRenderedJobsPassNomadPlan(t *testing.T) {
+	nomad := nomadClient(t)
+	for _, j := range renderExamples(t, "").Jobs {
+		t.Run(j.ID(), func(t *testing.T) {
+			job := *j.Job
+			job.Datacenters = []string{"*"} // whatever the dev agent's datacenter
+			resp, _, err := nomad.Jobs().Plan(&job, false, nil)
+			if err != nil {
+				t.Fatalf("nomad rejected the job: %v", err)
+			}
+			if resp.Annotations == nil {
+				t.Error("plan returned no annotations")
+			}
+		})
+	}
+}
+
+// TestHCLRenderingMatchesJSON: the readable HCL drover prints, parsed by
+// Nomad's own jobspec parser, is exactly the canonical JSON it writes.
+func TestHCLRenderingMatchesJSON(t *testing.T) {
+	nomad := nomadClient(t)
+	for _, j := range renderExamples(t, "prod").Jobs {
+		t.Run(j.ID(), func(t *testing.T) {
+			parsed, err := nomad.Jobs().ParseHCLOpts(&nomadapi.JobsParseRequest{JobHCL: render.JobHCL(j.Readable()), Canonicalize: true})
+			if err != nil {
+				t.Fatalf("nomad could not parse drover's HCL: %v", err)
+			}
+			// Compare as JSON: the parser types config lists as []any.
+			if diff := cmp.Diff(asJSON(t, j.Job), asJSON(t, parsed)); diff != "" {
+				t.Errorf("HCL and JSON renderings differ (-json +hcl):\n%s", diff)
+			}
+		})
+	}
+}
+
+func asJSON(t *testing.T, v any) any {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

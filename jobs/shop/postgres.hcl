@@ -1,0 +1,5 @@
+# The managed database, outside Nomad.
+external "postgres" {
+  address = "db.internal.example.com"
+  port    = 5432
+}

@@ -1,0 +1,161 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drover-io/drover/pkg/spec"
+	"github.com/drover-io/drover/templates"
+)
+
+// TestInitTemplatesAreValid: every starter, under any name, is a spec that
+// validates with no diagnostics at all.
+func TestInitTemplatesAreValid(t *testing.T) {
+	for _, name := range templates.Names() {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path, err := Init(InitOptions{Name: "checkout", Template: name, Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(path)
+			if strings.Contains(string(data), templates.Placeholder) {
+				t.Errorf("placeholder left in %s", path)
+			}
+			res, err := Validate(ValidateOptions{Load: spec.LoadOptions{Paths: []string{dir}}})
+			if err != nil || len(res.Diags) > 0 {
+				t.Fatalf("%v %v", err, res.Diags)
+			}
+			if templates.Describe(name) == "" {
+				t.Error("a starter needs a summary comment on its first line")
+			}
+		})
+	}
+}
+
+func TestInitRefusesToOverwrite(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Init(InitOptions{Name: "api", Template: "web", Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Init(InitOptions{Name: "api", Template: "web", Dir: dir}); !errors.Is(err, ErrExists) {
+		t.Errorf("want ErrExists, got %v", err)
+	}
+	if _, err := Init(InitOptions{Name: "api", Template: "web", Dir: dir, Force: true}); err != nil {
+		t.Errorf("--force: %v", err)
+	}
+	if _, err := Init(InitOptions{Name: "Bad_Name", Template: "web", Dir: dir}); err == nil {
+		t.Error("want an error for an invalid name")
+	}
+	if _, err := Init(InitOptions{Name: "x", Template: "nope", Dir: dir}); err == nil || !strings.Contains(err.Error(), "web") {
+		t.Errorf("unknown template should list the templates, got %v", err)
+	}
+}
+
+// TestRenderWritesAndPrunes: a second render after an app is removed
+// deletes that app's files (and only files the manifest listed).
+func TestRenderWritesAndPrunes(t *testing.T) {
+	specs := t.TempDir()
+	out := t.TempDir()
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(specs, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.hcl", `app "a" { image = "r/a:1" }`)
+	write("b.hcl", `app "b" {
+  image = "r/b:1"
+  secret "S" {
+    path = "b/s"
+    key  = "k"
+  }
+}`)
+	if err := os.WriteFile(filepath.Join(out, "keep.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	render := func() *RenderResult {
+		res, err := Render(RenderOptions{Load: spec.LoadOptions{Paths: []string{specs}}, OutDir: out, Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := render()
+	if len(res.Written) != 5 { // 2 jobs, b's policy and role, manifest
+		t.Errorf("wrote %d files: %v", len(res.Written), res.Written)
+	}
+	if err := os.Remove(filepath.Join(specs, "b.hcl")); err != nil {
+		t.Fatal(err)
+	}
+	render()
+	for _, gone := range []string{"nomad/b.json", "vault/policy/drover-b.hcl", "vault/role/drover-b.json"} {
+		if _, err := os.Stat(filepath.Join(out, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s should be removed with its app", gone)
+		}
+	}
+	for _, kept := range []string{"nomad/a.json", "keep.txt", "manifest.json"} {
+		if _, err := os.Stat(filepath.Join(out, kept)); err != nil {
+			t.Errorf("%s: %v", kept, err)
+		}
+	}
+}
+
+func TestRenderInvalidSpecsReturnsInputError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.hcl"), []byte(`app "a" { bogus = 1 }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	res, err := Render(RenderOptions{Load: spec.LoadOptions{Paths: []string{dir}}, Stdout: &stdout, Version: "test"})
+	var input *InputError
+	if !errors.As(err, &input) {
+		t.Fatalf("want *InputError, got %v", err)
+	}
+	if len(res.Diags) == 0 || res.Files == nil || stdout.Len() != 0 {
+		t.Errorf("want diagnostics with files and nothing on stdout; got %d diags, %d bytes", len(res.Diags), stdout.Len())
+	}
+}
+
+func TestGraph(t *testing.T) {
+	set, diags := spec.Load(spec.LoadOptions{Paths: []string{"../../jobs"}})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	g := BuildGraph(set)
+	var edges []string
+	for _, e := range g.Edges {
+		edges = append(edges, e.From+" -"+e.Kind+"-> "+e.To)
+	}
+	want := []string{
+		"api -egress-> payments",
+		"api -egress-> postgres",
+		"internet -public-> web",
+		"internet -public-> web",
+		"reports -egress-> postgres",
+		"web -mesh-> api",
+		"worker -mesh-> api",
+		"worker -egress-> postgres",
+	}
+	if diff := cmp.Diff(want, edges); diff != "" {
+		t.Errorf("edges (-want +got):\n%s", diff)
+	}
+	for _, f := range []string{GraphMermaid, GraphDOT, GraphJSON} {
+		var out bytes.Buffer
+		if _, err := RenderGraph(GraphOptions{Load: spec.LoadOptions{Paths: []string{"../../jobs"}}, Format: f, Stdout: &out}); err != nil {
+			t.Fatal(err)
+		}
+		if f == GraphJSON && !json.Valid(out.Bytes()) {
+			t.Error("graph json is not valid JSON")
+		}
+		if !strings.Contains(out.String(), "postgres") {
+			t.Errorf("%s output lacks nodes:\n%s", f, out.String())
+		}
+	}
+}

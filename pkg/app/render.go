@@ -1,0 +1,112 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/drover-io/drover/pkg/render"
+	"github.com/drover-io/drover/pkg/spec"
+)
+
+// Output formats of render.
+const (
+	FormatJSON = "json"
+	FormatHCL  = "hcl"
+)
+
+// RenderOptions say what to render and where.
+type RenderOptions struct {
+	Load spec.LoadOptions
+	// OutDir receives one file per artifact plus manifest.json; when empty
+	// the bundle goes to Stdout as one document.
+	OutDir string
+	// Format is json or hcl (stdout only; files use each system's format).
+	Format string
+	// Version is recorded in ownership metadata.
+	Version string
+	Stdout  io.Writer
+}
+
+// RenderResult says what was rendered.
+type RenderResult struct {
+	Diagnostics
+	Bundle *render.Bundle
+	// Written lists the files written under OutDir.
+	Written []string
+}
+
+// Render loads, validates and renders the specs, offline.
+func Render(opts RenderOptions) (*RenderResult, error) {
+	set, diags := spec.Load(opts.Load)
+	res := &RenderResult{Diagnostics: Diagnostics{Diags: diags}}
+	if set != nil {
+		res.Files = set.Files
+	}
+	if err := inputError(diags, res.Files); err != nil {
+		return res, err
+	}
+	bundle, err := render.Render(set, render.Options{Version: opts.Version})
+	if err != nil {
+		return res, fmt.Errorf("render: %w", err)
+	}
+	res.Bundle = bundle
+	if opts.OutDir != "" {
+		res.Written, err = writeBundle(bundle, opts.OutDir, opts.Version)
+		return res, err
+	}
+	switch opts.Format {
+	case FormatHCL:
+		err = bundle.WriteHCL(opts.Stdout)
+	case FormatJSON, "":
+		var data []byte
+		if data, err = bundle.JSON(opts.Version); err == nil {
+			_, err = opts.Stdout.Write(data)
+		}
+	default:
+		err = fmt.Errorf("unknown format %q: use json or hcl", opts.Format)
+	}
+	return res, err
+}
+
+// writeBundle writes every file of the bundle under dir. Files that the
+// previous render listed in dir's manifest.json and this one does not (an
+// app removed since) are deleted; nothing else in dir is touched.
+func writeBundle(b *render.Bundle, dir, version string) ([]string, error) {
+	files, err := b.Files(version)
+	if err != nil {
+		return nil, err
+	}
+	keep := make(map[string]bool, len(files))
+	for _, f := range files {
+		keep[f.Path] = true
+	}
+	if old, err := os.ReadFile(filepath.Join(dir, render.ManifestFileName)); err == nil {
+		var m render.Manifest
+		if json.Unmarshal(old, &m) == nil {
+			for _, a := range m.Artifacts {
+				if !keep[a.Path] && filepath.IsLocal(filepath.FromSlash(a.Path)) {
+					_ = os.Remove(filepath.Join(dir, filepath.FromSlash(a.Path)))
+				}
+			}
+		}
+	}
+	made := map[string]bool{}
+	var written []string
+	for _, f := range files {
+		path := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if d := filepath.Dir(path); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return written, fmt.Errorf("create %s: %w", d, err)
+			}
+			made[d] = true
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			return written, fmt.Errorf("write %s: %w", path, err)
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}

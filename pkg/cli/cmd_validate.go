@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/drover-io/drover/pkg/app"
+	"github.com/drover-io/drover/pkg/diag"
+)
+
+func validateCommand(stdio IO) *ucli.Command {
+	return &ucli.Command{
+		Name:      "validate",
+		Usage:     "check specs offline and report every problem with file:line:col",
+		ArgsUsage: "[PATH...]",
+		Description: `Loads the specs at PATH (files or directories, default ".") and checks them
+without contacting any cluster: schema, names Nomad and Consul accept, port
+and upstream references, local port collisions, scaling bounds and policies,
+public routes, and literal secrets in env. If a drover.hcl is found in or
+above PATH, the whole project is checked.
+
+Without --env, the base spec and every environment overlay are validated.
+
+Examples:
+  drover validate jobs/
+  drover validate jobs/shop/api.hcl --env prod
+  drover validate jobs/ --json        # machine-readable result on stdout`,
+		Flags: append(specFlags(), jsonFlag("print the result and diagnostics as JSON on stdout")),
+		Action: func(c *ucli.Context) error {
+			res, err := app.Validate(app.ValidateOptions{Load: loadOptions(c, stdio)})
+			var input *app.InputError
+			if err != nil && !errors.As(err, &input) {
+				return err
+			}
+			if c.Bool(flagJSON) {
+				if werr := writeJSON(stdio.Out, validateJSON(res, err == nil)); werr != nil {
+					return werr
+				}
+				if err != nil {
+					return exitError{code: ExitError, err: err}
+				}
+				return nil
+			}
+			printDiagnostics(stdio, res.Diagnostics)
+			if err != nil {
+				return err
+			}
+			envs := ""
+			if len(res.Environments) > 0 {
+				envs = fmt.Sprintf(" (base and environments %s)", strings.Join(res.Environments, ", "))
+			}
+			_, warns := diag.Counts(res.Diags)
+			fmt.Fprintf(stdio.Out, "%d apps and %d externals are valid%s; %d warning(s).\n", len(res.Apps), len(res.Externals), envs, warns)
+			return nil
+		},
+	}
+}
+
+type validateOutput struct {
+	Valid        bool                  `json:"valid"`
+	Apps         []string              `json:"apps"`
+	Externals    []string              `json:"externals"`
+	Environments []string              `json:"environments"`
+	Diagnostics  []diag.JSONDiagnostic `json:"diagnostics"`
+}
+
+func validateJSON(res *app.ValidateResult, valid bool) validateOutput {
+	out := validateOutput{Valid: valid, Apps: res.Apps, Externals: res.Externals, Environments: res.Environments, Diagnostics: diag.ToJSON(res.Diags)}
+	for _, s := range []*[]string{&out.Apps, &out.Externals, &out.Environments} {
+		if *s == nil {
+			*s = []string{}
+		}
+	}
+	return out
+}

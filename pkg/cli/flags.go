@@ -1,0 +1,49 @@
+package cli
+
+import (
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/drover-io/drover/pkg/spec"
+)
+
+// Flags shared by every command that loads specs.
+const (
+	flagEnv     = "env"
+	flagVar     = "var"
+	flagVarFile = "var-file"
+	flagJSON    = "json"
+)
+
+func specFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{
+			Name: flagEnv, Aliases: []string{"e"}, EnvVars: []string{"DROVER_ENV"},
+			Usage: "apply the named environment's overlays (counts, resources, hosts) declared in the specs",
+		},
+		&ucli.StringSliceFlag{
+			Name:  flagVar,
+			Usage: "set a variable: --var version=1.4.3 (repeatable; overrides --var-file and DROVER_VAR_*)",
+		},
+		&ucli.StringSliceFlag{
+			Name:  flagVarFile,
+			Usage: "read variables from an HCL file of name = value lines (repeatable; later files win)",
+		},
+	}
+}
+
+func jsonFlag(usage string) ucli.Flag {
+	return &ucli.BoolFlag{Name: flagJSON, Usage: usage}
+}
+
+// loadOptions builds spec.LoadOptions from the shared flags and arguments.
+func loadOptions(c *ucli.Context, stdio IO) spec.LoadOptions {
+	return spec.LoadOptions{
+		Paths:       c.Args().Slice(),
+		Environment: c.String(flagEnv),
+		Inputs: spec.VarInputs{
+			Vars:     c.StringSlice(flagVar),
+			VarFiles: c.StringSlice(flagVarFile),
+			Environ:  stdio.Environ(),
+		},
+	}
+}

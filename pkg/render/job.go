@@ -1,0 +1,313 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/pkg/spec"
+)
+
+// Names of what render adds to an app's group.
+const (
+	// secretsTemplatePath is where Nomad renders the secrets env file: the
+	// task's secrets/ directory, which is in-memory and not readable from
+	// other tasks.
+	secretsTemplatePath = "secrets/drover.env"
+	// vaultIdentityName is the workload identity Nomad uses for the default
+	// Vault cluster (nomad/structs Vault.IdentityName).
+	vaultIdentityName = "vault_default"
+	vaultIdentityTTL  = time.Hour
+)
+
+// appJob renders one app's Nomad job: a single group with the app's task
+// and helpers, in bridge networking with a Connect sidecar when the app is
+// in the mesh.
+func (r *renderer) appJob(app *spec.App) (*Job, error) {
+	if _, err := r.buildAppJob(app); err != nil {
+		return nil, err
+	}
+	build := func() *nomadapi.Job { j, _ := r.buildAppJob(app); return j }
+	preserve := app.Scaling != nil && app.Scaling.Policy != nil && app.Scaling.Enabled.V
+	return finishJob(build, r.owner(app), "", preserve), nil
+}
+
+// buildAppJob builds the job as drover writes it, before Nomad's defaults.
+func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
+	owner := r.owner(app)
+	job := r.baseJob(app.Name, app.Type.V, owner)
+	for k, v := range app.Meta.V {
+		if _, clash := job.Meta[k]; clash {
+			return nil, fmt.Errorf("app %q: meta key %q is reserved for drover's ownership metadata", app.Name, k)
+		}
+		job.Meta[k] = v
+	}
+	if app.Update != nil {
+		u := app.Update
+		job.Update = &nomadapi.UpdateStrategy{
+			MaxParallel:      ptr(u.MaxParallel.V),
+			Canary:           ptr(u.Canary.V),
+			AutoPromote:      ptr(u.AutoPromote.V),
+			AutoRevert:       ptr(u.AutoRevert.V),
+			MinHealthyTime:   ptr(u.MinHealthyTime.V),
+			HealthyDeadline:  ptr(u.HealthyDeadline.V),
+			ProgressDeadline: ptr(u.ProgressDeadline.V),
+		}
+	}
+	if p := app.Periodic; p != nil {
+		job.Periodic = &nomadapi.PeriodicConfig{
+			Enabled:         ptr(true),
+			Specs:           []string{p.Cron.V},
+			ProhibitOverlap: ptr(p.ProhibitOverlap.V),
+		}
+		if p.TimeZone.Set {
+			job.Periodic.TimeZone = ptr(p.TimeZone.V)
+		}
+	}
+
+	group := &nomadapi.TaskGroup{Name: ptr(app.Name), Count: ptr(app.EffectiveCount())}
+	if app.Service != nil {
+		group.Networks = []*nomadapi.NetworkResource{{Mode: "bridge"}}
+		group.Services = []*nomadapi.Service{r.service(app)}
+	}
+	if s := app.Scaling; s != nil {
+		group.Scaling = &nomadapi.ScalingPolicy{
+			Min:     ptr(int64(s.Min.V)),
+			Max:     ptr(int64(s.Max.V)),
+			Enabled: ptr(s.Enabled.V),
+		}
+		if s.Policy != nil {
+			group.Scaling.Policy = policyMap(s.Policy)
+		}
+	}
+	for _, t := range app.Tasks() {
+		group.Tasks = append(group.Tasks, r.task(app, t))
+	}
+	job.TaskGroups = []*nomadapi.TaskGroup{group}
+	return job, nil
+}
+
+// finishJob canonicalizes one build of the job and keeps the builder for
+// the readable form, which only `--format hcl` needs.
+func finishJob(build func() *nomadapi.Job, owner Owner, gateway string, preserveCounts bool) *Job {
+	canonical := build()
+	canonical.Canonicalize()
+	return &Job{Owner: owner, Gateway: gateway, Job: canonical, readable: build, PreserveCounts: preserveCounts}
+}
+
+// baseJob sets what every job drover renders shares.
+func (r *renderer) baseJob(id, typ string, owner Owner) *nomadapi.Job {
+	p := r.set.Project
+	job := &nomadapi.Job{
+		ID:          ptr(id),
+		Name:        ptr(id),
+		Type:        ptr(typ),
+		Datacenters: append([]string(nil), p.Datacenters.V...),
+		Meta:        owner.Meta(r.opts.Version),
+	}
+	if p.Region.V != "" {
+		job.Region = ptr(p.Region.V)
+	}
+	if p.Namespace.V != "" {
+		job.Namespace = ptr(p.Namespace.V)
+	}
+	return job
+}
+
+// service renders the app's Consul service with its Connect sidecar.
+// The port is the container port as a number: with a dynamic port label
+// Envoy would forward to the host port (Nomad #9824), and the expose path of
+// an http check needs a numeric port.
+func (r *renderer) service(app *spec.App) *nomadapi.Service {
+	s := app.Service
+	svc := &nomadapi.Service{
+		Name:     app.Name,
+		Tags:     append([]string(nil), s.Tags.V...),
+		Provider: "consul",
+		Connect:  &nomadapi.ConsulConnect{SidecarService: &nomadapi.ConsulSidecarService{}},
+	}
+	if port := app.Port(s.Port.V); port != nil {
+		svc.PortLabel = strconv.Itoa(port.To.V)
+	}
+	for _, c := range s.Checks {
+		check := nomadapi.ServiceCheck{
+			Name:     c.Name,
+			Type:     c.Type.V,
+			Interval: c.Interval.V,
+			Timeout:  c.Timeout.V,
+		}
+		switch c.Type.V {
+		case spec.CheckHTTP:
+			// Consul reaches the check through a path the sidecar exposes.
+			check.Path = c.Path.V
+			check.Method = c.Method.V
+			check.Expose = true
+		case spec.CheckGRPC:
+			// gRPC health has no path to expose: Consul dials the
+			// allocation's bridge address instead.
+			check.AddressMode = "alloc"
+		}
+		svc.Checks = append(svc.Checks, check)
+	}
+	if len(s.Upstreams) > 0 {
+		proxy := &nomadapi.ConsulProxy{}
+		for _, u := range s.Upstreams {
+			proxy.Upstreams = append(proxy.Upstreams, &nomadapi.ConsulUpstream{
+				DestinationName: u.Name,
+				LocalBindPort:   u.LocalPort.V,
+			})
+		}
+		sort.Slice(proxy.Upstreams, func(i, j int) bool { return proxy.Upstreams[i].DestinationName < proxy.Upstreams[j].DestinationName })
+		svc.Connect.SidecarService.Proxy = proxy
+	}
+	return svc
+}
+
+// task renders one Docker task. Secrets become a template that Nomad renders
+// from Vault into the task's secrets directory and loads as env vars:
+// values never pass through drover.
+func (r *renderer) task(app *spec.App, t *spec.Task) *nomadapi.Task {
+	config := map[string]any{"image": t.Image.V}
+	if t.Command.V != "" {
+		config["command"] = t.Command.V
+	}
+	if t.Args.Set {
+		config["args"] = append([]string(nil), t.Args.V...)
+	}
+	task := &nomadapi.Task{
+		Name:   t.Name,
+		Driver: "docker",
+		Config: config,
+		Resources: &nomadapi.Resources{
+			CPU:      ptr(t.Resources.CPU.V),
+			MemoryMB: ptr(t.Resources.Memory.V),
+		},
+	}
+	if t.Resources.MemoryMax.Set {
+		task.Resources.MemoryMaxMB = ptr(t.Resources.MemoryMax.V)
+	}
+	if len(t.Env) > 0 {
+		task.Env = make(map[string]string, len(t.Env))
+		for _, e := range t.Env {
+			task.Env[e.Name] = e.Value
+		}
+	}
+	if lc := t.Lifecycle; lc != nil {
+		task.Lifecycle = &nomadapi.TaskLifecycle{Hook: lc.Hook.V, Sidecar: lc.Sidecar.V}
+	}
+	if len(t.Secrets) > 0 {
+		v := r.set.Project.Vault
+		task.Templates = []*nomadapi.Template{{
+			EmbeddedTmpl:  ptr(secretsTemplate(v.KVMount, t.Secrets)),
+			DestPath:      ptr(secretsTemplatePath),
+			Envvars:       ptr(true),
+			ChangeMode:    ptr("restart"),
+			ErrMissingKey: ptr(true),
+		}}
+		task.Vault = &nomadapi.Vault{Role: vaultName(v, app), ChangeMode: ptr("restart")}
+		task.Identities = []*nomadapi.WorkloadIdentity{{
+			Name:     vaultIdentityName,
+			Audience: append([]string(nil), v.Audience...),
+			TTL:      vaultIdentityTTL,
+		}}
+	}
+	return task
+}
+
+// secretsTemplate is the consul-template source that reads every secret of
+// a task, one `with secret` block per path. Values go through toJSON, the
+// encoding the Nomad docs recommend for env templates: it survives quotes,
+// newlines and '#', which Nomad's env-file parser would otherwise mangle.
+// Keys that are Go identifiers use field syntax, so that
+// error_on_missing_key fails the task when the key is missing instead of
+// starting it with an empty value.
+func secretsTemplate(mount string, secrets []*spec.Secret) string {
+	byPath := map[string][]*spec.Secret{}
+	var paths []string
+	for _, s := range secrets {
+		if _, ok := byPath[s.Path.V]; !ok {
+			paths = append(paths, s.Path.V)
+		}
+		byPath[s.Path.V] = append(byPath[s.Path.V], s)
+	}
+	sort.Strings(paths)
+	var b strings.Builder
+	for _, path := range paths {
+		fmt.Fprintf(&b, "{{ with secret %q }}\n", kvDataPath(mount, path))
+		group := byPath[path]
+		sort.Slice(group, func(i, j int) bool { return group[i].EnvName < group[j].EnvName })
+		for _, s := range group {
+			fmt.Fprintf(&b, "%s={{ %s | toJSON }}\n", s.EnvName, keyExpr(s.Key.V))
+		}
+		b.WriteString("{{ end }}\n")
+	}
+	return b.String()
+}
+
+// kvDataPath is the API path of a KV v2 secret's data.
+func kvDataPath(mount, path string) string { return mount + "/data/" + path }
+
+func keyExpr(key string) string {
+	if isGoIdentifier(key) {
+		return ".Data.data." + key
+	}
+	return "index .Data.data " + strconv.Quote(key)
+}
+
+func isGoIdentifier(s string) bool {
+	for i, c := range s {
+		switch {
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+		case i > 0 && '0' <= c && c <= '9':
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// policyMap converts a policy to the map Nomad stores for a jobspec
+// `policy` block: every block is a one-element list, and a labeled block
+// adds a level keyed by its label (jobspec2 parse_map.go; the Autoscaler's
+// policy/nomad test fixtures). Strategy values are sent as strings: the
+// Autoscaler formats them with %v, which would turn a large float into
+// "1e+06" and break its integer parsing.
+func policyMap(p *spec.Policy) map[string]any {
+	m := attrMap(p.Attrs, false)
+	if p.Schedule != nil {
+		m["schedule"] = []any{attrMap(p.Schedule.Attrs, false)}
+	}
+	var checks []any
+	for _, c := range p.Checks {
+		body := attrMap(c.Attrs, false)
+		if c.Strategy != nil {
+			body["strategy"] = []any{map[string]any{c.Strategy.Name: []any{attrMap(c.Strategy.Attrs, true)}}}
+		}
+		if c.Schedule != nil {
+			body["schedule"] = []any{attrMap(c.Schedule.Attrs, false)}
+		}
+		checks = append(checks, map[string]any{c.Name: []any{body}})
+	}
+	if len(checks) > 0 {
+		m["check"] = checks
+	}
+	return m
+}
+
+func attrMap(attrs []*spec.PolicyAttr, asStrings bool) map[string]any {
+	m := make(map[string]any, len(attrs))
+	for _, a := range attrs {
+		if asStrings {
+			m[a.Name] = spec.PolicyValueString(a.Value)
+		} else {
+			m[a.Name] = a.Value
+		}
+	}
+	return m
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,283 @@
+package spec
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Defaults of an app spec.
+const (
+	DefaultCPU      = 100 // MHz
+	DefaultMemory   = 128 // MiB
+	DefaultProtocol = ProtocolHTTP
+)
+
+// decodeApp decodes one app block; env selects the environment overlay to
+// apply ("" for none). Every overlay block is decoded, so mistakes in any
+// environment are reported whichever one is selected.
+func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known map[string]bool) *App {
+	app := &App{
+		Name:      block.Labels[0],
+		NameRange: block.LabelRanges[0],
+		DeclRange: block.DefRange,
+		File:      file,
+	}
+	content, d := block.Body.Content(appSchema)
+	e.add(d)
+	attrs := content.Attributes
+	blocks := content.Blocks.ByType()
+
+	app.Type = e.str(attrs, "type", TypeService, block.DefRange)
+	app.Count = e.integer(attrs, "count", 0, block.DefRange)
+	app.Main = decodeTaskParts(&Task{Name: app.Name, DeclRange: block.DefRange}, attrs, blocks, e)
+	if meta, ok := attrs["meta"]; ok {
+		m := map[string]string{}
+		for _, kv := range e.stringMap(meta) {
+			m[kv.Key] = kv.Value
+		}
+		app.Meta = Val[map[string]string]{V: m, Set: true, Range: meta.Expr.Range()}
+	}
+
+	for _, b := range e.uniqueLabels(blocks["port"], "app "+quote(app.Name)) {
+		app.Ports = append(app.Ports, decodePort(b, e))
+	}
+	if b := e.onlyOne(blocks["service"], "an app"); b != nil {
+		app.Service = decodeService(b, e, app.Name)
+		if !app.Service.Port.Set && len(app.Ports) == 1 {
+			app.Service.Port.V = app.Ports[0].Label // the only port is the obvious one
+		}
+	}
+	if b := e.onlyOne(blocks["expose"], "an app"); b != nil {
+		app.Expose = decodeExpose(b, e)
+	}
+	if b := e.onlyOne(blocks["update"], "an app"); b != nil {
+		app.Update = decodeUpdate(b, e)
+	}
+	if b := e.onlyOne(blocks["scaling"], "an app"); b != nil {
+		app.Scaling = decodeScaling(b, e)
+	}
+	if b := e.onlyOne(blocks["periodic"], "an app"); b != nil {
+		app.Periodic = decodePeriodic(b, e)
+	}
+	for _, b := range e.uniqueLabels(blocks["task"], "app "+quote(app.Name)) {
+		app.Helpers = append(app.Helpers, decodeHelperTask(b, e))
+	}
+	for _, b := range e.uniqueLabels(blocks["environment"], "app "+quote(app.Name)) {
+		name := b.Labels[0]
+		if known != nil && !known[name] {
+			e.errorf(b.LabelRanges[0], "Undeclared environment",
+				"The project declares no environment %q%s. Declare it in drover.hcl, or fix the name.", name, suggestFrom(name, known))
+		}
+		overlay := decodeOverlay(b, e)
+		if name == env {
+			applyOverlay(app, overlay, e)
+		}
+	}
+	return app
+}
+
+// decodeTaskParts fills the attributes and blocks a task shares with an app's
+// body: image, command, args, env, secrets and resources.
+func decodeTaskParts(t *Task, attrs hcl.Attributes, blocks map[string]hcl.Blocks, e *evaluator) *Task {
+	t.Image = e.str(attrs, "image", "", t.DeclRange)
+	t.Command = e.str(attrs, "command", "", t.DeclRange)
+	t.Args = e.strings(attrs, "args", t.DeclRange)
+	for _, kv := range e.stringMap(attrs["env"]) {
+		t.Env = append(t.Env, &EnvVar{Name: kv.Key, Value: kv.Value, NameRange: kv.KeyRange, ValueRange: kv.ValueRange})
+	}
+	for _, b := range e.uniqueLabels(blocks["secret"], "task "+quote(t.Name)) {
+		t.Secrets = append(t.Secrets, decodeSecret(b, e))
+	}
+	t.Resources = Resources{
+		CPU:       Val[int]{V: DefaultCPU, Range: t.DeclRange},
+		Memory:    Val[int]{V: DefaultMemory, Range: t.DeclRange},
+		DeclRange: t.DeclRange,
+	}
+	if b := e.onlyOne(blocks["resources"], "a task"); b != nil {
+		decodeResourcesInto(&t.Resources, b, e)
+	}
+	return t
+}
+
+func decodeHelperTask(block *hcl.Block, e *evaluator) *Task {
+	t := &Task{Name: block.Labels[0], DeclRange: block.DefRange}
+	content, d := block.Body.Content(helperTaskSchema)
+	e.add(d)
+	blocks := content.Blocks.ByType()
+	decodeTaskParts(t, content.Attributes, blocks, e)
+	if b := e.onlyOne(blocks["lifecycle"], "a task"); b != nil {
+		lc, d := b.Body.Content(lifecycleSchema)
+		e.add(d)
+		t.Lifecycle = &Lifecycle{
+			DeclRange: b.DefRange,
+			Hook:      e.str(lc.Attributes, "hook", "", b.DefRange),
+			Sidecar:   e.boolean(lc.Attributes, "sidecar", false, b.DefRange),
+		}
+	}
+	return t
+}
+
+func decodeSecret(block *hcl.Block, e *evaluator) *Secret {
+	content, d := block.Body.Content(secretSchema)
+	e.add(d)
+	return &Secret{
+		EnvName:   block.Labels[0],
+		NameRange: block.LabelRanges[0],
+		DeclRange: block.DefRange,
+		Path:      e.str(content.Attributes, "path", "", block.DefRange),
+		Key:       e.str(content.Attributes, "key", "", block.DefRange),
+	}
+}
+
+// decodeResourcesInto overwrites the resources set in block, keeping the
+// rest; the same code serves an app's resources and an overlay's.
+func decodeResourcesInto(r *Resources, block *hcl.Block, e *evaluator) {
+	content, d := block.Body.Content(resourcesSchema)
+	e.add(d)
+	attrs := content.Attributes
+	if v := e.integer(attrs, "cpu", 0, block.DefRange); v.Set {
+		r.CPU = v
+	}
+	if v := e.integer(attrs, "memory", 0, block.DefRange); v.Set {
+		r.Memory = v
+	}
+	if v := e.integer(attrs, "memory_max", 0, block.DefRange); v.Set {
+		r.MemoryMax = v
+	}
+	r.DeclRange = block.DefRange
+}
+
+func decodePort(block *hcl.Block, e *evaluator) *Port {
+	content, d := block.Body.Content(portSchema)
+	e.add(d)
+	return &Port{
+		Label:      block.Labels[0],
+		LabelRange: block.LabelRanges[0],
+		DeclRange:  block.DefRange,
+		To:         e.integer(content.Attributes, "to", 0, block.DefRange),
+	}
+}
+
+func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
+	content, d := block.Body.Content(serviceSchema)
+	e.add(d)
+	attrs := content.Attributes
+	blocks := content.Blocks.ByType()
+	s := &Service{
+		DeclRange: block.DefRange,
+		Port:      e.str(attrs, "port", "", block.DefRange),
+		Protocol:  e.str(attrs, "protocol", DefaultProtocol, block.DefRange),
+		Tags:      e.strings(attrs, "tags", block.DefRange),
+	}
+	for _, b := range e.uniqueLabels(blocks["check"], "the service of app "+quote(app)) {
+		s.Checks = append(s.Checks, decodeCheck(b, e))
+	}
+	for _, b := range e.uniqueLabels(blocks["upstream"], "the service of app "+quote(app)) {
+		uc, d := b.Body.Content(upstreamSchema)
+		e.add(d)
+		s.Upstreams = append(s.Upstreams, &Upstream{
+			Name:      b.Labels[0],
+			NameRange: b.LabelRanges[0],
+			DeclRange: b.DefRange,
+			LocalPort: e.integer(uc.Attributes, "local_port", 0, b.DefRange),
+		})
+	}
+	return s
+}
+
+// Check defaults, the values Consul users most often write.
+const (
+	DefaultCheckInterval = 10 * time.Second
+	DefaultCheckTimeout  = 2 * time.Second
+)
+
+func decodeCheck(block *hcl.Block, e *evaluator) *Check {
+	content, d := block.Body.Content(checkSchema)
+	e.add(d)
+	attrs := content.Attributes
+	return &Check{
+		Name:      block.Labels[0],
+		NameRange: block.LabelRanges[0],
+		DeclRange: block.DefRange,
+		Type:      e.str(attrs, "type", CheckHTTP, block.DefRange),
+		Path:      e.str(attrs, "path", "", block.DefRange),
+		Method:    e.str(attrs, "method", "", block.DefRange),
+		Interval:  e.duration(attrs, "interval", DefaultCheckInterval, block.DefRange),
+		Timeout:   e.duration(attrs, "timeout", DefaultCheckTimeout, block.DefRange),
+	}
+}
+
+func decodeExpose(block *hcl.Block, e *evaluator) *Expose {
+	content, d := block.Body.Content(exposeSchema)
+	e.add(d)
+	return &Expose{
+		DeclRange: block.DefRange,
+		Hosts:     e.strings(content.Attributes, "hosts", block.DefRange),
+		Path:      e.str(content.Attributes, "path", "/", block.DefRange),
+	}
+}
+
+func decodeUpdate(block *hcl.Block, e *evaluator) *Update {
+	content, d := block.Body.Content(updateSchema)
+	e.add(d)
+	a := content.Attributes
+	r := block.DefRange
+	// Defaults are Nomad's own (api/jobs.go DefaultUpdateStrategy), so an
+	// update block that sets one field changes only that field.
+	return &Update{
+		DeclRange:        r,
+		MaxParallel:      e.integer(a, "max_parallel", 1, r),
+		Canary:           e.integer(a, "canary", 0, r),
+		AutoPromote:      e.boolean(a, "auto_promote", false, r),
+		AutoRevert:       e.boolean(a, "auto_revert", false, r),
+		MinHealthyTime:   e.duration(a, "min_healthy_time", 10*time.Second, r),
+		HealthyDeadline:  e.duration(a, "healthy_deadline", 5*time.Minute, r),
+		ProgressDeadline: e.duration(a, "progress_deadline", 10*time.Minute, r),
+	}
+}
+
+func decodeScaling(block *hcl.Block, e *evaluator) *Scaling {
+	content, d := block.Body.Content(scalingSchema)
+	e.add(d)
+	a := content.Attributes
+	s := &Scaling{
+		DeclRange: block.DefRange,
+		Min:       e.integer(a, "min", 0, block.DefRange),
+		Max:       e.integer(a, "max", 0, block.DefRange),
+		Enabled:   e.boolean(a, "enabled", true, block.DefRange),
+	}
+	if b := e.onlyOne(content.Blocks.OfType("policy"), "a scaling block"); b != nil {
+		s.Policy = decodePolicy(b, e)
+	}
+	return s
+}
+
+func decodePeriodic(block *hcl.Block, e *evaluator) *Periodic {
+	content, d := block.Body.Content(periodicSchema)
+	e.add(d)
+	a := content.Attributes
+	return &Periodic{
+		DeclRange:       block.DefRange,
+		Cron:            e.str(a, "cron", "", block.DefRange),
+		TimeZone:        e.str(a, "time_zone", "", block.DefRange),
+		ProhibitOverlap: e.boolean(a, "prohibit_overlap", true, block.DefRange),
+	}
+}
+
+func decodeExternal(block *hcl.Block, e *evaluator, file string) *External {
+	content, d := block.Body.Content(externalSchema)
+	e.add(d)
+	a := content.Attributes
+	return &External{
+		Name:      block.Labels[0],
+		NameRange: block.LabelRanges[0],
+		DeclRange: block.DefRange,
+		File:      file,
+		Address:   e.str(a, "address", "", block.DefRange),
+		Port:      e.integer(a, "port", 0, block.DefRange),
+		Protocol:  e.str(a, "protocol", ProtocolTCP, block.DefRange),
+	}
+}
+
+func quote(s string) string { return `"` + s + `"` }

@@ -1,0 +1,399 @@
+package spec
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-io/drover/pkg/scaling"
+)
+
+// Val is an attribute value with the range it was written at. Set is false
+// when the attribute was absent and V holds the default; Range is then the
+// range of the enclosing block, so a diagnostic about a missing or defaulted
+// value still points somewhere useful.
+type Val[T any] struct {
+	V     T
+	Set   bool
+	Range hcl.Range
+}
+
+// Set is a loaded project: every app and external of the spec files, with
+// the project settings that apply to them, resolved for one environment.
+type Set struct {
+	// Root is the project root directory; File fields are relative to it.
+	Root string
+	// Project holds the settings of drover.hcl, or defaults when there is none.
+	Project *Project
+	// Environment is the selected environment ("" for the base spec).
+	Environment string
+	// Apps and Externals are sorted by name.
+	Apps      []*App
+	Externals []*External
+	// Files holds every parsed file by the filename used in diagnostics.
+	Files map[string]*hcl.File
+	// Selected names the apps the caller asked for (all of them when the
+	// caller named a directory). Render uses it to emit only those apps'
+	// artifacts while validation still sees the whole project.
+	Selected map[string]bool
+}
+
+// App returns the app with the given name, or nil.
+func (s *Set) App(name string) *App {
+	for _, a := range s.Apps {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// External returns the external with the given name, or nil.
+func (s *Set) External(name string) *External {
+	for _, e := range s.Externals {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// Project is the shared configuration of drover.hcl.
+type Project struct {
+	Name        string
+	Region      Val[string]
+	Namespace   Val[string]
+	Datacenters Val[[]string]
+	Vault       VaultSettings
+	Ingress     GatewaySettings
+	Terminating GatewaySettings
+	// Environments declared by the project, by name.
+	Environments map[string]*ProjectEnvironment
+	// File is empty when the project has no drover.hcl.
+	File      string
+	DeclRange hcl.Range
+}
+
+// VaultSettings says where secrets live and how workloads authenticate.
+type VaultSettings struct {
+	// KVMount is the mount path of the KV version 2 secrets engine.
+	KVMount string
+	// AuthPath is the mount path of the JWT auth method that Nomad's workload
+	// identities log in with (what `nomad setup vault` creates: jwt-nomad).
+	AuthPath string
+	// Audience is the aud claim of the workload identity Vault expects.
+	Audience []string
+	// TokenPeriod is the period of the Vault tokens the role issues.
+	TokenPeriod time.Duration
+	// PolicyPrefix starts the name of every policy and role drover renders.
+	PolicyPrefix string
+}
+
+// GatewaySettings configures one of the gateway jobs drover derives.
+type GatewaySettings struct {
+	// Name is the Consul service name of the gateway and its Nomad job ID.
+	Name string
+	// Port is the ingress listener port (ingress gateway only).
+	Port int
+	// Count is the number of gateway instances.
+	Count     int
+	DeclRange hcl.Range
+}
+
+// ProjectEnvironment is an environment declared in drover.hcl, with the
+// project settings it overrides.
+type ProjectEnvironment struct {
+	Name        string
+	Region      Val[string]
+	Namespace   Val[string]
+	Datacenters Val[[]string]
+	DeclRange   hcl.Range
+}
+
+// App types.
+const (
+	TypeService = "service"
+	TypeBatch   = "batch"
+)
+
+// App is one service, worker or batch job: it becomes one Nomad job with a
+// single task group.
+type App struct {
+	Name      string
+	NameRange hcl.Range
+	DeclRange hcl.Range
+	// File is the spec file, relative to the project root.
+	File string
+
+	Type Val[string]
+	// Count is the instance count; when unset it is scaling.min or 1.
+	Count Val[int]
+	// Main is the app's own task; Helpers are extra tasks in the same group.
+	Main    *Task
+	Helpers []*Task
+	Ports   []*Port
+	Service *Service
+	Expose  *Expose
+	Update  *Update
+	Scaling *Scaling
+	// Periodic makes a batch app run on a schedule.
+	Periodic *Periodic
+	Meta     Val[map[string]string]
+}
+
+// EffectiveCount is the instance count Nomad gets: count when set, else
+// scaling min, else 1.
+func (a *App) EffectiveCount() int {
+	switch {
+	case a.Count.Set:
+		return a.Count.V
+	case a.Scaling != nil:
+		return a.Scaling.Min.V
+	default:
+		return 1
+	}
+}
+
+// Exposed reports whether the app is reachable from outside the mesh.
+func (a *App) Exposed() bool { return a.Expose != nil }
+
+// Port returns the port with the given label, or nil.
+func (a *App) Port(label string) *Port {
+	for _, p := range a.Ports {
+		if p.Label == label {
+			return p
+		}
+	}
+	return nil
+}
+
+// Tasks returns the main task followed by the helpers.
+func (a *App) Tasks() []*Task {
+	return append([]*Task{a.Main}, a.Helpers...)
+}
+
+// Secrets returns every secret of every task of the app.
+func (a *App) Secrets() []*Secret {
+	var out []*Secret
+	for _, t := range a.Tasks() {
+		out = append(out, t.Secrets...)
+	}
+	return out
+}
+
+// Task is a container: the app's own, or a helper beside it.
+type Task struct {
+	Name      string
+	DeclRange hcl.Range
+	Image     Val[string]
+	Command   Val[string]
+	Args      Val[[]string]
+	Env       []*EnvVar
+	Secrets   []*Secret
+	Resources Resources
+	// Lifecycle is nil for the main task and for helpers that run beside it
+	// for the whole life of the group.
+	Lifecycle *Lifecycle
+}
+
+// EnvVar is one plain environment variable.
+type EnvVar struct {
+	Name       string
+	Value      string
+	NameRange  hcl.Range
+	ValueRange hcl.Range
+}
+
+// Secret is an environment variable whose value Nomad reads from Vault at
+// run time. drover only ever sees the path and key, never the value.
+type Secret struct {
+	// EnvName is the environment variable the value is exposed as.
+	EnvName   string
+	NameRange hcl.Range
+	DeclRange hcl.Range
+	// Path is the secret's path inside the KV v2 mount (no mount, no "data/").
+	Path Val[string]
+	// Key is the field within the secret.
+	Key Val[string]
+}
+
+// Resources are a task's CPU (MHz) and memory (MiB).
+type Resources struct {
+	CPU       Val[int]
+	Memory    Val[int]
+	MemoryMax Val[int]
+	DeclRange hcl.Range
+}
+
+// Lifecycle hooks, as Nomad names them.
+const (
+	HookPrestart  = "prestart"
+	HookPoststart = "poststart"
+	HookPoststop  = "poststop"
+)
+
+// Lifecycle places a helper task before, after or beside the main task.
+type Lifecycle struct {
+	Hook      Val[string]
+	Sidecar   Val[bool]
+	DeclRange hcl.Range
+}
+
+// Port is a named container port.
+type Port struct {
+	Label      string
+	LabelRange hcl.Range
+	DeclRange  hcl.Range
+	// To is the port the container listens on.
+	To Val[int]
+}
+
+// Protocols a service may speak, as Consul's service-defaults names them.
+const (
+	ProtocolHTTP  = "http"
+	ProtocolHTTP2 = "http2"
+	ProtocolGRPC  = "grpc"
+	ProtocolTCP   = "tcp"
+)
+
+// Service registers the app in Consul and puts it in the service mesh.
+type Service struct {
+	DeclRange hcl.Range
+	// Port is the label of the app port the service serves on; empty for a
+	// mesh client that serves nothing (a worker with upstreams).
+	Port      Val[string]
+	Protocol  Val[string]
+	Tags      Val[[]string]
+	Checks    []*Check
+	Upstreams []*Upstream
+}
+
+// Check types.
+const (
+	CheckHTTP = "http"
+	CheckGRPC = "grpc"
+	CheckTCP  = "tcp"
+)
+
+// Check is a Consul health check of the app's service.
+type Check struct {
+	Name      string
+	NameRange hcl.Range
+	DeclRange hcl.Range
+	Type      Val[string]
+	Path      Val[string]
+	Method    Val[string]
+	Interval  Val[time.Duration]
+	Timeout   Val[time.Duration]
+}
+
+// Upstream is a service this app calls through the mesh; it becomes a local
+// port that the sidecar forwards to the destination, and an intention that
+// allows the call.
+type Upstream struct {
+	Name      string
+	NameRange hcl.Range
+	DeclRange hcl.Range
+	LocalPort Val[int]
+}
+
+// Expose makes the app's service reachable from outside the mesh, through
+// the ingress gateway. Without it, an app is reachable only by apps that
+// declare it as an upstream.
+type Expose struct {
+	DeclRange hcl.Range
+	Hosts     Val[[]string]
+	// Path is the path prefix routed to the app; "/" by default.
+	Path Val[string]
+}
+
+// Update is the rolling-update strategy.
+type Update struct {
+	DeclRange        hcl.Range
+	MaxParallel      Val[int]
+	Canary           Val[int]
+	AutoPromote      Val[bool]
+	AutoRevert       Val[bool]
+	MinHealthyTime   Val[time.Duration]
+	HealthyDeadline  Val[time.Duration]
+	ProgressDeadline Val[time.Duration]
+}
+
+// Scaling bounds the instance count and carries the Nomad Autoscaler policy.
+type Scaling struct {
+	DeclRange hcl.Range
+	Min       Val[int]
+	Max       Val[int]
+	Enabled   Val[bool]
+	// Policy is nil when the block has no policy: manual scaling within
+	// [min, max] only.
+	Policy *Policy
+}
+
+// Policy is a scaling policy in the Nomad Autoscaler's format, kept in the
+// shape it was written so that render can pass it to Nomad unchanged.
+type Policy struct {
+	DeclRange hcl.Range
+	// Attrs are the policy's own attributes (cooldown, evaluation_interval,
+	// ...) in source order.
+	Attrs []*PolicyAttr
+	// Checks in source order.
+	Checks []*PolicyCheck
+	// Schedule limits when the policy acts; nil for always.
+	Schedule *PolicySchedule
+	// Model is the same policy in pkg/scaling's typed form, for linting and
+	// for `drover autoscale`.
+	Model *scaling.Policy
+}
+
+// PolicyAttr is one attribute of a policy, check or strategy block. Value
+// is a string, float64, int64 or bool: the type it was written with.
+type PolicyAttr struct {
+	Name  string
+	Value any
+	Range hcl.Range
+}
+
+// PolicyCheck is one `check` block of a policy.
+type PolicyCheck struct {
+	Name      string
+	DeclRange hcl.Range
+	Attrs     []*PolicyAttr
+	// Strategy is the check's single strategy block.
+	Strategy *PolicyStrategy
+	Schedule *PolicySchedule
+}
+
+// PolicySchedule is a `schedule` block of a policy or check.
+type PolicySchedule struct {
+	DeclRange hcl.Range
+	Attrs     []*PolicyAttr
+}
+
+// PolicyStrategy is a check's `strategy "<name>"` block.
+type PolicyStrategy struct {
+	Name      string
+	NameRange hcl.Range
+	DeclRange hcl.Range
+	Attrs     []*PolicyAttr
+}
+
+// Periodic runs a batch app on a cron schedule.
+type Periodic struct {
+	DeclRange       hcl.Range
+	Cron            Val[string]
+	TimeZone        Val[string]
+	ProhibitOverlap Val[bool]
+}
+
+// External is a service outside the mesh (a managed database, a partner
+// API) that apps reach through the terminating gateway.
+type External struct {
+	Name      string
+	NameRange hcl.Range
+	DeclRange hcl.Range
+	File      string
+	Address   Val[string]
+	Port      Val[int]
+	Protocol  Val[string]
+}

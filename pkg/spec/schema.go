@@ -1,0 +1,244 @@
+package spec
+
+import "github.com/hashicorp/hcl/v2"
+
+// The schema of every block of the spec language, one variable per block
+// type. hcl's Body.Content rejects any attribute or block not listed here
+// ("Unsupported argument", "Unsupported block type"), so these lists are the
+// language.
+
+// specFileSchema is the top level of an app spec file.
+var specFileSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "app", LabelNames: []string{"name"}},
+		{Type: "external", LabelNames: []string{"name"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "project", LabelNames: []string{"name"}},
+	},
+}
+
+// projectFileSchema is the top level of drover.hcl.
+var projectFileSchema = &hcl.BodySchema{
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "project", LabelNames: []string{"name"}},
+		{Type: "variable", LabelNames: []string{"name"}},
+		{Type: "app", LabelNames: []string{"name"}},
+		{Type: "external", LabelNames: []string{"name"}},
+	},
+}
+
+var projectSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "region"},
+		{Name: "namespace"},
+		{Name: "datacenters"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "vault"},
+		{Type: "ingress_gateway"},
+		{Type: "terminating_gateway"},
+		{Type: "environment", LabelNames: []string{"name"}},
+	},
+}
+
+var projectVaultSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "kv_mount"},
+		{Name: "auth_path"},
+		{Name: "audience"},
+		{Name: "token_period"},
+		{Name: "policy_prefix"},
+	},
+}
+
+var gatewaySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "name"},
+		{Name: "port"},
+		{Name: "count"},
+	},
+}
+
+var projectEnvironmentSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "region"},
+		{Name: "namespace"},
+		{Name: "datacenters"},
+	},
+}
+
+var variableSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "default"},
+		{Name: "description"},
+	},
+}
+
+// taskAttributes are shared by an app's body (its main task) and helper tasks.
+var taskAttributes = []hcl.AttributeSchema{
+	{Name: "image", Required: true},
+	{Name: "command"},
+	{Name: "args"},
+	{Name: "env"},
+}
+
+var taskBlocks = []hcl.BlockHeaderSchema{
+	{Type: "secret", LabelNames: []string{"env_name"}},
+	{Type: "resources"},
+}
+
+var appSchema = &hcl.BodySchema{
+	Attributes: append([]hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "count"},
+		{Name: "meta"},
+	}, taskAttributes...),
+	Blocks: append([]hcl.BlockHeaderSchema{
+		{Type: "port", LabelNames: []string{"label"}},
+		{Type: "service"},
+		{Type: "expose"},
+		{Type: "update"},
+		{Type: "scaling"},
+		{Type: "periodic"},
+		{Type: "task", LabelNames: []string{"name"}},
+		{Type: "environment", LabelNames: []string{"name"}},
+	}, taskBlocks...),
+}
+
+var helperTaskSchema = &hcl.BodySchema{
+	Attributes: taskAttributes,
+	Blocks:     append([]hcl.BlockHeaderSchema{{Type: "lifecycle"}}, taskBlocks...),
+}
+
+var lifecycleSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "hook", Required: true},
+		{Name: "sidecar"},
+	},
+}
+
+var secretSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "path", Required: true},
+		{Name: "key", Required: true},
+	},
+}
+
+var resourcesSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "cpu"},
+		{Name: "memory"},
+		{Name: "memory_max"},
+	},
+}
+
+var portSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "to", Required: true},
+	},
+}
+
+var serviceSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "port"},
+		{Name: "protocol"},
+		{Name: "tags"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "check", LabelNames: []string{"name"}},
+		{Type: "upstream", LabelNames: []string{"name"}},
+	},
+}
+
+var checkSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "path"},
+		{Name: "method"},
+		{Name: "interval"},
+		{Name: "timeout"},
+	},
+}
+
+var upstreamSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "local_port", Required: true},
+	},
+}
+
+var exposeSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "hosts", Required: true},
+		{Name: "path"},
+	},
+}
+
+var updateSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "max_parallel"},
+		{Name: "canary"},
+		{Name: "auto_promote"},
+		{Name: "auto_revert"},
+		{Name: "min_healthy_time"},
+		{Name: "healthy_deadline"},
+		{Name: "progress_deadline"},
+	},
+}
+
+var scalingSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "min", Required: true},
+		{Name: "max", Required: true},
+		{Name: "enabled"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "policy"},
+	},
+}
+
+var periodicSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "cron", Required: true},
+		{Name: "time_zone"},
+		{Name: "prohibit_overlap"},
+	},
+}
+
+var externalSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address", Required: true},
+		{Name: "port", Required: true},
+		{Name: "protocol"},
+	},
+}
+
+// appEnvironmentSchema is what an app's environment overlay may change:
+// counts, image, env, resources, public hosts and scaling bounds.
+var appEnvironmentSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "count"},
+		{Name: "image"},
+		{Name: "env"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "resources"},
+		{Type: "expose"},
+		{Type: "scaling"},
+	},
+}
+
+var overlayScalingSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "min"},
+		{Name: "max"},
+		{Name: "enabled"},
+	},
+}
+
+var overlayExposeSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "hosts"},
+		{Name: "path"},
+	},
+}

@@ -1,0 +1,75 @@
+package spec
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// secretKeyRe matches environment variable names that usually hold secrets.
+var secretKeyRe = lazyRegexp(`(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)`)
+
+// secretFormats are credential formats recognisable by their value alone,
+// whatever the variable is called.
+var secretFormats = []struct {
+	name string
+	re   func() *regexp.Regexp
+}{
+	{"an AWS access key", lazyRegexp(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", lazyRegexp(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`)},
+	{"a Slack token", lazyRegexp(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
+	{"a Stripe key", lazyRegexp(`\b[sr]k_(live|test)_[A-Za-z0-9]{16,}`)},
+	{"a Google API key", lazyRegexp(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"an npm token", lazyRegexp(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"a Vault token", lazyRegexp(`\bhvs\.[A-Za-z0-9_-]{20,}`)},
+	{"a private key", lazyRegexp(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
+	{"a JSON Web Token", lazyRegexp(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+	{"a URL with a password", lazyRegexp(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
+}
+
+// looksLikeSecret says why an env entry looks like a literal secret, or ""
+// when it does not. A recognised credential format counts whatever the name;
+// a secret-sounding name counts only with a value shaped like a credential,
+// so TOKEN_TTL = "5m" or PASSWORD_MIN_LENGTH = "12" pass.
+func looksLikeSecret(name, value string) string {
+	for _, f := range secretFormats {
+		if f.re().MatchString(value) {
+			return "its value looks like " + f.name
+		}
+	}
+	if !secretKeyRe().MatchString(name) || harmlessValue(value) {
+		return ""
+	}
+	return "its name suggests a secret and its value is a literal"
+}
+
+// harmlessValue reports values that cannot be credentials: empty, numbers,
+// booleans, durations, file paths, URLs without credentials and Nomad
+// runtime interpolations.
+func harmlessValue(v string) bool {
+	v = strings.TrimSpace(v)
+	if v == "" || strings.Contains(v, "${") {
+		return true
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return true
+	}
+	if _, err := strconv.ParseBool(v); err == nil {
+		return true
+	}
+	if _, err := time.ParseDuration(v); err == nil {
+		return true
+	}
+	if strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") {
+		return true
+	}
+	if i := strings.Index(v, "://"); i > 0 && !strings.Contains(v[i:], "@") {
+		return true
+	}
+	switch strings.ToLower(v) {
+	case "none", "null", "disabled", "enabled":
+		return true
+	}
+	return false
+}

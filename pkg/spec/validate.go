@@ -1,0 +1,533 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	_ "time/tzdata" // validate time_zone the same way on every machine
+
+	"github.com/hashicorp/cronexpr"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-io/drover/pkg/scaling"
+)
+
+// validate runs the semantic checks that need the whole project: names,
+// references between apps, ports, scaling bounds, exposure and secrets.
+func validate(set *Set) hcl.Diagnostics {
+	v := &validator{set: set, e: &evaluator{}}
+	v.uniqueNames()
+	for _, app := range set.Apps {
+		v.app(app)
+	}
+	for _, ext := range set.Externals {
+		v.external(ext)
+	}
+	v.exposures()
+	return v.e.diags
+}
+
+type validator struct {
+	set *Set
+	e   *evaluator
+}
+
+func (v *validator) errorf(rng hcl.Range, summary, format string, args ...any) {
+	v.e.errorf(rng, summary, format, args...)
+}
+
+func (v *validator) warnf(rng hcl.Range, summary, format string, args ...any) {
+	v.e.warnf(rng, summary, format, args...)
+}
+
+// uniqueNames checks that app, external and gateway names are valid and
+// distinct: each becomes a Consul service name.
+func (v *validator) uniqueNames() {
+	type decl struct {
+		kind string
+		rng  hcl.Range
+	}
+	seen := map[string]decl{}
+	claim := func(name, kind string, rng hcl.Range) {
+		if prev, dup := seen[name]; dup {
+			v.errorf(rng, "Duplicate service name",
+				"The name %q is already used by the %s at %s:%d; apps, externals and gateways share one Consul service namespace.",
+				name, prev.kind, prev.rng.Filename, prev.rng.Start.Line)
+			return
+		}
+		seen[name] = decl{kind: kind, rng: rng}
+	}
+	p := v.set.Project
+	claim(p.Ingress.Name, "ingress gateway", p.Ingress.DeclRange)
+	claim(p.Terminating.Name, "terminating gateway", p.Terminating.DeclRange)
+	for _, app := range v.set.Apps {
+		if !ValidName(app.Name) {
+			v.errorf(app.NameRange, "Invalid app name", "%s", NameRule)
+		}
+		claim(app.Name, "app", app.NameRange)
+	}
+	for _, ext := range v.set.Externals {
+		if !ValidName(ext.Name) {
+			v.errorf(ext.NameRange, "Invalid external name", "%s", NameRule)
+		}
+		claim(ext.Name, "external", ext.NameRange)
+	}
+}
+
+func (v *validator) app(app *App) {
+	switch app.Type.V {
+	case TypeService, TypeBatch:
+	default:
+		v.errorf(app.Type.Range, "Invalid app type", "type must be %q (long-running, the default) or %q (runs to completion), not %q.", TypeService, TypeBatch, app.Type.V)
+	}
+	if app.Count.Set && app.Count.V < 0 {
+		v.errorf(app.Count.Range, "Invalid count", "count must be 0 or more.")
+	}
+	v.ports(app)
+	seenTasks := map[string]bool{}
+	for _, t := range app.Tasks() {
+		if seenTasks[t.Name] {
+			v.errorf(t.DeclRange, "Duplicate task name", "The app's own task is named %q after the app; give this helper another name.", t.Name)
+		}
+		seenTasks[t.Name] = true
+		v.task(app, t)
+	}
+	if app.Service != nil {
+		v.service(app)
+	}
+	if app.Expose != nil {
+		v.expose(app)
+	}
+	if app.Update != nil {
+		v.update(app)
+	}
+	v.scaling(app)
+	v.periodic(app)
+	if app.Type.V == TypeBatch {
+		notInBatch := func(rng hcl.Range, what string) {
+			v.errorf(rng, "Not allowed in a batch app", "A batch app runs to completion, so it has no %s block; remove it or make the app a service.", what)
+		}
+		if app.Expose != nil {
+			notInBatch(app.Expose.DeclRange, "expose")
+		}
+		if app.Update != nil {
+			notInBatch(app.Update.DeclRange, "update")
+		}
+		if app.Scaling != nil {
+			notInBatch(app.Scaling.DeclRange, "scaling")
+		}
+	}
+}
+
+func (v *validator) ports(app *App) {
+	byTo := map[int]*Port{}
+	for _, p := range app.Ports {
+		if !validPortLabel(p.Label) {
+			v.errorf(p.LabelRange, "Invalid port label", "A port label must be lowercase letters, digits and underscores, starting with a letter; Nomad exposes it as NOMAD_PORT_<label>.")
+		}
+		if !p.To.Set {
+			continue
+		}
+		if p.To.V < 1 || p.To.V > 65535 {
+			v.errorf(p.To.Range, "Invalid port", "A port must be between 1 and 65535.")
+			continue
+		}
+		if prev, dup := byTo[p.To.V]; dup {
+			v.errorf(p.To.Range, "Duplicate container port", "Ports %q and %q both name container port %d.", prev.Label, p.Label, p.To.V)
+		}
+		byTo[p.To.V] = p
+	}
+}
+
+func (v *validator) task(app *App, t *Task) {
+	if t.Image.Set {
+		image := t.Image.V
+		switch {
+		case strings.TrimSpace(image) == "":
+			v.errorf(t.Image.Range, "Empty image", "image must name a container image such as \"registry.example.com/team/app:1.2.3\".")
+		case !strings.Contains(image, "@") && (imageTag(image) == "" || imageTag(image) == "latest"):
+			v.warnf(t.Image.Range, "Mutable image tag",
+				"Image %q has no fixed tag, so redeploying the same spec can run different code and Nomad pulls it on every start. Pin a version tag or a digest.", image)
+		}
+	}
+	r := t.Resources
+	if r.CPU.V < 1 {
+		v.errorf(r.CPU.Range, "Invalid resources", "cpu is in MHz and must be at least 1.")
+	}
+	if r.Memory.V < 10 {
+		v.errorf(r.Memory.Range, "Invalid resources", "memory is in MiB and must be at least 10, Nomad's minimum.")
+	}
+	if r.MemoryMax.Set && r.MemoryMax.V < r.Memory.V {
+		v.errorf(r.MemoryMax.Range, "Invalid resources", "memory_max (%d MiB) must not be less than memory (%d MiB).", r.MemoryMax.V, r.Memory.V)
+	}
+
+	envNames := map[string]bool{}
+	for _, ev := range t.Env {
+		envNames[ev.Name] = true
+		if !validEnvName(ev.Name) {
+			v.errorf(ev.NameRange, "Invalid environment variable name", "%q is not a valid name: use letters, digits and underscores, not starting with a digit.", ev.Name)
+		} else if reservedEnvName(ev.Name) {
+			v.errorf(ev.NameRange, "Reserved environment variable name", "Names starting with NOMAD_, CONSUL_ or VAULT_ are set by Nomad and its integrations; %q would clash with them.", ev.Name)
+		}
+		if why := looksLikeSecret(ev.Name, ev.Value); why != "" {
+			v.errorf(ev.ValueRange, "Literal secret in env",
+				"%s looks like a secret: %s. Values in env end up in the job, in plans and in logs. Store it in Vault and declare it as\n  secret %q { path = \"<path in %s>\"  key = \"<key>\" }\nso that Nomad injects it at run time.",
+				ev.Name, why, ev.Name, v.set.Project.Vault.KVMount)
+		}
+	}
+	mount := v.set.Project.Vault.KVMount
+	for _, s := range t.Secrets {
+		if !validEnvName(s.EnvName) {
+			v.errorf(s.NameRange, "Invalid environment variable name", "%q is not a valid name: use letters, digits and underscores, not starting with a digit.", s.EnvName)
+		} else if reservedEnvName(s.EnvName) {
+			v.errorf(s.NameRange, "Reserved environment variable name", "Names starting with NOMAD_, CONSUL_ or VAULT_ are set by Nomad and its integrations.")
+		}
+		if envNames[s.EnvName] {
+			v.errorf(s.NameRange, "Secret shadows env", "%s is set both in env and as a secret; keep only the secret.", s.EnvName)
+		}
+		path := s.Path.V
+		switch {
+		case s.Path.Set && strings.TrimSpace(path) == "":
+			v.errorf(s.Path.Range, "Empty secret path", "path is the secret's path inside the %q KV mount, such as \"shop/db\".", mount)
+		case strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") || strings.Contains(path, "//"):
+			v.errorf(s.Path.Range, "Invalid secret path", "path %q must be relative, without leading, trailing or doubled slashes.", path)
+		case strings.HasPrefix(path, mount+"/") || strings.HasPrefix(path, "data/"):
+			v.errorf(s.Path.Range, "Secret path includes the mount",
+				"path is relative to the KV v2 mount %q; drover adds %q itself. Write %q.", mount, mount+"/data/", strings.TrimPrefix(strings.TrimPrefix(path, mount+"/"), "data/"))
+		case strings.ContainsAny(path, "\"{}`\n"):
+			v.errorf(s.Path.Range, "Invalid secret path", "path %q contains characters that cannot appear in a Vault path.", path)
+		}
+		if s.Key.Set && strings.TrimSpace(s.Key.V) == "" {
+			v.errorf(s.Key.Range, "Empty secret key", "key names the field of the secret to read, such as \"password\".")
+		}
+	}
+	if lc := t.Lifecycle; lc != nil {
+		switch lc.Hook.V {
+		case HookPrestart, HookPoststart, HookPoststop:
+		default:
+			v.errorf(lc.Hook.Range, "Invalid lifecycle hook", "hook must be %q, %q or %q.", HookPrestart, HookPoststart, HookPoststop)
+		}
+		if lc.Sidecar.V && lc.Hook.V == HookPoststop {
+			v.errorf(lc.Sidecar.Range, "Invalid lifecycle", "A poststop task runs after the others stop, so it cannot be a sidecar.")
+		}
+	}
+}
+
+// imageTag returns the tag of an image reference, or "".
+func imageTag(image string) string {
+	name := image[strings.LastIndex(image, "/")+1:]
+	if i := strings.LastIndex(name, ":"); i >= 0 {
+		return name[i+1:]
+	}
+	return ""
+}
+
+var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true, "OPTIONS": true, "PATCH": true}
+
+func (v *validator) service(app *App) {
+	s := app.Service
+	switch s.Protocol.V {
+	case ProtocolHTTP, ProtocolHTTP2, ProtocolGRPC, ProtocolTCP:
+	default:
+		v.errorf(s.Protocol.Range, "Invalid protocol", "protocol must be %q, %q, %q or %q.", ProtocolHTTP, ProtocolHTTP2, ProtocolGRPC, ProtocolTCP)
+	}
+	if s.Port.Set && app.Port(s.Port.V) == nil {
+		v.errorf(s.Port.Range, "Unknown port", "The service uses port %q, but app %q declares %s.", s.Port.V, app.Name, portList(app))
+	}
+	if s.Port.V == "" && len(app.Ports) > 1 {
+		v.errorf(s.DeclRange, "Ambiguous service port", "App %q has %s; say which one the service uses with port = \"<label>\".", app.Name, portList(app))
+	}
+	if s.Port.V == "" && len(s.Checks) > 0 {
+		v.errorf(s.Checks[0].DeclRange, "Check without a port", "Health checks need the port the service serves on; declare a port block and set the service's port.")
+	}
+	for _, c := range s.Checks {
+		v.check(c)
+	}
+	upstreamPorts := map[int]string{}
+	for _, p := range app.Ports {
+		if p.To.Set {
+			upstreamPorts[p.To.V] = "port " + quote(p.Label)
+		}
+	}
+	for _, u := range s.Upstreams {
+		v.upstream(app, u, upstreamPorts)
+	}
+}
+
+func portList(app *App) string {
+	if len(app.Ports) == 0 {
+		return "no ports"
+	}
+	labels := make([]string, len(app.Ports))
+	for i, p := range app.Ports {
+		labels[i] = quote(p.Label)
+	}
+	return "ports " + strings.Join(labels, ", ")
+}
+
+func (v *validator) check(c *Check) {
+	switch c.Type.V {
+	case CheckHTTP:
+		if !c.Path.Set || !strings.HasPrefix(c.Path.V, "/") {
+			rng := c.Path.Range
+			v.errorf(rng, "Invalid check path", "An http check needs a path starting with \"/\", such as \"/healthz\".")
+		}
+	case CheckGRPC:
+		if c.Path.Set {
+			v.errorf(c.Path.Range, "Unsupported argument", "A grpc check calls the standard gRPC health service and takes no path.")
+		}
+	case CheckTCP:
+		v.errorf(c.Type.Range, "Unsupported check type",
+			"Nomad does not allow tcp checks on services in the mesh, because Consul cannot reach the app's port directly. Use an http or grpc check.")
+	default:
+		v.errorf(c.Type.Range, "Invalid check type", "type must be %q or %q.", CheckHTTP, CheckGRPC)
+	}
+	if c.Method.Set {
+		if c.Type.V != CheckHTTP {
+			v.errorf(c.Method.Range, "Unsupported argument", "method applies to http checks only.")
+		} else if !httpMethods[c.Method.V] {
+			v.errorf(c.Method.Range, "Invalid HTTP method", "%q is not an HTTP method; use GET, HEAD, POST, ...", c.Method.V)
+		}
+	}
+	if c.Interval.V < time.Second {
+		v.errorf(c.Interval.Range, "Invalid check interval", "interval must be at least 1s, Nomad's minimum.")
+	}
+	if c.Timeout.V == 0 {
+		v.errorf(c.Timeout.Range, "Invalid check timeout", "timeout must be longer than zero.")
+	} else if c.Timeout.V >= c.Interval.V && c.Interval.V > 0 {
+		v.warnf(c.Timeout.Range, "Check timeout not below interval", "timeout (%s) is not shorter than interval (%s), so a slow check overlaps the next one.", c.Timeout.V, c.Interval.V)
+	}
+}
+
+func (v *validator) upstream(app *App, u *Upstream, usedPorts map[int]string) {
+	switch {
+	case u.Name == app.Name:
+		v.errorf(u.NameRange, "Upstream to itself", "App %q cannot declare itself as an upstream; it reaches itself directly.", app.Name)
+	case v.set.External(u.Name) != nil:
+	case v.set.App(u.Name) != nil:
+		if target := v.set.App(u.Name); target.Service == nil || target.Service.Port.V == "" && len(target.Ports) != 1 {
+			v.errorf(u.NameRange, "Upstream has no service", "App %q serves nothing in the mesh (it has no service with a port), so %q cannot call it.", u.Name, app.Name)
+		}
+	default:
+		names := map[string]bool{}
+		for _, a := range v.set.Apps {
+			names[a.Name] = true
+		}
+		for _, e := range v.set.Externals {
+			names[e.Name] = true
+		}
+		v.errorf(u.NameRange, "Unknown upstream", "No app or external named %q is in this project%s. Upstreams must name an app or an external declared in the specs.", u.Name, suggestFrom(u.Name, names))
+	}
+	if !u.LocalPort.Set {
+		return
+	}
+	if u.LocalPort.V < 1 || u.LocalPort.V > 65535 {
+		v.errorf(u.LocalPort.Range, "Invalid port", "local_port must be between 1 and 65535.")
+		return
+	}
+	if prev, clash := usedPorts[u.LocalPort.V]; clash {
+		v.errorf(u.LocalPort.Range, "Local port collision",
+			"local_port %d is already taken by %s; the app, its sidecar and every upstream share one network namespace, so each needs its own port.", u.LocalPort.V, prev)
+		return
+	}
+	usedPorts[u.LocalPort.V] = "upstream " + quote(u.Name)
+}
+
+func (v *validator) expose(app *App) {
+	x := app.Expose
+	switch {
+	case app.Service == nil:
+		v.errorf(x.DeclRange, "Expose without a service", "Only a service can be exposed: add a service block that names the port to expose.")
+	case app.Service.Port.V == "":
+		v.errorf(x.DeclRange, "Expose without a port", "The service has no port for the ingress gateway to route to.")
+	case app.Service.Protocol.V != ProtocolHTTP:
+		v.errorf(x.DeclRange, "Expose needs an http service",
+			"The ingress gateway routes public traffic by host name on an http listener, so an exposed service must speak http, not %q.", app.Service.Protocol.V)
+	}
+	if x.Hosts.Set && len(x.Hosts.V) == 0 {
+		v.errorf(x.Hosts.Range, "No public hosts", "hosts must name at least one host, such as [\"api.example.com\"].")
+	}
+	seen := map[string]bool{}
+	for _, h := range x.Hosts.V {
+		if !validHost(h) || h == "*" {
+			v.errorf(x.Hosts.Range, "Invalid host", "%q is not a host name; use a DNS name, optionally starting with \"*.\".", h)
+		}
+		if seen[strings.ToLower(h)] {
+			v.errorf(x.Hosts.Range, "Duplicate host", "%q is listed twice.", h)
+		}
+		seen[strings.ToLower(h)] = true
+	}
+	if !strings.HasPrefix(x.Path.V, "/") {
+		v.errorf(x.Path.Range, "Invalid path", "path is a URL path prefix and must start with \"/\".")
+	}
+}
+
+func (v *validator) update(app *App) {
+	u := app.Update
+	for _, n := range []Val[int]{u.MaxParallel, u.Canary} {
+		if n.V < 0 {
+			v.errorf(n.Range, "Invalid update setting", "Counts in update must be 0 or more.")
+		}
+	}
+	if u.AutoPromote.V && u.Canary.V == 0 {
+		v.errorf(u.AutoPromote.Range, "Auto-promote without canaries", "auto_promote promotes canaries, but canary is 0. Set canary = 1 or more, or remove auto_promote.")
+	}
+	if u.MinHealthyTime.V >= u.HealthyDeadline.V {
+		v.errorf(u.MinHealthyTime.Range, "Invalid update timing", "min_healthy_time (%s) must be shorter than healthy_deadline (%s).", u.MinHealthyTime.V, u.HealthyDeadline.V)
+	}
+	if u.HealthyDeadline.V >= u.ProgressDeadline.V && u.ProgressDeadline.V != 0 {
+		v.errorf(u.HealthyDeadline.Range, "Invalid update timing", "healthy_deadline (%s) must be shorter than progress_deadline (%s).", u.HealthyDeadline.V, u.ProgressDeadline.V)
+	}
+}
+
+func (v *validator) scaling(app *App) {
+	s := app.Scaling
+	if s == nil {
+		return
+	}
+	if s.Min.V < 0 {
+		v.errorf(s.Min.Range, "Invalid scaling bounds", "min must be 0 or more.")
+	}
+	if s.Max.V < s.Min.V {
+		v.errorf(s.Max.Range, "Invalid scaling bounds", "max (%d) must not be less than min (%d).", s.Max.V, s.Min.V)
+	} else if app.Count.Set && (app.Count.V < s.Min.V || app.Count.V > s.Max.V) {
+		v.errorf(app.Count.Range, "Count outside scaling bounds", "count (%d) must lie within scaling min %d and max %d; Nomad rejects the job otherwise.", app.Count.V, s.Min.V, s.Max.V)
+	}
+	if s.Policy == nil {
+		return
+	}
+	m := s.Policy.Model
+	m.ID = app.Name + "/" + app.Name
+	m.Enabled = s.Enabled.V
+	m.Min, m.Max = int64(s.Min.V), int64(s.Max.V)
+	ns := v.set.Project.Namespace.V
+	if ns == "" {
+		ns = "default"
+	}
+	m.Target = scaling.Target{Namespace: ns, Job: app.Name, Group: app.Name}
+	for _, f := range scaling.Lint(m) {
+		rng := policyFindingRange(s.Policy, f)
+		if f.Error {
+			v.errorf(rng, f.Summary, "%s", f.Detail)
+		} else {
+			v.warnf(rng, f.Summary, "%s", f.Detail)
+		}
+	}
+}
+
+// policyFindingRange finds the tightest range for a lint finding: the key's
+// value in the check or its strategy, else the check, else the policy.
+func policyFindingRange(p *Policy, f scaling.Finding) hcl.Range {
+	for _, c := range p.Checks {
+		if c.Name != f.Check {
+			continue
+		}
+		attrs := c.Attrs
+		if c.Strategy != nil {
+			attrs = append(append([]*PolicyAttr{}, attrs...), c.Strategy.Attrs...)
+		}
+		for _, a := range attrs {
+			if a.Name == f.Key {
+				return a.Range
+			}
+		}
+		if c.Strategy != nil {
+			return c.Strategy.DeclRange
+		}
+		return c.DeclRange
+	}
+	return p.DeclRange
+}
+
+func (v *validator) periodic(app *App) {
+	p := app.Periodic
+	if p == nil {
+		return
+	}
+	if app.Type.V != TypeBatch {
+		v.errorf(p.DeclRange, "Periodic service", "Only a batch app can run on a schedule; set type = \"batch\".")
+	}
+	if _, err := cronexpr.Parse(p.Cron.V); err != nil {
+		v.errorf(p.Cron.Range, "Invalid cron expression", "cron must be a cron expression such as \"0 3 * * *\": %s.", err.Error())
+	}
+	if p.TimeZone.Set {
+		if _, err := time.LoadLocation(p.TimeZone.V); err != nil {
+			v.errorf(p.TimeZone.Range, "Invalid time zone", "%q is not an IANA time zone such as \"Europe/Berlin\" or \"UTC\".", p.TimeZone.V)
+		}
+	}
+}
+
+func (v *validator) external(ext *External) {
+	if ext.Address.Set && !validAddress(ext.Address.V) {
+		v.errorf(ext.Address.Range, "Invalid address", "%q is neither a DNS name nor an IP address.", ext.Address.V)
+	}
+	if ext.Port.Set && (ext.Port.V < 1 || ext.Port.V > 65535) {
+		v.errorf(ext.Port.Range, "Invalid port", "A port must be between 1 and 65535.")
+	}
+	switch ext.Protocol.V {
+	case ProtocolTCP, ProtocolHTTP, ProtocolHTTP2, ProtocolGRPC:
+	default:
+		v.errorf(ext.Protocol.Range, "Invalid protocol", "protocol must be %q, %q, %q or %q.", ProtocolTCP, ProtocolHTTP, ProtocolHTTP2, ProtocolGRPC)
+	}
+}
+
+// exposures checks the public routing table: a host and path reach exactly
+// one app, and a host shared by several apps (split by path) has one app
+// at "/" to take what no longer prefix matches.
+func (v *validator) exposures() {
+	type route struct {
+		app  *App
+		path string
+	}
+	byHost := map[string][]route{}
+	// Declaration order, so a conflict is reported at the later spec.
+	apps := append([]*App(nil), v.set.Apps...)
+	sort.SliceStable(apps, func(i, j int) bool {
+		a, b := apps[i].DeclRange, apps[j].DeclRange
+		if a.Filename != b.Filename {
+			return a.Filename < b.Filename
+		}
+		return a.Start.Byte < b.Start.Byte
+	})
+	for _, app := range apps {
+		if app.Expose == nil {
+			continue
+		}
+		for _, h := range app.Expose.Hosts.V {
+			h = strings.ToLower(h)
+			for _, r := range byHost[h] {
+				if r.path == app.Expose.Path.V {
+					v.errorf(app.Expose.Hosts.Range, "Public route conflict",
+						"%s%s is already routed to app %q; a host and path can reach only one app.", h, r.path, r.app.Name)
+				}
+			}
+			byHost[h] = append(byHost[h], route{app: app, path: app.Expose.Path.V})
+		}
+	}
+	hosts := make([]string, 0, len(byHost))
+	for h := range byHost {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		routes := byHost[h]
+		if len(routes) < 2 {
+			continue
+		}
+		hasRoot := false
+		for _, r := range routes {
+			hasRoot = hasRoot || r.path == "/"
+		}
+		if !hasRoot {
+			r := routes[len(routes)-1]
+			v.errorf(r.app.Expose.Path.Range, "Shared host without a default app",
+				"Host %q is split between %d apps by path, but none of them serves \"/\". One app must take path = \"/\" so that every request has a destination.", h, len(routes))
+		}
+	}
+}
+
+// String summarises a set for logs and tests.
+func (s *Set) String() string {
+	return fmt.Sprintf("project %q: %d apps, %d externals", s.Project.Name, len(s.Apps), len(s.Externals))
+}
