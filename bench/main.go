@@ -14,7 +14,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,14 +25,28 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/drover-io/drover/pkg/app"
+	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 )
 
 func main() {
 	n := flag.Int("n", 200, "number of generated specs")
 	rounds := flag.Int("rounds", 15, "rounds per measurement")
-	starts := flag.Int("starts", 30, "process starts for the startup measurement")
+	starts := flag.Int("starts", 50, "process starts for the startup measurement")
+	probe := flag.String("probe", "", "internal: time and measure `BIN version` from a fresh, small process")
 	flag.Parse()
+	if *probe != "" {
+		if err := probeStartup(*probe, *starts); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	// The same garbage-collector setting cmd/drover uses, for the floor and
+	// for drover alike.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	if err := run(*n, *rounds, *starts); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -51,30 +68,83 @@ func run(n, rounds, starts int) error {
 		return err
 	}
 	files, _ := filepath.Glob(filepath.Join(specs, "*.hcl"))
+	perSpec := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(len(files)) }
 
 	floor, err := measure(rounds, func() error { return parseAll(files) })
 	if err != nil {
 		return err
 	}
-	full, err := measure(rounds, func() error {
-		_, err := app.Render(app.RenderOptions{Load: spec.LoadOptions{Paths: []string{specs}}, OutDir: out, Version: "bench"})
+	var artifacts int
+	inMemory, err := measure(rounds, func() error {
+		set, diags := spec.Load(spec.LoadOptions{Paths: []string{specs}})
+		if diags.HasErrors() {
+			return diags
+		}
+		b, err := render.Render(set, render.Options{Version: "bench"})
+		if err != nil {
+			return err
+		}
+		fs, err := b.Files("bench")
+		artifacts = len(fs)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	perSpec := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(len(files)) }
-	fmt.Printf("specs: %d files (%d apps + drover.hcl), %d rounds, median\n", len(files), n, rounds)
-	fmt.Printf("  hcl/v2 parse only (floor)                 %8.3f ms/spec  %8.1f ms total\n", perSpec(floor), ms(floor))
-	fmt.Printf("  drover load+validate+render+write, -o     %8.3f ms/spec  %8.1f ms total\n", perSpec(full), ms(full))
-	fmt.Printf("  ratio to floor                            %8.2fx (target <= 2x)\n", float64(full)/float64(floor))
+	renderTo := func(dir string) func() error {
+		return func() error {
+			_, err := app.Render(app.RenderOptions{Load: spec.LoadOptions{Paths: []string{specs}}, OutDir: dir, Version: "bench"})
+			return err
+		}
+	}
+	again, err := measure(rounds, renderTo(out))
+	if err != nil {
+		return err
+	}
+	fresh, err := measureWithSetup(rounds, func() error { return os.RemoveAll(out) }, renderTo(out))
+	if err != nil {
+		return err
+	}
+	createOnly, err := measureWithSetup(rounds, func() error { return os.RemoveAll(out) }, func() error { return createFiles(out, artifacts) })
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("%d spec files (%d apps + drover.hcl) -> %d artifacts; median of %d rounds; GOGC=400 for both\n", len(files), n, artifacts, rounds)
+	row := func(what string, d time.Duration) {
+		fmt.Printf("  %-52s %7.3f ms/spec %8.1f ms %6.2fx floor\n", what, perSpec(d), ms(d), float64(d)/float64(floor))
+	}
+	row("floor: read + hcl/v2 parse only", floor)
+	row("drover: load+validate+render+serialize, in memory", inMemory)
+	row("drover render -o, over its previous output", again)
+	row("drover render -o, into an empty directory", fresh)
+	row("  of which the file system: create that many files", createOnly)
 
 	bin := filepath.Join(dir, "drover")
-	build := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/drover")
+	build := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-ldflags", "-s -w", "-o", bin, "./cmd/drover")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build drover: %w", err)
 	}
+	cli, err := measure(5, func() error { return exec.Command(bin, "render", specs, "-o", out).Run() })
+	if err != nil {
+		return err
+	}
+	row("drover render -o as a process, start to exit", cli)
+
+	// Measure start-up from a fresh copy of this program: a child's peak RSS
+	// includes its parent's at fork, and this process is large by now.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	probe := exec.Command(self, "-probe", bin, "-starts", strconv.Itoa(starts))
+	probe.Stdout, probe.Stderr = os.Stdout, os.Stderr
+	return probe.Run()
+}
+
+// probeStartup runs `bin version` starts times from this (small) process.
+func probeStartup(bin string, starts int) error {
 	var walls []time.Duration
 	var maxRSS int64
 	for i := 0; i < starts; i++ {
@@ -88,16 +158,8 @@ func run(n, rounds, starts int) error {
 			maxRSS = ru.Maxrss // KiB on Linux
 		}
 	}
-	fmt.Printf("drover version: median %.2f ms wall over %d starts (target < 5 ms), max RSS %.1f MiB (target < 20 MiB)\n",
+	fmt.Printf("drover version: median %.2f ms wall (fork+exec to exit) over %d starts (target < 5 ms), peak RSS %.1f MiB (target < 20 MiB)\n",
 		ms(median(walls)), starts, float64(maxRSS)/1024)
-
-	cli, err := measure(5, func() error {
-		return exec.Command(bin, "render", specs, "-o", out).Run()
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("drover render as a process, start to exit:  %8.3f ms/spec  %8.1f ms total\n", perSpec(cli), ms(cli))
 	return nil
 }
 
@@ -115,12 +177,35 @@ func parseAll(files []string) error {
 	return nil
 }
 
+// createFiles creates n 5 KB files under dir: what the file system alone
+// costs for a render's output.
+func createFiles(dir string, n int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	data := []byte(strings.Repeat("x", 5000))
+	for i := 0; i < n; i++ {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.json", i)), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func measure(rounds int, fn func() error) (time.Duration, error) {
+	return measureWithSetup(rounds, func() error { return nil }, fn)
+}
+
+// measureWithSetup times fn over rounds, running setup untimed before each.
+func measureWithSetup(rounds int, setup, fn func() error) (time.Duration, error) {
 	if err := fn(); err != nil { // warm up caches, and fail early
 		return 0, err
 	}
 	var ds []time.Duration
 	for i := 0; i < rounds; i++ {
+		if err := setup(); err != nil {
+			return 0, err
+		}
 		start := time.Now()
 		if err := fn(); err != nil {
 			return 0, err

@@ -1,12 +1,15 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/drover-io/drover/internal/parallel"
 	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -93,20 +96,34 @@ func writeBundle(b *render.Bundle, dir, version string) ([]string, error) {
 			}
 		}
 	}
+	// Directories first (few), then the files on every core.
 	made := map[string]bool{}
-	var written []string
 	for _, f := range files {
-		path := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if d := filepath.Dir(path); !made[d] {
+		d := filepath.Dir(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if !made[d] {
 			if err := os.MkdirAll(d, 0o755); err != nil {
-				return written, fmt.Errorf("create %s: %w", d, err)
+				return nil, fmt.Errorf("create %s: %w", d, err)
 			}
 			made[d] = true
 		}
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			return written, fmt.Errorf("write %s: %w", path, err)
+	}
+	written := make([]string, len(files))
+	errs := make([]error, len(files))
+	parallel.ForEach(len(files), func(i int) {
+		path := filepath.Join(dir, filepath.FromSlash(files[i].Path))
+		written[i] = path
+		// Leave a file that already has these bytes alone: rewriting is far
+		// slower than reading on many file systems, and an unchanged mtime
+		// keeps make and file watchers quiet.
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[i].Data) {
+			return
 		}
-		written = append(written, path)
+		if err := os.WriteFile(path, files[i].Data, 0o644); err != nil {
+			errs[i] = fmt.Errorf("write %s: %w", path, err)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return written, nil
 }

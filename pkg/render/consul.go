@@ -22,7 +22,7 @@ func (r *renderer) appConfigEntries(app *spec.App) []*ConfigEntry {
 	}
 	owner := r.owner(app)
 	meta := owner.Meta(r.opts.Version)
-	callers := r.set.Callers(app.Name)
+	callers := append([]string(nil), r.set.Callers(app.Name)...)
 	if r.set.PubliclyReachable(app) {
 		callers = append(callers, r.set.Project.Ingress.Name)
 	}
@@ -44,7 +44,7 @@ func (r *renderer) externalConfigEntries(ext *spec.External) []*ConfigEntry {
 		{Owner: owner, Entry: &consulapi.ServiceConfigEntry{
 			Kind: consulapi.ServiceDefaults, Name: ext.Name, Protocol: ext.Protocol.V, Meta: meta,
 		}},
-		{Owner: owner, Entry: intentions(ext.Name, r.set.Callers(ext.Name), meta)},
+		{Owner: owner, Entry: intentions(ext.Name, append([]string(nil), r.set.Callers(ext.Name)...), meta)},
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"path"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/internal/parallel"
 )
 
 // File is one rendered file: a path relative to the output directory and
@@ -82,50 +84,55 @@ func (b *Bundle) Files(version string) ([]File, error) {
 
 // serialize encodes every artifact and indexes it in a manifest.
 func (b *Bundle) serialize(version string) ([]File, Manifest, error) {
-	var files []File
-	manifest := Manifest{Project: b.Project, DroverVersion: version, Artifacts: []ManifestEntry{}}
-	add := func(kind, name, p string, owner Owner, writtenBy string, data []byte) {
-		sum := sha256.Sum256(data)
-		files = append(files, File{Path: p, Data: data})
-		manifest.Artifacts = append(manifest.Artifacts, ManifestEntry{
-			Kind: kind, Name: name, Path: p, App: owner.App, Spec: owner.Spec, WrittenBy: writtenBy, SHA256: hex.EncodeToString(sum[:]),
-		})
+	type pending struct {
+		kind, name, path, writtenBy string
+		owner                       Owner
+		encode                      func() ([]byte, error)
 	}
+	var items []pending
 	for _, j := range b.Jobs {
-		data, err := marshalJSON(JobRegisterBody{Job: j.Job})
-		if err != nil {
-			return nil, manifest, fmt.Errorf("encode nomad job %q: %w", j.ID(), err)
-		}
-		add(KindNomadJob, j.ID(), path.Join(nomadJobsDir, j.ID()+nomadJobExtension), j.Owner, writtenByDrover, data)
+		items = append(items, pending{KindNomadJob, j.ID(), path.Join(nomadJobsDir, j.ID()+nomadJobExtension), writtenByDrover, j.Owner,
+			func() ([]byte, error) { return marshalJSON(JobRegisterBody{Job: j.Job}) }})
 	}
 	for _, ce := range b.ConfigEntries {
-		data, err := marshalJSON(ce.Entry)
-		if err != nil {
-			return nil, manifest, fmt.Errorf("encode consul %s %q: %w", ce.Kind(), ce.Name(), err)
-		}
 		by := writtenByDrover
 		if ce.WrittenByNomad {
 			by = writtenByNomad
 		}
-		add(ce.Kind(), ce.Name(), path.Join(consulDir, ce.Kind(), ce.Name()+".json"), ce.Owner, by, data)
+		items = append(items, pending{ce.Kind(), ce.Name(), path.Join(consulDir, ce.Kind(), ce.Name()+".json"), by, ce.Owner,
+			func() ([]byte, error) { return marshalJSON(ce.Entry) }})
 	}
 	for _, reg := range b.Registrations {
-		data, err := marshalJSON(reg.Registration)
-		if err != nil {
-			return nil, manifest, fmt.Errorf("encode catalog registration %q: %w", reg.Registration.Node, err)
-		}
 		name := reg.Registration.Service.Service
-		add(KindCatalog, name, path.Join(consulCatalogDir, name+".json"), reg.Owner, writtenByDrover, data)
+		items = append(items, pending{KindCatalog, name, path.Join(consulCatalogDir, name+".json"), writtenByDrover, reg.Owner,
+			func() ([]byte, error) { return marshalJSON(reg.Registration) }})
 	}
 	for _, p := range b.VaultPolicies {
-		add(KindVaultPolicy, p.Name, path.Join(vaultPoliciesDir, p.Name+".hcl"), p.Owner, writtenByDrover, []byte(p.Policy))
+		items = append(items, pending{KindVaultPolicy, p.Name, path.Join(vaultPoliciesDir, p.Name+".hcl"), writtenByDrover, p.Owner,
+			func() ([]byte, error) { return []byte(p.Policy), nil }})
 	}
 	for _, r := range b.VaultRoles {
-		data, err := marshalJSON(r.Data)
-		if err != nil {
-			return nil, manifest, fmt.Errorf("encode vault role %q: %w", r.Name, err)
+		items = append(items, pending{KindVaultJWTRole, r.Name, path.Join(vaultRolesDir, r.Name+".json"), writtenByDrover, r.Owner,
+			func() ([]byte, error) { return marshalJSON(r.Data) }})
+	}
+
+	// Encoding is most of the cost of writing a bundle; spread it over the
+	// cores, keeping each result in its item's place.
+	encoded := make([][]byte, len(items))
+	errs := make([]error, len(items))
+	parallel.ForEach(len(items), func(i int) { encoded[i], errs[i] = items[i].encode() })
+
+	files := make([]File, 0, len(items))
+	manifest := Manifest{Project: b.Project, DroverVersion: version, Artifacts: make([]ManifestEntry, 0, len(items))}
+	for i, it := range items {
+		if errs[i] != nil {
+			return nil, manifest, fmt.Errorf("encode %s %q: %w", it.kind, it.name, errs[i])
 		}
-		add(KindVaultJWTRole, r.Name, path.Join(vaultRolesDir, r.Name+".json"), r.Owner, writtenByDrover, data)
+		sum := sha256.Sum256(encoded[i])
+		files = append(files, File{Path: it.path, Data: encoded[i]})
+		manifest.Artifacts = append(manifest.Artifacts, ManifestEntry{
+			Kind: it.kind, Name: it.name, Path: it.path, App: it.owner.App, Spec: it.owner.Spec, WrittenBy: it.writtenBy, SHA256: hex.EncodeToString(sum[:]),
+		})
 	}
 	return files, manifest, nil
 }

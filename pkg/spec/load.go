@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/drover-io/drover/internal/parallel"
 	"github.com/drover-io/drover/pkg/diag"
 )
 
@@ -207,9 +208,21 @@ func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
 	if hasProject {
 		project = read(filepath.Join(root, ProjectFileName), true)
 	}
+	read1 := make([]*source, len(files))
+	errs1 := make([]hcl.Diagnostics, len(files))
+	parallel.ForEach(len(files), func(i int) {
+		src, err := os.ReadFile(files[i])
+		if err != nil {
+			errs1[i] = errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")
+			return
+		}
+		rel, _ := filepath.Rel(root, files[i])
+		read1[i] = &source{display: display(files[i]), rel: filepath.ToSlash(rel), src: src, selected: isSelected(files[i], abs, root, hasProject)}
+	})
 	var specs []source
-	for _, f := range files {
-		if s := read(f, isSelected(f, abs, root, hasProject)); s != nil {
+	for i, s := range read1 {
+		readDiags = append(readDiags, errs1[i]...)
+		if s != nil {
 			specs = append(specs, *s)
 		}
 	}
@@ -231,10 +244,12 @@ func unknownEnvironment(env string, p *loadedProject) *hcl.Diagnostic {
 func build(root string, project *source, specs []source, inputs VarInputs) *loadedProject {
 	p := &loadedProject{root: root, cache: &parseCache{files: map[string]*hcl.File{}}, variables: map[string][]*Variable{}}
 	if project != nil {
-		p.projectFile = p.parseFile(*project, projectFileSchema)
+		p.projectFile = p.addParsed(parseSource(*project, projectFileSchema))
 	}
-	for _, s := range specs {
-		if sf := p.parseFile(s, specFileSchema); sf != nil {
+	parsed := make([]parsedSource, len(specs))
+	parallel.ForEach(len(specs), func(i int) { parsed[i] = parseSource(specs[i], specFileSchema) })
+	for _, ps := range parsed {
+		if sf := p.addParsed(ps); sf != nil {
 			p.specs = append(p.specs, sf)
 		}
 	}
@@ -245,16 +260,35 @@ func build(root string, project *source, specs []source, inputs VarInputs) *load
 	return p
 }
 
-// parseFile parses one file and checks its top level against schema.
-func (p *loadedProject) parseFile(s source, schema *hcl.BodySchema) *specFile {
-	f, d := p.cache.parse(s.src, s.display)
-	p.diags = append(p.diags, d...)
+// parsedSource is one source after parsing, before it joins the project.
+type parsedSource struct {
+	src   source
+	file  *hcl.File
+	sf    *specFile
+	diags hcl.Diagnostics
+}
+
+// parseSource parses one file and checks its top level against schema. It
+// touches no shared state, so sources parse in parallel.
+func parseSource(s source, schema *hcl.BodySchema) parsedSource {
+	f, diags := hclsyntax.ParseConfig(s.src, s.display, hcl.InitialPos)
+	ps := parsedSource{src: s, file: f, diags: diags}
 	if f == nil {
-		return nil
+		return ps
 	}
 	content, d := f.Body.Content(schema)
-	p.diags = append(p.diags, d...)
-	return &specFile{name: s.display, rel: s.rel, content: content, selected: s.selected}
+	ps.diags = append(ps.diags, d...)
+	ps.sf = &specFile{name: s.display, rel: s.rel, content: content, selected: s.selected}
+	return ps
+}
+
+// addParsed records a parsed source in the project, in call order.
+func (p *loadedProject) addParsed(ps parsedSource) *specFile {
+	p.diags = append(p.diags, ps.diags...)
+	if ps.file != nil {
+		p.cache.files[ps.src.display] = ps.file
+	}
+	return ps.sf
 }
 
 // collectVariables gathers variable declarations: the project file's are
@@ -356,27 +390,43 @@ func (p *loadedProject) resolve(env string) (*Set, hcl.Diagnostics) {
 	if p.projectFile != nil {
 		files = append([]*specFile{p.projectFile}, files...)
 	}
-	for _, sf := range files {
+	type decoded struct {
+		apps      []*App
+		externals []*External
+		diags     hcl.Diagnostics
+	}
+	results := make([]decoded, len(files))
+	parallel.ForEach(len(files), func(i int) {
+		sf := files[i]
 		visible := append(append([]*Variable{}, p.projectVars...), sf.vars...)
 		if sf == p.projectFile {
 			visible = p.projectVars
 		}
-		e.ctx = evalContext(p.values, visible, env, set.Project.Name)
+		fe := &evaluator{ctx: evalContext(p.values, visible, env, set.Project.Name)}
+		var r decoded
 		for _, b := range sf.content.Blocks.OfType("project") {
 			if sf != p.projectFile {
-				e.errorf(b.DefRange, "Project block outside drover.hcl",
+				fe.errorf(b.DefRange, "Project block outside drover.hcl",
 					"Project settings belong in %s at the project root, so that every spec sees the same ones.", ProjectFileName)
 			}
 		}
 		for _, b := range sf.content.Blocks.OfType("app") {
-			app := decodeApp(b, e, sf.rel, env, known)
-			set.Apps = append(set.Apps, app)
-			if sf.selected {
-				set.Selected[app.Name] = true
-			}
+			r.apps = append(r.apps, decodeApp(b, fe, sf.rel, env, known))
 		}
 		for _, b := range sf.content.Blocks.OfType("external") {
-			set.Externals = append(set.Externals, decodeExternal(b, e, sf.rel))
+			r.externals = append(r.externals, decodeExternal(b, fe, sf.rel))
+		}
+		r.diags = fe.diags
+		results[i] = r
+	})
+	for i, r := range results {
+		e.diags = append(e.diags, r.diags...)
+		set.Apps = append(set.Apps, r.apps...)
+		set.Externals = append(set.Externals, r.externals...)
+		if files[i].selected {
+			for _, app := range r.apps {
+				set.Selected[app.Name] = true
+			}
 		}
 	}
 	sort.SliceStable(set.Apps, func(i, j int) bool { return set.Apps[i].Name < set.Apps[j].Name })

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -36,27 +38,63 @@ type Set struct {
 	// caller named a directory). Render uses it to emit only those apps'
 	// artifacts while validation still sees the whole project.
 	Selected map[string]bool
+
+	// index holds lookups derived from Apps and Externals, built once on
+	// first use: a Set is not changed after Load returns it.
+	index     *setIndex
+	indexOnce sync.Once
+}
+
+type setIndex struct {
+	apps        map[string]*App
+	externals   map[string]*External
+	callers     map[string][]string
+	publicHosts []PublicHost
+	public      map[*App]bool
+}
+
+func (s *Set) idx() *setIndex {
+	s.indexOnce.Do(func() {
+		ix := &setIndex{apps: map[string]*App{}, externals: map[string]*External{}, callers: map[string][]string{}, public: map[*App]bool{}}
+		for _, a := range s.Apps {
+			if _, dup := ix.apps[a.Name]; !dup {
+				ix.apps[a.Name] = a
+			}
+			if a.Service != nil {
+				seen := map[string]bool{}
+				for _, u := range a.Service.Upstreams {
+					if !seen[u.Name] {
+						seen[u.Name] = true
+						ix.callers[u.Name] = append(ix.callers[u.Name], a.Name)
+					}
+				}
+			}
+		}
+		for _, e := range s.Externals {
+			if _, dup := ix.externals[e.Name]; !dup {
+				ix.externals[e.Name] = e
+			}
+		}
+		for _, c := range ix.callers {
+			sort.Strings(c)
+		}
+		ix.publicHosts = s.computePublicHosts()
+		for _, h := range ix.publicHosts {
+			ix.public[h.Default] = true
+			for _, p := range h.Paths {
+				ix.public[p.App] = true
+			}
+		}
+		s.index = ix
+	})
+	return s.index
 }
 
 // App returns the app with the given name, or nil.
-func (s *Set) App(name string) *App {
-	for _, a := range s.Apps {
-		if a.Name == name {
-			return a
-		}
-	}
-	return nil
-}
+func (s *Set) App(name string) *App { return s.idx().apps[name] }
 
 // External returns the external with the given name, or nil.
-func (s *Set) External(name string) *External {
-	for _, e := range s.Externals {
-		if e.Name == name {
-			return e
-		}
-	}
-	return nil
-}
+func (s *Set) External(name string) *External { return s.idx().externals[name] }
 
 // Project is the shared configuration of drover.hcl.
 type Project struct {

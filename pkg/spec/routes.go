@@ -24,7 +24,9 @@ type PathRoute struct {
 // PublicHosts is the public routing table: every exposed host, sorted, with
 // the apps it reaches. Hosts shared by several apps without a default (a
 // validation error) are left out.
-func (s *Set) PublicHosts() []PublicHost {
+func (s *Set) PublicHosts() []PublicHost { return s.idx().publicHosts }
+
+func (s *Set) computePublicHosts() []PublicHost {
 	byHost := map[string][]PathRoute{}
 	for _, app := range s.Apps {
 		if app.Expose == nil {
@@ -68,35 +70,8 @@ func (s *Set) PublicHosts() []PublicHost {
 
 // PubliclyReachable reports whether requests from outside reach app, as a
 // host's default or through a path route.
-func (s *Set) PubliclyReachable(app *App) bool {
-	for _, h := range s.PublicHosts() {
-		if h.Default == app {
-			return true
-		}
-		for _, p := range h.Paths {
-			if p.App == app {
-				return true
-			}
-		}
-	}
-	return false
-}
+func (s *Set) PubliclyReachable(app *App) bool { return s.idx().public[app] }
 
 // Callers returns the names of the apps that declare name as an upstream,
-// sorted.
-func (s *Set) Callers(name string) []string {
-	var out []string
-	for _, app := range s.Apps {
-		if app.Service == nil {
-			continue
-		}
-		for _, u := range app.Service.Upstreams {
-			if u.Name == name {
-				out = append(out, app.Name)
-				break
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+// sorted. The slice is shared: callers must not modify it.
+func (s *Set) Callers(name string) []string { return s.idx().callers[name] }
