@@ -6,18 +6,25 @@ import (
 	ucli "github.com/urfave/cli/v2"
 )
 
-// intersperse moves each command's flags before its positional arguments,
-// so that `drover render jobs/ -o out/` works: urfave/cli v2, like Go's
-// flag package, stops reading flags at the first positional argument.
-// Arguments after "--" are left alone.
+// intersperse reorders arguments so that urfave/cli v2, which (like Go's
+// flag package) stops reading flags at the first positional argument, sees
+// what people type:
+//
+//	drover render jobs/ -o out/             a command's flag after a path
+//	drover deploy jobs/ --nomad-addr http://...   a global flag after the command
+//
+// Each command's flags move before its positional arguments, and global
+// flags move before the command. Arguments after "--" are left alone.
 func intersperse(app *ucli.App, args []string) []string {
 	if len(args) == 0 {
 		return args
 	}
-	out := []string{args[0]}
+	var global []string
+	var out []string
 	rest := args[1:]
 	flags := app.Flags
 	commands := app.Commands
+	root := true
 	for {
 		var flagArgs, positional []string
 		var sub *ucli.Command
@@ -28,10 +35,15 @@ func intersperse(app *ucli.App, args []string) []string {
 				positional = append(positional, rest[i:]...)
 				i = len(rest)
 			case strings.HasPrefix(tok, "-") && tok != "-":
-				flagArgs = append(flagArgs, tok)
-				if !strings.Contains(tok, "=") && takesValue(flags, strings.TrimLeft(tok, "-")) && i+1 < len(rest) {
+				name := flagName(tok)
+				dst, known := &flagArgs, flags
+				if !root && !hasFlag(flags, name) && hasFlag(app.Flags, name) {
+					dst, known = &global, app.Flags
+				}
+				*dst = append(*dst, tok)
+				if !strings.Contains(tok, "=") && takesValue(known, name) && i+1 < len(rest) {
 					i++
-					flagArgs = append(flagArgs, rest[i])
+					*dst = append(*dst, rest[i])
 				}
 			case len(positional) == 0 && findCommand(commands, tok) != nil:
 				sub = findCommand(commands, tok)
@@ -45,10 +57,19 @@ func intersperse(app *ucli.App, args []string) []string {
 		}
 		if sub == nil {
 			out = append(out, flagArgs...)
-			return append(out, positional...)
+			out = append(out, positional...)
+			return append(append([]string{args[0]}, global...), out...)
 		}
-		flags, commands = sub.Flags, sub.Subcommands
+		flags, commands, root = sub.Flags, sub.Subcommands, false
 	}
+}
+
+func flagName(tok string) string {
+	name := strings.TrimLeft(tok, "-")
+	if i := strings.IndexByte(name, '='); i >= 0 {
+		name = name[:i]
+	}
+	return name
 }
 
 func findCommand(cmds []*ucli.Command, name string) *ucli.Command {
@@ -58,6 +79,17 @@ func findCommand(cmds []*ucli.Command, name string) *ucli.Command {
 		}
 	}
 	return nil
+}
+
+func hasFlag(flags []ucli.Flag, name string) bool {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // takesValue reports whether the named flag expects a value; unknown flags

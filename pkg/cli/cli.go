@@ -25,6 +25,11 @@ const (
 	ExitError ExitCode = 1
 	// ExitUsage: a wrong command line (unknown flag, missing argument).
 	ExitUsage ExitCode = 2
+	// ExitChanges: `drover plan` found changes (like terraform plan
+	// -detailed-exitcode).
+	ExitChanges ExitCode = 2
+	// ExitInterrupted: stopped by Ctrl-C or SIGTERM.
+	ExitInterrupted ExitCode = 130
 )
 
 // IO is where a command reads and writes.
@@ -84,7 +89,7 @@ func report(err error, stdio IO) ExitCode {
 		return ExitUsage
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stdio.Err, "drover: interrupted")
-		return ExitError
+		return ExitInterrupted
 	default:
 		fmt.Fprintf(stdio.Err, "drover: %s\n", err)
 		return ExitError
@@ -103,8 +108,15 @@ Start with:
   drover validate jobs/                check every spec, offline
   drover render jobs/ -o out/          write every artifact, offline
   drover graph jobs/                   see who is public and who calls whom
+  drover plan jobs/                    diff the specs against the clusters
+  drover deploy jobs/                  apply them and watch the deployments
 
-Exit codes: 0 success, 1 invalid input or failure, 2 command-line usage error.`
+Connection settings come from NOMAD_ADDR, CONSUL_HTTP_ADDR, VAULT_ADDR and the
+other variables HashiCorp's CLIs read (tokens, namespaces, TLS), or the flags
+below. Tokens never appear in output or logs.
+
+Exit codes: 0 success, 1 invalid input or failure, 2 command-line usage error
+(for plan: changes pending), 130 interrupted.`
 
 func newApp(stdio IO) *ucli.App {
 	a := &ucli.App{
@@ -132,11 +144,18 @@ func newApp(stdio IO) *ucli.App {
 			}
 			return usagef("unknown command %q%s", c.Args().First(), suggestCommand(c.App, c.Args().First()))
 		},
+		Flags: globalFlags(),
 		Commands: []*ucli.Command{
 			initCommand(stdio),
 			validateCommand(stdio),
 			renderCommand(stdio),
 			graphCommand(stdio),
+			planCommand(stdio),
+			deployCommand(stdio),
+			statusCommand(stdio),
+			scaleCommand(stdio),
+			destroyCommand(stdio),
+			secretsCommand(stdio),
 			versionCommand(stdio),
 		},
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/internal/jsonx"
 )
 
 // WriteHCL prints the bundle for people: each Nomad job as a jobspec that
@@ -79,7 +81,7 @@ func jsonToHCL(v any) (string, error) {
 	sort.SliceStable(keys, func(i, j int) bool { return headRank(keys[i]) < headRank(keys[j]) })
 	body := &hclBody{}
 	for _, k := range keys {
-		if pruned, keep := prune(generic[k]); keep {
+		if pruned, keep := jsonx.Prune(generic[k]); keep {
 			body.attr(k, pruned)
 		}
 	}
@@ -94,37 +96,6 @@ func headRank(k string) int {
 		return 1
 	}
 	return 2
-}
-
-// prune drops zero values recursively; keep is false when v itself is zero.
-func prune(v any) (any, bool) {
-	switch x := v.(type) {
-	case nil:
-		return nil, false
-	case string:
-		return x, x != ""
-	case float64:
-		return x, x != 0
-	case bool:
-		return x, x
-	case map[string]any:
-		out := map[string]any{}
-		for k, el := range x {
-			if p, keep := prune(el); keep {
-				out[k] = p
-			}
-		}
-		return out, len(out) > 0
-	case []any:
-		var out []any
-		for _, el := range x {
-			if p, keep := prune(el); keep {
-				out = append(out, p)
-			}
-		}
-		return out, len(out) > 0
-	}
-	return v, true
 }
 
 // JobHCL prints a job as a Nomad jobspec, covering the fields drover sets.

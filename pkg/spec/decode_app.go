@@ -22,6 +22,7 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 		NameRange: block.LabelRanges[0],
 		DeclRange: block.DefRange,
 		File:      file,
+		Source:    block.DefRange.Filename,
 	}
 	content, d := block.Body.Content(appSchema)
 	e.add(d)

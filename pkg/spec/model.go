@@ -162,6 +162,8 @@ type App struct {
 	DeclRange hcl.Range
 	// File is the spec file, relative to the project root.
 	File string
+	// Source is the spec file as the user named it: its key in Set.Files.
+	Source string
 
 	Type Val[string]
 	// Count is the instance count; when unset it is scaling.min or 1.
@@ -434,4 +436,23 @@ type External struct {
 	Address   Val[string]
 	Port      Val[int]
 	Protocol  Val[string]
+}
+
+// Without returns a copy of the set without the named apps and externals,
+// every remaining app selected: the project as it will be once they are
+// destroyed.
+func (s *Set) Without(apps, externals map[string]bool) *Set {
+	out := &Set{Root: s.Root, Project: s.Project, Environment: s.Environment, Files: s.Files, Selected: map[string]bool{}}
+	for _, a := range s.Apps {
+		if !apps[a.Name] {
+			out.Apps = append(out.Apps, a)
+			out.Selected[a.Name] = true
+		}
+	}
+	for _, e := range s.Externals {
+		if !externals[e.Name] {
+			out.Externals = append(out.Externals, e)
+		}
+	}
+	return out
 }

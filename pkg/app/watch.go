@@ -1,0 +1,299 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	nomadapi "github.com/hashicorp/nomad/api"
+)
+
+// Outcomes of watching a job's deployment.
+const (
+	StatusSuccessful        = "successful"
+	StatusFailed            = "failed"
+	StatusRolledBack        = "rolled-back"
+	StatusPlacementFailed   = "placement-failed"
+	StatusAwaitingPromotion = "awaiting-promotion"
+	StatusNoDeployment      = "no-deployment"
+	StatusSuperseded        = "superseded"
+	StatusDetached          = "detached"
+	StatusInterrupted       = "interrupted"
+)
+
+// DeploymentOutcome is how one job's rollout ended.
+type DeploymentOutcome struct {
+	Job          string `json:"job"`
+	DeploymentID string `json:"deployment_id,omitempty"`
+	Status       string `json:"status"`
+	// Description is Nomad's status description.
+	Description string `json:"description,omitempty"`
+	// RevertedTo is the job version auto-revert rolled back to.
+	RevertedTo *uint64 `json:"reverted_to,omitempty"`
+	// Explanation says why it failed, in a few lines: placement failures,
+	// the task events of unhealthy allocations.
+	Explanation []string `json:"explanation,omitempty"`
+}
+
+// Failed reports outcomes that make deploy exit non-zero. A rollback is a
+// failure: the new version is not running.
+func (o *DeploymentOutcome) Failed() bool {
+	switch o.Status {
+	case StatusFailed, StatusRolledBack, StatusPlacementFailed, StatusSuperseded:
+		return true
+	}
+	return false
+}
+
+// watcher follows deployments with blocking queries.
+type watcher struct {
+	nomad    Nomad
+	promote  bool
+	progress *progress
+	log      *slog.Logger
+}
+
+var revertRe = regexp.MustCompile(`rolling back to job version (\d+)`)
+
+// watch follows one job from its registration's evaluation to the end of
+// its deployment.
+//
+//	register -> evaluation complete -> deployment running -> successful
+//	                 |                         |-> canaries healthy -> promote (--promote) or stop (awaiting promotion)
+//	                 |                         '-> failed -> (auto-revert?) rolled-back | failed
+//	                 '-> allocations could not be placed -> placement-failed
+func (w *watcher) watch(ctx context.Context, jobID, evalID string, autoPromote bool) *DeploymentOutcome {
+	out := &DeploymentOutcome{Job: jobID}
+	w.progress.update(jobID, "waiting for the scheduler")
+	if evalID == "" { // periodic and parameterized jobs are not evaluated on register
+		out.Status = StatusNoDeployment
+		w.progress.update(jobID, "registered (runs on its schedule)")
+		return out
+	}
+	eval, err := w.waitEval(ctx, evalID)
+	if err != nil {
+		return w.interrupted(out, err)
+	}
+	if len(eval.FailedTGAllocs) > 0 {
+		out.Status = StatusPlacementFailed
+		for _, g := range sortedKeys(eval.FailedTGAllocs) {
+			out.Explanation = append(out.Explanation, fmt.Sprintf("group %q: %s", g, explainMetric(eval.FailedTGAllocs[g])))
+		}
+		w.progress.update(jobID, "could not place allocations")
+		return out
+	}
+	if eval.DeploymentID == "" {
+		out.Status = StatusNoDeployment
+		w.progress.update(jobID, "scheduled (no deployment needed)")
+		return out
+	}
+	out.DeploymentID = eval.DeploymentID
+	var index uint64
+	promoted := false
+	for {
+		d, idx, err := w.nomad.Deployment(ctx, eval.DeploymentID, index)
+		if err != nil {
+			return w.interrupted(out, err)
+		}
+		if idx < index {
+			index = 0 // the index went backwards (leader change): start over
+		} else {
+			index = idx
+		}
+		out.Description = d.StatusDescription
+		w.progress.update(jobID, describeDeployment(d))
+		switch d.Status {
+		case nomadapi.DeploymentStatusSuccessful:
+			out.Status = StatusSuccessful
+			return out
+		case nomadapi.DeploymentStatusFailed:
+			out.Status = StatusFailed
+			if m := revertRe.FindStringSubmatch(d.StatusDescription); m != nil {
+				v, _ := strconv.ParseUint(m[1], 10, 64)
+				out.Status, out.RevertedTo = StatusRolledBack, &v
+			}
+			out.Explanation = w.explainFailure(ctx, d)
+			return out
+		case nomadapi.DeploymentStatusCancelled:
+			out.Status = StatusSuperseded
+			out.Explanation = []string{"a newer registration of the job replaced this deployment"}
+			return out
+		}
+		if !autoPromote && canariesReady(d) && !promoted {
+			if !w.promote {
+				out.Status = StatusAwaitingPromotion
+				w.progress.update(jobID, "canaries healthy; promote with `drover deploy --promote` or `nomad deployment promote "+shortDeployment(d.ID)+"`")
+				return out
+			}
+			if err := w.nomad.Promote(ctx, d.ID); err != nil {
+				out.Status = StatusFailed
+				out.Explanation = []string{"promoting the canaries failed: " + err.Error()}
+				return out
+			}
+			promoted = true
+			w.progress.update(jobID, "canaries promoted")
+		}
+	}
+}
+
+func (w *watcher) interrupted(out *DeploymentOutcome, err error) *DeploymentOutcome {
+	out.Status = StatusInterrupted
+	if !errors.Is(err, context.Canceled) {
+		out.Explanation = []string{err.Error()}
+	}
+	w.progress.update(out.Job, "stopped watching (the deployment goes on in Nomad)")
+	return out
+}
+
+// waitEval blocks until the evaluation is done.
+func (w *watcher) waitEval(ctx context.Context, id string) (*nomadapi.Evaluation, error) {
+	var index uint64
+	for {
+		eval, idx, err := w.nomad.Evaluation(ctx, id, index)
+		if err != nil {
+			return nil, err
+		}
+		switch eval.Status {
+		case "complete", "failed", "canceled":
+			return eval, nil
+		}
+		index = idx
+	}
+}
+
+// canariesReady: every group that wants canaries has them all healthy and
+// is not promoted yet. (The job's auto_promote says whether Nomad promotes
+// them itself; the API's deployment state does not carry it.)
+func canariesReady(d *nomadapi.Deployment) bool {
+	waiting := false
+	for _, g := range d.TaskGroups {
+		if g.DesiredCanaries == 0 || g.Promoted {
+			continue
+		}
+		if g.HealthyAllocs < g.DesiredCanaries {
+			return false
+		}
+		waiting = true
+	}
+	return waiting
+}
+
+func describeDeployment(d *nomadapi.Deployment) string {
+	var parts []string
+	for _, name := range sortedKeys(d.TaskGroups) {
+		g := d.TaskGroups[name]
+		s := fmt.Sprintf("%s %d/%d placed, %d healthy", name, g.PlacedAllocs, g.DesiredTotal, g.HealthyAllocs)
+		if g.UnhealthyAllocs > 0 {
+			s += fmt.Sprintf(", %d unhealthy", g.UnhealthyAllocs)
+		}
+		if g.DesiredCanaries > 0 {
+			s += fmt.Sprintf(", canaries %d/%d", len(g.PlacedCanaries), g.DesiredCanaries)
+			if g.Promoted {
+				s += " promoted"
+			}
+		}
+		parts = append(parts, s)
+	}
+	return fmt.Sprintf("deployment %s %s: %s", shortDeployment(d.ID), d.Status, strings.Join(parts, "; "))
+}
+
+func shortDeployment(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// failureEvents are the task events that explain a failed allocation.
+var failureEvents = map[string]bool{
+	"Driver Failure": true, "Failed Validation": true, "Setup Failure": true, "Restarts Exceeded": true,
+	"Not Restarting": true, "Failed Artifact Download": true, "Template": true, "Killing": false,
+	"Terminated": true, "Alloc Unhealthy": true, "Task hook failed": true,
+}
+
+// explainFailure reads the deployment's unhealthy allocations and turns
+// their task events into a few lines.
+func (w *watcher) explainFailure(ctx context.Context, d *nomadapi.Deployment) []string {
+	lines := []string{d.StatusDescription}
+	allocs, err := w.nomad.DeploymentAllocations(ctx, d.ID)
+	if err != nil {
+		return append(lines, "could not read the deployment's allocations: "+err.Error())
+	}
+	sort.Slice(allocs, func(i, j int) bool { return allocs[i].ID < allocs[j].ID })
+	shown := 0
+	for _, a := range allocs {
+		healthy := a.DeploymentStatus != nil && a.DeploymentStatus.Healthy != nil && *a.DeploymentStatus.Healthy
+		if healthy || shown == 5 {
+			continue
+		}
+		for _, task := range sortedKeys(a.TaskStates) {
+			var msgs []string
+			for _, ev := range a.TaskStates[task].Events {
+				if failureEvents[ev.Type] {
+					msg := ev.DisplayMessage
+					if msg == "" {
+						msg = ev.Message
+					}
+					msgs = append(msgs, ev.Type+": "+msg)
+				}
+			}
+			if len(msgs) > 3 {
+				msgs = msgs[len(msgs)-3:]
+			}
+			for _, m := range msgs {
+				lines = append(lines, fmt.Sprintf("alloc %s task %s: %s", shortDeployment(a.ID), task, m))
+			}
+			if len(msgs) > 0 {
+				shown++
+			}
+		}
+	}
+	return lines
+}
+
+// progress shows one line per job: redrawn in place on a terminal, printed
+// when it changes otherwise.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	order []string
+	lines map[string]string
+	drawn int
+}
+
+func newProgress(w io.Writer, tty bool) *progress {
+	return &progress{w: w, tty: tty, lines: map[string]string{}}
+}
+
+func (p *progress) update(job, line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prev, ok := p.lines[job]; ok && prev == line {
+		return
+	}
+	if _, ok := p.lines[job]; !ok {
+		p.order = append(p.order, job)
+	}
+	p.lines[job] = line
+	if !p.tty {
+		fmt.Fprintf(p.w, "%s: %s\n", job, line)
+		return
+	}
+	if p.drawn > 0 {
+		fmt.Fprintf(p.w, "\x1b[%dA", p.drawn)
+	}
+	for _, j := range p.order {
+		fmt.Fprintf(p.w, "\x1b[2K%s: %s\n", j, p.lines[j])
+	}
+	p.drawn = len(p.order)
+}
+
+func (p *progress) finish() {}

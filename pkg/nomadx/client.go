@@ -1,0 +1,135 @@
+package nomadx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/pkg/apierr"
+	"github.com/drover-io/drover/pkg/config"
+	"github.com/drover-io/drover/pkg/retry"
+)
+
+// Client talks to one Nomad region.
+type Client struct {
+	api    *nomadapi.Client
+	ns     string
+	policy retry.Policy
+	log    *slog.Logger
+}
+
+// Options tune a Client.
+type Options struct {
+	// Retry bounds retries of transient failures; retry.Default when zero.
+	Retry  retry.Policy
+	Logger *slog.Logger
+}
+
+// MaxBlockingWait is the longest a blocking query waits. Nomad caps waits
+// at 5 minutes plus up to 1/16 jitter, so the HTTP timeout sits above that.
+const MaxBlockingWait = 5 * time.Minute
+
+// New builds a client for ep. It does not contact Nomad.
+func New(ep config.Endpoint, opts Options) (*Client, error) {
+	cfg := &nomadapi.Config{
+		Address:   ep.Address,
+		Region:    ep.Region,
+		Namespace: ep.Namespace,
+		SecretID:  ep.Token.Reveal(),
+		WaitTime:  MaxBlockingWait,
+		TLSConfig: &nomadapi.TLSConfig{
+			CACert:        ep.TLS.CACert,
+			CAPath:        ep.TLS.CAPath,
+			ClientCert:    ep.TLS.ClientCert,
+			ClientKey:     ep.TLS.ClientKey,
+			TLSServerName: ep.TLS.ServerName,
+			Insecure:      ep.TLS.SkipVerify,
+		},
+	}
+	c, err := nomadapi.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("nomad client for %s: %w", ep.Address, err)
+	}
+	// The client sets no overall HTTP timeout (blocking queries wait up to
+	// MaxBlockingWait); every call's context bounds it instead.
+	p := opts.Retry
+	if p.Attempts == 0 {
+		p = retry.Default
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ns := ep.Namespace
+	if ns == "" {
+		ns = nomadapi.DefaultNamespace
+	}
+	return &Client{api: c, ns: ns, policy: p, log: log.With("system", apierr.Nomad)}, nil
+}
+
+// Namespace is the namespace the client works in.
+func (c *Client) Namespace() string { return c.ns }
+
+func (c *Client) q(ctx context.Context) *nomadapi.QueryOptions {
+	return (&nomadapi.QueryOptions{}).WithContext(ctx)
+}
+
+func (c *Client) w(ctx context.Context) *nomadapi.WriteOptions {
+	return (&nomadapi.WriteOptions{}).WithContext(ctx)
+}
+
+// read runs a read-only call with retries of transient failures.
+func (c *Client) read(ctx context.Context, op, object string, fn func() error) error {
+	return c.do(ctx, op, object, apierr.Transient, fn)
+}
+
+// write runs a write, retrying only failures where Nomad cannot have acted
+// (connection refused, 429, 503): a lost response to a 500 is ambiguous,
+// and the next run, not a blind retry, repairs it.
+func (c *Client) write(ctx context.Context, op, object string, fn func() error) error {
+	return c.do(ctx, op, object, writeRetryable, fn)
+}
+
+func (c *Client) do(ctx context.Context, op, object string, retryable func(error) bool, fn func() error) error {
+	return retry.Do(ctx, c.policy, func(context.Context) error { return wrap(op, object, fn()) }, retryable,
+		func(attempt int, err error, wait time.Duration) {
+			c.log.Warn("retrying", "op", op, "object", object, "attempt", attempt, "wait", wait, "error", err)
+		})
+}
+
+func writeRetryable(err error) bool {
+	var e *apierr.Error
+	if errors.As(err, &e) && e.Status != 0 {
+		return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
+	}
+	return apierr.Transient(err) && refused(err)
+}
+
+func refused(err error) bool {
+	return strings.Contains(err.Error(), "connection refused")
+}
+
+// wrap turns a client error into an *apierr.Error.
+func wrap(op, object string, err error) error {
+	if err == nil {
+		return nil
+	}
+	e := &apierr.Error{System: apierr.Nomad, Op: op, Object: object, Err: err}
+	var ure nomadapi.UnexpectedResponseError
+	var urep *nomadapi.UnexpectedResponseError
+	switch {
+	case errors.As(err, &urep):
+		e.Status, e.Message = urep.StatusCode(), strings.TrimSpace(urep.Body())
+	case errors.As(err, &ure):
+		e.Status, e.Message = ure.StatusCode(), strings.TrimSpace(ure.Body())
+	}
+	return e
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
