@@ -156,6 +156,7 @@ func newApp(stdio IO) *ucli.App {
 			scaleCommand(stdio),
 			destroyCommand(stdio),
 			secretsCommand(stdio),
+			autoscaleCommand(stdio),
 			versionCommand(stdio),
 		},
 	}

@@ -9,7 +9,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsimple"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Secret is a credential. Its String, GoString, MarshalJSON and LogValue
@@ -144,56 +145,65 @@ func withScheme(addr, def string) string {
 	return def + "://" + addr
 }
 
-// fileEndpoint is the HCL shape of one endpoint in the config file.
-type fileEndpoint struct {
-	Address       string `hcl:"address,optional"`
-	Token         string `hcl:"token,optional"`
-	Namespace     string `hcl:"namespace,optional"`
-	Region        string `hcl:"region,optional"`
-	Datacenter    string `hcl:"datacenter,optional"`
-	CACert        string `hcl:"ca_cert,optional"`
-	CAPath        string `hcl:"ca_path,optional"`
-	ClientCert    string `hcl:"client_cert,optional"`
-	ClientKey     string `hcl:"client_key,optional"`
-	TLSServerName string `hcl:"tls_server_name,optional"`
-	SkipVerify    bool   `hcl:"skip_verify,optional"`
-}
+// endpointSchema is the body of a nomad, consul or vault block of the
+// config file. (An explicit schema, not gohcl: gohcl's dependencies cost
+// every drover start time.)
+var endpointSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+	{Name: "address"}, {Name: "token"}, {Name: "namespace"}, {Name: "region"}, {Name: "datacenter"},
+	{Name: "ca_cert"}, {Name: "ca_path"}, {Name: "client_cert"}, {Name: "client_key"},
+	{Name: "tls_server_name"}, {Name: "skip_verify"},
+}}
 
-type fileConfig struct {
-	Nomad  *fileEndpoint `hcl:"nomad,block"`
-	Consul *fileEndpoint `hcl:"consul,block"`
-	Vault  *fileEndpoint `hcl:"vault,block"`
-}
+var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "nomad"}, {Type: "consul"}, {Type: "vault"}}}
 
 func (c *Config) applyFile(path string) error {
-	var fc fileConfig
-	if err := hclsimple.DecodeFile(path, nil, &fc); err != nil {
-		if diags, ok := err.(hcl.Diagnostics); ok {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return fmt.Errorf("config file %s: %s", path, diags.Error())
+	}
+	content, diags := f.Body.Content(fileSchema)
+	if diags.HasErrors() {
+		return fmt.Errorf("config file %s: %s", path, diags.Error())
+	}
+	src2 := "file " + path
+	for _, b := range content.Blocks {
+		e := map[string]*Endpoint{"nomad": &c.Nomad, "consul": &c.Consul, "vault": &c.Vault}[b.Type]
+		body, diags := b.Body.Content(endpointSchema)
+		if diags.HasErrors() {
 			return fmt.Errorf("config file %s: %s", path, diags.Error())
 		}
-		return fmt.Errorf("config file %s: %w", path, err)
-	}
-	for name, pair := range map[string]struct {
-		f *fileEndpoint
-		e *Endpoint
-	}{"nomad": {fc.Nomad, &c.Nomad}, "consul": {fc.Consul, &c.Consul}, "vault": {fc.Vault, &c.Vault}} {
-		if pair.f == nil {
-			continue
-		}
-		src := "file " + path
-		f, e := pair.f, pair.e
-		c.set(name+".address", &e.Address, f.Address, src)
-		c.setSecret(name+".token", &e.Token, Secret(f.Token), src)
-		c.set(name+".namespace", &e.Namespace, f.Namespace, src)
-		c.set(name+".region", &e.Region, f.Region, src)
-		c.set(name+".datacenter", &e.Datacenter, f.Datacenter, src)
-		c.set(name+".ca_cert", &e.TLS.CACert, f.CACert, src)
-		c.set(name+".ca_path", &e.TLS.CAPath, f.CAPath, src)
-		c.set(name+".client_cert", &e.TLS.ClientCert, f.ClientCert, src)
-		c.set(name+".client_key", &e.TLS.ClientKey, f.ClientKey, src)
-		c.set(name+".tls_server_name", &e.TLS.ServerName, f.TLSServerName, src)
-		if f.SkipVerify {
-			e.TLS.SkipVerify = true
+		for name, attr := range body.Attributes {
+			v, diags := attr.Expr.Value(nil)
+			if diags.HasErrors() {
+				return fmt.Errorf("config file %s: %s", path, diags.Error())
+			}
+			setting := b.Type + "." + name
+			if name == "skip_verify" {
+				if v.Type() != cty.Bool || v.IsNull() {
+					return fmt.Errorf("config file %s: %s must be true or false", path, setting)
+				}
+				e.TLS.SkipVerify = v.True()
+				continue
+			}
+			if v.Type() != cty.String || v.IsNull() {
+				return fmt.Errorf("config file %s: %s must be a string", path, setting)
+			}
+			str := v.AsString()
+			switch name {
+			case "token":
+				c.setSecret(setting, &e.Token, Secret(str), src2)
+			default:
+				dst := map[string]*string{
+					"address": &e.Address, "namespace": &e.Namespace, "region": &e.Region, "datacenter": &e.Datacenter,
+					"ca_cert": &e.TLS.CACert, "ca_path": &e.TLS.CAPath, "client_cert": &e.TLS.ClientCert,
+					"client_key": &e.TLS.ClientKey, "tls_server_name": &e.TLS.ServerName,
+				}[name]
+				c.set(setting, dst, str, src2)
+			}
 		}
 	}
 	return nil

@@ -281,6 +281,9 @@ func policyMap(p *spec.Policy) map[string]any {
 	if p.Schedule != nil {
 		m["schedule"] = []any{attrMap(p.Schedule.Attrs, false)}
 	}
+	if p.Drover != nil {
+		m["drover"] = []any{p.Drover.Map()}
+	}
 	var checks []any
 	for _, c := range p.Checks {
 		body := attrMap(c.Attrs, false)

@@ -92,3 +92,19 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// CanonicalizeAPMQueries expands the short nomad-apm queries of p
+// ("avg_cpu") to the full form with p's target, as the Autoscaler's
+// CanonicalizeAPMQuery does at load time.
+func CanonicalizeAPMQueries(p *Policy) {
+	for _, c := range p.Checks {
+		if c.Source != SourceNomadAPM || c.Query == "" || strings.Contains(c.Query, "/") {
+			continue
+		}
+		ns := p.Target.Namespace
+		if ns == "" {
+			ns = "default"
+		}
+		c.Query = fmt.Sprintf("taskgroup_%s/%s/%s@%s", c.Query, p.Target.Group, p.Target.Job, ns)
+	}
+}

@@ -51,6 +51,9 @@ type Policy struct {
 	Checks []*Check
 	// Schedule limits the policy to a time window; nil means always.
 	Schedule *Schedule
+	// Behavior is drover's extension: rollout awareness, stabilization
+	// windows, rate limits, per-direction tolerance.
+	Behavior Behavior
 }
 
 // Schedule is a recurring window: it opens at each Start (a cron

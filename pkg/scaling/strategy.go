@@ -87,6 +87,9 @@ type TargetValue struct {
 	// Threshold is the dead band around a factor of 1: no action while the
 	// factor lies within [1-Threshold, 1+Threshold].
 	Threshold float64
+	// UpTolerance and DownTolerance, when set (drover's per-direction
+	// tolerance), replace Threshold on their side of the band.
+	UpTolerance, DownTolerance *float64
 	// MaxScaleUp and MaxScaleDown limit one action's change; nil means no
 	// limit and 0 forbids that direction, as in the Autoscaler.
 	MaxScaleUp, MaxScaleDown *int64
@@ -113,6 +116,13 @@ func (s *TargetValue) Run(count int64, metrics []DataPoint) Decision {
 		factor = m / s.Target
 		trace = append(trace, fmt.Sprintf("factor = metric / target = %g / %g = %.4f", m, s.Target, factor))
 	}
+	lo, hi := 1-s.Threshold, 1+s.Threshold
+	if s.DownTolerance != nil {
+		lo = 1 - *s.DownTolerance
+	}
+	if s.UpTolerance != nil {
+		hi = 1 + *s.UpTolerance
+	}
 	dir := None
 	switch {
 	case count == 0:
@@ -120,13 +130,13 @@ func (s *TargetValue) Run(count int64, metrics []DataPoint) Decision {
 			dir = Up
 		}
 		trace = append(trace, "count is 0: scale up if factor > 0")
-	case factor < 1-s.Threshold:
+	case factor < lo:
 		dir = Down
-	case factor > 1+s.Threshold:
+	case factor > hi:
 		dir = Up
 	}
 	if count != 0 {
-		trace = append(trace, fmt.Sprintf("dead band = [%.4f, %.4f]", 1-s.Threshold, 1+s.Threshold))
+		trace = append(trace, fmt.Sprintf("dead band = [%.4f, %.4f]", lo, hi))
 	}
 	if dir == None {
 		return none(count, fmt.Sprintf("factor %.4f is within the dead band", factor), trace)

@@ -24,6 +24,39 @@ var policySchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check", LabelNames: []string{"name"}},
 		{Type: "schedule"},
+		{Type: "drover"},
+	},
+}
+
+// The drover block extends a policy with what the official Autoscaler
+// lacks; the Autoscaler ignores it.
+var droverSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "semantics"},
+		{Name: "respect_deployments"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "scale_up"},
+		{Type: "scale_down"},
+	},
+}
+
+var droverDirectionSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "stabilization_window"},
+		{Name: "tolerance"},
+		{Name: "select"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "rate"},
+	},
+}
+
+var droverRateSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type", Required: true},
+		{Name: "value", Required: true},
+		{Name: "period", Required: true},
 	},
 }
 
@@ -54,7 +87,11 @@ var policyCheckSchema = &hcl.BodySchema{
 // decodePolicy decodes a `policy` block into both its raw form (for render)
 // and pkg/scaling's model (for checks and the reconciler).
 func decodePolicy(block *hcl.Block, e *evaluator) *Policy {
-	content, d := block.Body.Content(policySchema)
+	return decodePolicyWith(block, e, policySchema)
+}
+
+func decodePolicyWith(block *hcl.Block, e *evaluator, schema *hcl.BodySchema) *Policy {
+	content, d := block.Body.Content(schema)
 	e.add(d)
 	p := &Policy{DeclRange: block.DefRange, Model: &scaling.Policy{Enabled: true}}
 	m := p.Model
@@ -67,6 +104,16 @@ func decodePolicy(block *hcl.Block, e *evaluator) *Policy {
 	if b := e.onlyOne(content.Blocks.OfType("schedule"), "a scaling policy"); b != nil {
 		p.Schedule, m.Schedule = decodeSchedule(b, e)
 	}
+	m.Behavior = scaling.DefaultBehavior()
+	if b := e.onlyOne(content.Blocks.OfType("drover"), "a scaling policy"); b != nil {
+		p.Drover = decodeRawBlock(b, droverSchema, e)
+		beh, err := scaling.ParseBehavior(p.Drover.Map())
+		if err != nil {
+			e.errorf(b.DefRange, "Invalid drover block", "%s.", err.Error())
+		} else {
+			m.Behavior = beh
+		}
+	}
 	if m.EvaluationInterval == 0 {
 		e.errorf(a["evaluation_interval"].Expr.Range(), "Invalid duration", "evaluation_interval must be longer than zero.")
 	}
@@ -75,6 +122,22 @@ func decodePolicy(block *hcl.Block, e *evaluator) *Policy {
 		pc, mc := decodePolicyCheck(b, e)
 		p.Checks = append(p.Checks, pc)
 		m.Checks = append(m.Checks, mc)
+	}
+	if b := e.onlyOne(content.Blocks.OfType("target"), "a scaling policy"); b != nil {
+		attrs, d := b.Body.JustAttributes()
+		e.add(d)
+		p.Target = e.policyAttrs(attrs)
+		for _, a := range p.Target {
+			v := PolicyValueString(a.Value)
+			switch a.Name {
+			case "Job":
+				m.Target.Job = v
+			case "Group":
+				m.Target.Group = v
+			case "Namespace":
+				m.Target.Namespace = v
+			}
+		}
 	}
 	if len(p.Checks) == 0 {
 		e.errorf(block.DefRange, "Missing policy check", "A scaling policy needs at least one check block; without one the autoscaler has nothing to evaluate.")
@@ -127,6 +190,21 @@ func decodePolicyCheck(block *hcl.Block, e *evaluator) (*PolicyCheck, *scaling.C
 		}
 	}
 	return pc, mc
+}
+
+// decodeRawBlock decodes a block (and its nested blocks, by schema) into
+// raw values, to pass to Nomad as written.
+func decodeRawBlock(block *hcl.Block, schema *hcl.BodySchema, e *evaluator) *PolicyBlock {
+	content, d := block.Body.Content(schema)
+	e.add(d)
+	pb := &PolicyBlock{Type: block.Type, DeclRange: block.DefRange, Attrs: e.policyAttrs(content.Attributes)}
+	nested := map[string]*hcl.BodySchema{"scale_up": droverDirectionSchema, "scale_down": droverDirectionSchema, "rate": droverRateSchema}
+	for _, b := range content.Blocks {
+		if s, ok := nested[b.Type]; ok {
+			pb.Blocks = append(pb.Blocks, decodeRawBlock(b, s, e))
+		}
+	}
+	return pb
 }
 
 // decodeSchedule decodes a schedule block: a start cron expression and

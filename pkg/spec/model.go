@@ -381,6 +381,10 @@ type Policy struct {
 	Checks []*PolicyCheck
 	// Schedule limits when the policy acts; nil for always.
 	Schedule *PolicySchedule
+	// Drover is the policy's drover block (nil when absent).
+	Drover *PolicyBlock
+	// Target is a file policy's target block (Job, Group, Namespace).
+	Target []*PolicyAttr
 	// Model is the same policy in pkg/scaling's typed form, for linting and
 	// for `drover autoscale`.
 	Model *scaling.Policy
@@ -402,6 +406,28 @@ type PolicyCheck struct {
 	// Strategy is the check's single strategy block.
 	Strategy *PolicyStrategy
 	Schedule *PolicySchedule
+}
+
+// PolicyBlock is a block of raw policy values with nested blocks.
+type PolicyBlock struct {
+	Type      string
+	DeclRange hcl.Range
+	Attrs     []*PolicyAttr
+	Blocks    []*PolicyBlock
+}
+
+// Map returns the block's body in the form Nomad stores policies in:
+// attributes as values, nested blocks as lists of maps by type.
+func (b *PolicyBlock) Map() map[string]any {
+	m := make(map[string]any, len(b.Attrs)+len(b.Blocks))
+	for _, a := range b.Attrs {
+		m[a.Name] = a.Value
+	}
+	for _, nb := range b.Blocks {
+		list, _ := m[nb.Type].([]any)
+		m[nb.Type] = append(list, nb.Map())
+	}
+	return m
 }
 
 // PolicySchedule is a `schedule` block of a policy or check.
