@@ -66,6 +66,14 @@ bench: ## Benchmarks: go test -bench, then bench/ (render vs the hcl parse floor
 test-integration: ## End-to-end tests against real agents at NOMAD_ADDR, CONSUL_HTTP_ADDR, VAULT_ADDR
 	$(GO) test -tags 'integration $(BUILD_TAGS)' -count=1 -v ./integration/...
 
+.PHONY: dev
+dev: build ## Start local dev Nomad, Consul and Vault from the binaries on PATH (then: eval "$$(./bin/drover dev)")
+	./bin/drover dev
+
+.PHONY: dev-down
+dev-down: build ## Stop the local dev agents
+	./bin/drover dev down
+
 .PHONY: clean
 clean: ## Remove build and render output
 	rm -rf bin $(OUT)

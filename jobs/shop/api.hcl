@@ -70,6 +70,20 @@ app "api" {
           target = 70
         }
       }
+
+      # drover's extensions, which the official Autoscaler ignores: scale
+      # down only after 10 quiet minutes, and by at most 2 per minute.
+      drover {
+        scale_down {
+          stabilization_window = "10m"
+
+          rate {
+            type   = "pods"
+            value  = 2
+            period = "1m"
+          }
+        }
+      }
     }
   }
 

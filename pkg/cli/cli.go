@@ -157,6 +157,7 @@ func newApp(stdio IO) *ucli.App {
 			destroyCommand(stdio),
 			secretsCommand(stdio),
 			autoscaleCommand(stdio),
+			devCommand(stdio),
 			versionCommand(stdio),
 		},
 	}

@@ -131,7 +131,7 @@ func TestValidateJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
 	}
-	if !out.Valid || len(out.Apps) != 4 || len(out.Environments) != 2 || out.Diagnostics == nil {
+	if !out.Valid || len(out.Apps) != 5 || len(out.Environments) != 2 || out.Diagnostics == nil {
 		t.Errorf("unexpected result: %+v", out)
 	}
 	bad := t.TempDir()

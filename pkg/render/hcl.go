@@ -264,6 +264,15 @@ func writeTask(parent *hclBody, t *nomadapi.Task) {
 		}
 		setString(vb, "change_mode", v.ChangeMode)
 	}
+	if id := t.Identity; id != nil {
+		ib := tb.block("identity")
+		if id.Env {
+			ib.attr("env", true)
+		}
+		if id.File {
+			ib.attr("file", true)
+		}
+	}
 	for _, id := range t.Identities {
 		ib := tb.block("identity")
 		ib.attr("name", id.Name)
@@ -299,7 +308,7 @@ func writePolicyBody(b *hclBody, m map[string]any) {
 			if !ok {
 				continue
 			}
-			if label, body, ok := labeledBlock(inner); ok {
+			if label, body, ok := labeledBlock(inner); ok && labeledPolicyBlocks[k] {
 				writePolicyBody(b.block(k, label), body)
 			} else {
 				writePolicyBody(b.block(k), inner)
@@ -307,6 +316,11 @@ func writePolicyBody(b *hclBody, m map[string]any) {
 		}
 	}
 }
+
+// labeledPolicyBlocks are the policy blocks that carry a label; any other
+// block (schedule, drover, its scale_up and rate) is unlabeled, even when
+// its body has a single nested block.
+var labeledPolicyBlocks = map[string]bool{"check": true, "strategy": true, "target": true}
 
 func labeledBlock(m map[string]any) (string, map[string]any, bool) {
 	if len(m) != 1 {

@@ -199,6 +199,16 @@ func (r *renderer) task(app *spec.App, t *spec.Task) *nomadapi.Task {
 	if lc := t.Lifecycle; lc != nil {
 		task.Lifecycle = &nomadapi.TaskLifecycle{Hook: lc.Hook.V, Sidecar: lc.Sidecar.V}
 	}
+	if app.NomadAPI.V && t == app.Main {
+		// The default workload identity doubles as a Nomad ACL token (with
+		// the policies attached to the job), and the task API socket needs
+		// no network path to a Nomad agent.
+		task.Identity = &nomadapi.WorkloadIdentity{Env: true}
+		if task.Env == nil {
+			task.Env = map[string]string{}
+		}
+		task.Env["NOMAD_ADDR"] = "unix://${NOMAD_SECRETS_DIR}/api.sock"
+	}
 	if len(t.Secrets) > 0 {
 		v := r.set.Project.Vault
 		task.Templates = []*nomadapi.Template{{

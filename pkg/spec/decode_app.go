@@ -31,6 +31,7 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 
 	app.Type = e.str(attrs, "type", TypeService, block.DefRange)
 	app.Count = e.integer(attrs, "count", 0, block.DefRange)
+	app.NomadAPI = e.boolean(attrs, "nomad_api", false, block.DefRange)
 	app.Main = decodeTaskParts(&Task{Name: app.Name, DeclRange: block.DefRange}, attrs, blocks, e)
 	if meta, ok := attrs["meta"]; ok {
 		m := map[string]string{}

@@ -179,6 +179,10 @@ type App struct {
 	// Periodic makes a batch app run on a schedule.
 	Periodic *Periodic
 	Meta     Val[map[string]string]
+	// NomadAPI gives the app's own task a Nomad API token from its workload
+	// identity (NOMAD_TOKEN) and the task API socket (NOMAD_ADDR), for apps
+	// that call Nomad, such as drover autoscale itself.
+	NomadAPI Val[bool]
 }
 
 // EffectiveCount is the instance count Nomad gets: count when set, else

@@ -93,6 +93,7 @@ var appSchema = &hcl.BodySchema{
 		{Name: "type"},
 		{Name: "count"},
 		{Name: "meta"},
+		{Name: "nomad_api"},
 	}, taskAttributes...),
 	Blocks: append([]hcl.BlockHeaderSchema{
 		{Type: "port", LabelNames: []string{"label"}},

@@ -1,0 +1,450 @@
+package consulfake
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+)
+
+// Request is one request the fake received, recorded before fault
+// injection so that retried and failed attempts are counted too.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Body   string
+}
+
+// Server is a fake Consul agent (datacenter "dc1", OSS: no namespaces or
+// partitions, no ACLs). All state is behind one mutex; handlers are safe
+// for concurrent requests.
+type Server struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every write, to wake blocking queries
+	index   uint64        // the raft index: every write advances it
+	latest  atomic.Uint64 // index, readable without s.mu for error headers
+	tables  map[string]uint64
+	closed  bool
+
+	entries map[string]map[string]api.ConfigEntry // kind -> name -> entry
+	nodes   map[string]*node
+	health  map[string][]*api.ServiceEntry // SetHealth overrides, by service name
+
+	faults  []*fault
+	delays  []delay
+	hangups []*hangup
+	log     []Request
+}
+
+// Tables whose index blocking queries watch.
+const (
+	tableConfig  = "config-entries"
+	tableCatalog = "catalog"
+)
+
+// Blocking query limits from agent/agent.go.
+const (
+	defaultQueryTime = 300 * time.Second
+	maxQueryTime     = 600 * time.Second
+)
+
+type fault struct {
+	method, prefix string
+	status         int
+	body           string
+	remaining      int
+}
+
+type delay struct {
+	prefix string
+	d      time.Duration
+}
+
+type hangup struct {
+	prefix    string
+	remaining int
+}
+
+// New starts a fake Consul agent that is closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{
+		t:       t,
+		changed: make(chan struct{}),
+		index:   1, // the first raft write is always Consul's own
+		tables:  map[string]uint64{},
+		entries: map[string]map[string]api.ConfigEntry{},
+		nodes:   map[string]*node{},
+		health:  map[string][]*api.ServiceEntry{},
+	}
+	s.latest.Store(s.index)
+	s.srv = httptest.NewServer(s)
+	t.Cleanup(s.close)
+	return s
+}
+
+// URL is the agent address, for api.Config.Address.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Client returns an official API client pointed at the fake.
+func (s *Server) Client() *api.Client {
+	s.t.Helper()
+	c, err := api.NewClient(&api.Config{Address: strings.TrimPrefix(s.URL(), "http://"), Scheme: "http"})
+	if err != nil {
+		s.t.Fatalf("consulfake: new client: %v", err)
+	}
+	return c
+}
+
+func (s *Server) close() {
+	s.mu.Lock()
+	s.closed = true
+	close(s.changed) // release blocked queries so Close does not wait for them
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	s.srv.Close()
+}
+
+// FailNext makes the next n requests whose method matches (any method when
+// method is "") and whose path starts with pathPrefix fail with status and
+// body, before the request reaches any state.
+func (s *Server) FailNext(method, pathPrefix string, status int, body string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{method: method, prefix: pathPrefix, status: status, body: body, remaining: n})
+}
+
+// Delay holds every request whose path starts with pathPrefix for d before
+// serving it (or until the client gives up). A zero d removes the delay.
+func (s *Server) Delay(pathPrefix string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, dl := range s.delays {
+		if dl.prefix == pathPrefix {
+			s.delays = append(s.delays[:i], s.delays[i+1:]...)
+			break
+		}
+	}
+	if d > 0 {
+		s.delays = append(s.delays, delay{prefix: pathPrefix, d: d})
+	}
+}
+
+// Hangup makes the next n requests whose path starts with pathPrefix see
+// the connection closed without any response, as when the agent dies
+// mid-request. Go's transport retries an idempotent request (GET) once on
+// a reused connection, so a GET needs n >= 2 to surface the error.
+func (s *Server) Hangup(pathPrefix string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hangups = append(s.hangups, &hangup{prefix: pathPrefix, remaining: n})
+}
+
+// Requests returns every request received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.log))
+	copy(out, s.log)
+	return out
+}
+
+// Writes returns the requests received so far that could change state
+// (every method but GET and HEAD).
+func (s *Server) Writes() []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ResetRequests forgets the request log.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = nil
+}
+
+// Index returns the current raft index.
+func (s *Server) Index() uint64 { return s.latest.Load() }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	s.mu.Lock()
+	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: string(body)})
+	d := s.delayFor(r.URL.Path)
+	s.mu.Unlock()
+
+	if d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+
+	s.mu.Lock()
+	hang := s.takeHangup(r.URL.Path)
+	f := s.takeFault(r.Method, r.URL.Path)
+	s.mu.Unlock()
+
+	if hang {
+		hangUp(w)
+		return
+	}
+	if f != nil {
+		s.writeError(w, f.status, f.body)
+		return
+	}
+	s.route(w, r, body)
+}
+
+func (s *Server) delayFor(path string) time.Duration {
+	for _, dl := range s.delays {
+		if strings.HasPrefix(path, dl.prefix) {
+			return dl.d
+		}
+	}
+	return 0
+}
+
+func (s *Server) takeHangup(path string) bool {
+	for i, h := range s.hangups {
+		if strings.HasPrefix(path, h.prefix) {
+			h.remaining--
+			if h.remaining <= 0 {
+				s.hangups = append(s.hangups[:i], s.hangups[i+1:]...)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) takeFault(method, path string) *fault {
+	for i, f := range s.faults {
+		if (f.method == "" || f.method == method) && strings.HasPrefix(path, f.prefix) {
+			f.remaining--
+			if f.remaining <= 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// hangUp closes the connection under the request without writing a byte.
+func hangUp(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // the server drops the connection
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
+	p := r.URL.Path
+	switch {
+	case p == "/v1/config":
+		if r.Method != http.MethodPut {
+			s.methodNotAllowed(w, r, "PUT")
+			return
+		}
+		s.configApply(w, r, body)
+	case strings.HasPrefix(p, "/v1/config/"):
+		switch r.Method {
+		case http.MethodGet:
+			s.configGet(w, r)
+		case http.MethodDelete:
+			s.configDelete(w, r)
+		default:
+			s.methodNotAllowed(w, r, "GET", "DELETE")
+		}
+	case p == "/v1/catalog/register":
+		if r.Method != http.MethodPut {
+			s.methodNotAllowed(w, r, "PUT")
+			return
+		}
+		s.catalogRegister(w, r, body)
+	case p == "/v1/catalog/deregister":
+		if r.Method != http.MethodPut {
+			s.methodNotAllowed(w, r, "PUT")
+			return
+		}
+		s.catalogDeregister(w, r, body)
+	case strings.HasPrefix(p, "/v1/catalog/node/"):
+		s.catalogNode(w, r, strings.TrimPrefix(p, "/v1/catalog/node/"))
+	case p == "/v1/catalog/nodes":
+		s.catalogNodes(w, r)
+	case p == "/v1/catalog/services":
+		s.catalogServices(w, r)
+	case strings.HasPrefix(p, "/v1/catalog/service/"):
+		s.catalogService(w, r, strings.TrimPrefix(p, "/v1/catalog/service/"))
+	case strings.HasPrefix(p, "/v1/health/service/"):
+		s.healthService(w, r, strings.TrimPrefix(p, "/v1/health/service/"))
+	case p == "/v1/status/leader":
+		s.writeJSON(w, r, s.latest.Load(), "127.0.0.1:8300")
+	case p == "/v1/status/peers":
+		s.writeJSON(w, r, s.latest.Load(), []string{"127.0.0.1:8300"})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// writeJSON writes a 200 answer with Consul's query meta headers. Consul
+// never reports an index of 0: clients would busy-loop on it.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, index uint64, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	h := w.Header()
+	h.Set("X-Consul-Index", strconv.FormatUint(max(index, 1), 10))
+	h.Set("X-Consul-KnownLeader", "true")
+	h.Set("X-Consul-LastContact", "0")
+	consistency := "leader"
+	if _, ok := r.URL.Query()["stale"]; ok {
+		consistency = "stale"
+	} else if _, ok := r.URL.Query()["consistent"]; ok {
+		consistency = "consistent"
+	}
+	h.Set("X-Consul-Effective-Consistency", consistency)
+	h.Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// writeError answers like the agent's HTTP wrapper: the status and the
+// message alone as plain text.
+func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg)
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow ...string) {
+	w.Header().Set("Allow", strings.Join(append([]string{"OPTIONS"}, allow...), ","))
+	s.writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed", r.Method))
+}
+
+// bump advances the raft index for a write to tables and wakes every
+// blocked query. The caller holds s.mu.
+func (s *Server) bump(tables ...string) uint64 {
+	s.index++
+	s.latest.Store(s.index)
+	for _, t := range tables {
+		s.tables[t] = s.index
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return s.index
+}
+
+type queryOptions struct {
+	index uint64
+	wait  time.Duration
+}
+
+// parseQuery reads ?index and ?wait like agent/http.go:parseWait; it
+// answers 400 itself and returns false on a bad value.
+func (s *Server) parseQuery(w http.ResponseWriter, r *http.Request) (queryOptions, bool) {
+	q := queryOptions{wait: defaultQueryTime}
+	v := r.URL.Query()
+	if wait := v.Get("wait"); wait != "" {
+		d, err := time.ParseDuration(wait)
+		if err != nil {
+			s.writeError(w, http.StatusBadRequest, "Invalid wait time")
+			return q, false
+		}
+		q.wait = d
+	}
+	if idx := v.Get("index"); idx != "" {
+		i, err := strconv.ParseUint(idx, 10, 64)
+		if err != nil {
+			s.writeError(w, http.StatusBadRequest, "Invalid index")
+			return q, false
+		}
+		q.index = i
+	}
+	if q.wait <= 0 {
+		q.wait = defaultQueryTime
+	}
+	q.wait = min(q.wait, maxQueryTime)
+	return q, true
+}
+
+// block waits, like the server's blockingQuery, until current() (evaluated
+// under s.mu) exceeds q.index, the wait elapses or the request is
+// cancelled. A zero q.index does not block.
+func (s *Server) block(ctx context.Context, q queryOptions, current func() uint64) {
+	if q.index == 0 {
+		return
+	}
+	timer := time.NewTimer(q.wait)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		idx, ch, closed := current(), s.changed, s.closed
+		s.mu.Unlock()
+		if idx > q.index || closed {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// tableIndex is the index of a table, never 0; the caller holds s.mu.
+func (s *Server) tableIndex(t string) uint64 { return max(s.tables[t], 1) }
+
+// clone deep-copies an API value through JSON, which is also how it
+// travels between agent and client.
+func clone[T any](v T) T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("consulfake: clone %T: %v", v, err)) // API types always marshal
+	}
+	var out T
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("consulfake: clone %T: %v", v, err))
+	}
+	return out
+}

@@ -1,0 +1,500 @@
+package nomadfake
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+)
+
+// Request is one request the fake received, recorded before fault
+// injection so that retried and failed attempts are counted too.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Body   string
+}
+
+// Server is a fake Nomad agent (server and client in one, region "global",
+// no ACLs). All state is behind one mutex; handlers are safe for concurrent
+// requests.
+type Server struct {
+	// AutoSucceed completes every new deployment as soon as it is created,
+	// so that simple deploy tests need no driving. A deployment that waits
+	// for a manual canary promotion still waits, and completes when
+	// promoted. Set it before the first request.
+	AutoSucceed bool
+
+	t   testing.TB
+	srv *httptest.Server
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every write, to wake blocking queries
+	index   uint64        // the raft index: every write advances it
+	latest  atomic.Uint64 // index, readable without s.mu for response headers
+	tables  map[string]uint64
+	now     func() time.Time
+
+	jobs        map[jobKey]*jobEntry
+	allocs      map[jobKey][]*api.AllocationListStub
+	deployments map[string]*deployment
+	evals       map[string]*api.Evaluation
+	policies    map[string]*api.ScalingPolicy
+	vars        map[varKey]*variable
+	closed      bool
+
+	faults  []*fault
+	delays  []delay
+	hangups []*hangup
+	log     []Request
+}
+
+// Tables whose index blocking queries watch, named as in Nomad's state store.
+const (
+	tableJobs       = "jobs"
+	tableDeployment = "deployment"
+	tableAllocs     = "allocs"
+	tableEvals      = "evals"
+	tablePolicies   = "scaling_policy"
+	tableEvents     = "scaling_event"
+	tableVariables  = "variables"
+	tableSubmission = "job_submission"
+)
+
+// Blocking query limits from nomad/structs: the default and the cap are
+// both five minutes.
+const maxQueryTime = 5 * time.Minute
+
+type fault struct {
+	method, prefix string
+	status         int
+	body           string
+	remaining      int
+}
+
+type delay struct {
+	prefix string
+	d      time.Duration
+}
+
+type hangup struct {
+	prefix    string
+	remaining int
+}
+
+// New starts a fake Nomad agent that is closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{
+		t:           t,
+		changed:     make(chan struct{}),
+		index:       1,
+		tables:      map[string]uint64{},
+		now:         time.Now,
+		jobs:        map[jobKey]*jobEntry{},
+		allocs:      map[jobKey][]*api.AllocationListStub{},
+		deployments: map[string]*deployment{},
+		evals:       map[string]*api.Evaluation{},
+		policies:    map[string]*api.ScalingPolicy{},
+		vars:        map[varKey]*variable{},
+	}
+	s.latest.Store(s.index)
+	s.srv = httptest.NewServer(s)
+	t.Cleanup(s.close)
+	return s
+}
+
+// URL is the agent address, for api.Config.Address.
+func (s *Server) URL() string { return s.srv.URL }
+
+// Client returns an official API client pointed at the fake.
+func (s *Server) Client() *api.Client {
+	s.t.Helper()
+	c, err := api.NewClient(&api.Config{Address: s.URL()})
+	if err != nil {
+		s.t.Fatalf("nomadfake: new client: %v", err)
+	}
+	return c
+}
+
+func (s *Server) close() {
+	s.mu.Lock()
+	s.closed = true
+	for _, v := range s.vars {
+		if v.lock != nil && v.lock.timer != nil {
+			v.lock.timer.Stop()
+		}
+	}
+	close(s.changed) // release blocked queries so Close does not wait for them
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	s.srv.Close()
+}
+
+// FailNext makes the next n requests whose method matches (any method when
+// method is "") and whose path starts with pathPrefix fail with status and
+// body, before the request reaches any state.
+func (s *Server) FailNext(method, pathPrefix string, status int, body string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{method: method, prefix: pathPrefix, status: status, body: body, remaining: n})
+}
+
+// Delay holds every request whose path starts with pathPrefix for d before
+// serving it (or until the client gives up). A zero d removes the delay.
+func (s *Server) Delay(pathPrefix string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, dl := range s.delays {
+		if dl.prefix == pathPrefix {
+			s.delays = append(s.delays[:i], s.delays[i+1:]...)
+			break
+		}
+	}
+	if d > 0 {
+		s.delays = append(s.delays, delay{prefix: pathPrefix, d: d})
+	}
+}
+
+// Hangup makes the next n requests whose path starts with pathPrefix see
+// the connection closed without any response, as when the agent dies
+// mid-request. Go's transport retries an idempotent request (GET) once on
+// a reused connection, so a GET needs n >= 2 to surface the error.
+func (s *Server) Hangup(pathPrefix string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hangups = append(s.hangups, &hangup{prefix: pathPrefix, remaining: n})
+}
+
+// Requests returns every request received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.log))
+	copy(out, s.log)
+	return out
+}
+
+// Writes returns the requests received so far that could change state:
+// every method but GET and HEAD, except job plans, which Nomad takes as a
+// PUT but which write nothing.
+func (s *Server) Writes() []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead ||
+			strings.HasPrefix(r.Path, "/v1/job/") && strings.HasSuffix(r.Path, "/plan") {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// ResetRequests forgets the request log, for tests that only care about
+// what happens after their setup.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = nil
+}
+
+// Index returns the current raft index.
+func (s *Server) Index() uint64 { return s.latest.Load() }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	s.mu.Lock()
+	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: string(body)})
+	d := s.delayFor(r.URL.Path)
+	s.mu.Unlock()
+
+	if d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+
+	s.mu.Lock()
+	hang := s.takeHangup(r.URL.Path)
+	f := s.takeFault(r.Method, r.URL.Path)
+	s.mu.Unlock()
+
+	if hang {
+		hangUp(w)
+		return
+	}
+	if f != nil {
+		s.writeError(w, f.status, f.body)
+		return
+	}
+	s.route(w, r, body)
+}
+
+func (s *Server) delayFor(path string) time.Duration {
+	for _, dl := range s.delays {
+		if strings.HasPrefix(path, dl.prefix) {
+			return dl.d
+		}
+	}
+	return 0
+}
+
+func (s *Server) takeHangup(path string) bool {
+	for i, h := range s.hangups {
+		if strings.HasPrefix(path, h.prefix) {
+			h.remaining--
+			if h.remaining <= 0 {
+				s.hangups = append(s.hangups[:i], s.hangups[i+1:]...)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) takeFault(method, path string) *fault {
+	for i, f := range s.faults {
+		if (f.method == "" || f.method == method) && strings.HasPrefix(path, f.prefix) {
+			f.remaining--
+			if f.remaining <= 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// hangUp closes the connection under the request without writing a byte.
+func hangUp(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // the server drops the connection
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
+	p := r.URL.Path
+	switch {
+	case p == "/v1/jobs":
+		switch r.Method {
+		case http.MethodGet:
+			s.jobList(w, r)
+		case http.MethodPut, http.MethodPost:
+			s.jobRegister(w, r, body, "")
+		default:
+			s.methodNotAllowed(w)
+		}
+	case strings.HasPrefix(p, "/v1/job/"):
+		s.jobSpecific(w, r, body, strings.TrimPrefix(p, "/v1/job/"))
+	case strings.HasPrefix(p, "/v1/evaluation/"):
+		s.evalQuery(w, r, strings.TrimPrefix(p, "/v1/evaluation/"))
+	case p == "/v1/deployments":
+		s.deploymentList(w, r)
+	case strings.HasPrefix(p, "/v1/deployment/"):
+		s.deploymentSpecific(w, r, body, strings.TrimPrefix(p, "/v1/deployment/"))
+	case p == "/v1/scaling/policies":
+		s.scalingPolicyList(w, r)
+	case strings.HasPrefix(p, "/v1/scaling/policy/"):
+		s.scalingPolicyQuery(w, r, strings.TrimPrefix(p, "/v1/scaling/policy/"))
+	case p == "/v1/vars":
+		s.variableList(w, r)
+	case strings.HasPrefix(p, "/v1/var/"):
+		s.variableSpecific(w, r, body, strings.TrimPrefix(p, "/v1/var/"))
+	case p == "/v1/agent/health":
+		if r.Method != http.MethodGet {
+			s.methodNotAllowed(w)
+			return
+		}
+		s.writeJSON(w, s.latest.Load(), map[string]any{
+			"client": map[string]any{"ok": true, "message": "ok"},
+			"server": map[string]any{"ok": true, "message": "ok"},
+		})
+	case p == "/v1/status/leader":
+		s.writeJSON(w, s.latest.Load(), "127.0.0.1:4647")
+	case p == "/v1/status/peers":
+		s.writeJSON(w, s.latest.Load(), []string{"127.0.0.1:4647"})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// writeJSON writes a 200 answer with Nomad's query meta headers.
+func (s *Server) writeJSON(w http.ResponseWriter, index uint64, v any) {
+	s.writeJSONStatus(w, http.StatusOK, index, v)
+}
+
+func (s *Server) writeJSONStatus(w http.ResponseWriter, status int, index uint64, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.setMeta(w, index)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeError answers like Nomad's HTTP wrapper: the status and a
+// text/plain body with the message alone.
+func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
+	s.setMeta(w, s.latest.Load())
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg)
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter) {
+	s.writeError(w, http.StatusMethodNotAllowed, "Invalid method")
+}
+
+func (s *Server) setMeta(w http.ResponseWriter, index uint64) {
+	h := w.Header()
+	h.Set("X-Nomad-Index", strconv.FormatUint(index, 10))
+	h.Set("X-Nomad-KnownLeader", "true")
+	h.Set("X-Nomad-LastContact", "0")
+}
+
+// bump advances the raft index for a write to tables and wakes every
+// blocked query. The caller holds s.mu.
+func (s *Server) bump(tables ...string) uint64 {
+	s.index++
+	s.latest.Store(s.index)
+	for _, t := range tables {
+		s.tables[t] = s.index
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return s.index
+}
+
+// tableIndex is the index of a table; the caller holds s.mu.
+func (s *Server) tableIndex(t string) uint64 { return s.tables[t] }
+
+// queryOptions are the blocking query parameters of a read.
+type queryOptions struct {
+	index uint64
+	wait  time.Duration
+}
+
+// parseQuery reads ?index and ?wait like command/agent/http.go:parseWait;
+// it answers 400 itself and returns false on a bad value.
+func (s *Server) parseQuery(w http.ResponseWriter, r *http.Request) (queryOptions, bool) {
+	q := queryOptions{wait: maxQueryTime}
+	v := r.URL.Query()
+	if wait := v.Get("wait"); wait != "" {
+		d, err := time.ParseDuration(wait)
+		if err != nil {
+			s.writeError(w, http.StatusBadRequest, "Invalid wait time")
+			return q, false
+		}
+		q.wait = d
+	}
+	if idx := v.Get("index"); idx != "" {
+		i, err := strconv.ParseUint(idx, 10, 64)
+		if err != nil {
+			s.writeError(w, http.StatusBadRequest, "Invalid index")
+			return q, false
+		}
+		q.index = i
+	}
+	if q.wait <= 0 || q.wait > maxQueryTime {
+		q.wait = maxQueryTime
+	}
+	return q, true
+}
+
+// block waits, like nomad/rpc.go:blockingRPC, until current() (evaluated
+// under s.mu) exceeds q.index, the wait elapses or the request is
+// cancelled. A zero q.index does not block.
+func (s *Server) block(ctx context.Context, q queryOptions, current func() uint64) {
+	if q.index == 0 {
+		return
+	}
+	timer := time.NewTimer(q.wait)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		idx, ch, closed := current(), s.changed, s.closed
+		s.mu.Unlock()
+		if idx > q.index || closed {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// namespace is the request's namespace, as the agent's parse() reads it.
+func namespace(r *http.Request) string {
+	if ns := r.URL.Query().Get("namespace"); ns != "" {
+		return ns
+	}
+	return "default"
+}
+
+func decodeBody(body []byte, out any) error {
+	if len(body) == 0 {
+		return fmt.Errorf("Request body is empty")
+	}
+	return json.Unmarshal(body, out)
+}
+
+// uuid returns a random RFC 4122 version 4 UUID, like Nomad's IDs.
+func uuid() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// clone deep-copies an API value through JSON, which is also how it
+// travels between agent and client.
+func clone[T any](v T) T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("nomadfake: clone %T: %v", v, err)) // API types always marshal
+	}
+	var out T
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("nomadfake: clone %T: %v", v, err))
+	}
+	return out
+}

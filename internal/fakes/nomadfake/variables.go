@@ -1,0 +1,579 @@
+package nomadfake
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type varKey struct{ ns, path string }
+
+type variable struct {
+	ns, path                 string
+	items                    map[string]string
+	lock                     *varLock
+	createIndex, modifyIndex uint64
+	createTime, modifyTime   int64
+}
+
+// varLock is a lock held on a variable. Nomad's server lets a holder renew
+// until twice the TTL after the last acquire or renew (expires), then keeps
+// the lock for LockDelay more before removing it (releaseAt):
+//
+//	free ─ acquire ─> held ─ renew before expires ─> held
+//	                   │ ╰─ release by the holder ─> free
+//	                   ╰─ expires (or ExpireLockTTL) ─> lingering: renew and
+//	                        others' acquire get 409 ─ releaseAt (or ExpireLock) ─> free
+type varLock struct {
+	id         string
+	ttl, delay time.Duration
+	expires    time.Time
+	releaseAt  time.Time
+	timer      *time.Timer
+}
+
+// Lock limits and defaults from nomad/structs/variables.go.
+const (
+	minLockTTL       = 10 * time.Second
+	maxLockTTL       = 24 * time.Hour
+	defaultLockTTL   = 15 * time.Second
+	defaultLockDelay = 15 * time.Second
+)
+
+var validVariablePath = regexp.MustCompile("^[a-zA-Z0-9-_~/]{1,128}$")
+
+// Nomad's coded variable errors (nomad/variables_endpoint.go).
+const (
+	errVarNotFound     = "variable doesn't exist"
+	errLockNotFound    = "variable doesn't hold a lock"
+	errVarIsLocked     = "attempting to modify locked variable"
+	errMissingLockInfo = "missing lock information"
+	errItemsOnRelease  = "lock release operation doesn't take variable items"
+	errLockOnCreation  = "variable should not contain lock definition"
+)
+
+// wireVariable is structs.VariableDecrypted as the agent encodes it.
+type wireVariable struct {
+	Namespace   string
+	Path        string
+	Lock        *wireLock `json:",omitempty"`
+	CreateIndex uint64
+	CreateTime  int64
+	ModifyIndex uint64
+	ModifyTime  int64
+	Items       map[string]string `json:",omitempty"`
+}
+
+// wireLock is structs.VariableLock: durations travel as strings.
+type wireLock struct {
+	ID        string
+	TTL       string
+	LockDelay string
+}
+
+// inVariable is a variable as a client sends it; TTL and LockDelay may be
+// duration strings or nanoseconds, as VariableLock.UnmarshalJSON accepts.
+type inVariable struct {
+	Namespace string
+	Path      string
+	Items     map[string]string
+	Lock      *struct {
+		ID        string
+		TTL       any
+		LockDelay any
+	}
+}
+
+func parseDuration(v any) (time.Duration, error) {
+	switch d := v.(type) {
+	case nil:
+		return 0, nil
+	case string:
+		if d == "" {
+			return 0, nil
+		}
+		return time.ParseDuration(d)
+	case float64:
+		return time.Duration(d), nil
+	}
+	return 0, fmt.Errorf("invalid duration %v", v)
+}
+
+func (v *variable) wire(withItems bool) wireVariable {
+	out := wireVariable{
+		Namespace: v.ns, Path: v.path,
+		CreateIndex: v.createIndex, CreateTime: v.createTime,
+		ModifyIndex: v.modifyIndex, ModifyTime: v.modifyTime,
+	}
+	if withItems {
+		out.Items = v.items
+	}
+	if l := v.lock; l != nil {
+		out.Lock = &wireLock{ID: l.id, TTL: l.ttl.String(), LockDelay: l.delay.String()}
+		if l.delay == 0 {
+			out.Lock.LockDelay = ""
+		}
+	}
+	return out
+}
+
+// conflict is the zero-valued variable Nomad sends with a 409.
+func conflict(ns, path string, withLock bool) wireVariable {
+	out := wireVariable{Namespace: ns, Path: path}
+	if withLock {
+		out.Lock = &wireLock{TTL: "0s"}
+	}
+	return out
+}
+
+// expireLocks removes the locks whose delay has run out, as the server's
+// TTL timers do. The caller holds s.mu.
+func (s *Server) expireLocks() {
+	now := s.now()
+	for _, v := range s.vars {
+		if l := v.lock; l != nil && !now.Before(l.releaseAt) {
+			s.dropLock(v)
+		}
+	}
+}
+
+func (s *Server) dropLock(v *variable) {
+	if v.lock.timer != nil {
+		v.lock.timer.Stop()
+	}
+	v.lock = nil
+	v.modifyIndex = s.bump(tableVariables)
+	v.modifyTime = s.now().UnixNano()
+}
+
+// armLock (re)starts the real-time timer that removes an expired lock, so
+// that blocked readers see it go without another request.
+func (s *Server) armLock(l *varLock) {
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	l.timer = time.AfterFunc(time.Until(l.releaseAt), func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.closed {
+			s.expireLocks()
+		}
+	})
+}
+
+func (s *Server) variableList(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		s.methodNotAllowed(w)
+		return
+	}
+	q, ok := s.parseQuery(w, r)
+	if !ok {
+		return
+	}
+	index := func() uint64 { return max(s.tableIndex(tableVariables), 1) }
+	s.block(r.Context(), q, index)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocks()
+	ns, prefix := namespace(r), r.URL.Query().Get("prefix")
+	out := []wireVariable{}
+	for _, v := range s.vars {
+		if (ns == "*" || v.ns == ns) && strings.HasPrefix(v.path, prefix) {
+			out = append(out, v.wire(false))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	s.writeJSON(w, index(), out)
+}
+
+func (s *Server) variableSpecific(w http.ResponseWriter, r *http.Request, body []byte, path string) {
+	if path == "" {
+		s.writeError(w, http.StatusBadRequest, "missing variable path")
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		s.variableQuery(w, r, path)
+	case http.MethodPut, http.MethodPost:
+		v := r.URL.Query()
+		var ops []string
+		for _, op := range []string{"lock-renew", "lock-acquire", "lock-release"} {
+			if _, ok := v[op]; ok {
+				ops = append(ops, op)
+			}
+		}
+		if len(ops) > 1 {
+			s.writeError(w, http.StatusBadRequest, "multiple lock operations")
+			return
+		}
+		if v.Get("cas") != "" && len(ops) > 0 {
+			s.writeError(w, http.StatusBadRequest, "CAS can't be used with lock operations")
+			return
+		}
+		var in inVariable
+		if err := decodeBody(body, &in); err != nil {
+			s.writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		switch {
+		case len(ops) == 0:
+			s.variableUpsert(w, r, path, in)
+		case ops[0] == "lock-renew":
+			s.variableLockRenew(w, r, path, in)
+		case ops[0] == "lock-acquire":
+			s.variableLockAcquire(w, r, path, in)
+		default:
+			s.variableLockRelease(w, r, path, in)
+		}
+	case http.MethodDelete:
+		s.variableDelete(w, r, path)
+	default:
+		s.writeError(w, http.StatusBadRequest, "Invalid method")
+	}
+}
+
+func (s *Server) variableQuery(w http.ResponseWriter, r *http.Request, path string) {
+	q, ok := s.parseQuery(w, r)
+	if !ok {
+		return
+	}
+	key := varKey{namespace(r), path}
+	index := func() uint64 {
+		if v := s.vars[key]; v != nil {
+			return v.modifyIndex
+		}
+		return max(s.tableIndex(tableVariables), 1)
+	}
+	s.block(r.Context(), q, index)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocks()
+	v := s.vars[key]
+	if v == nil {
+		s.writeError(w, http.StatusNotFound, "variable not found")
+		return
+	}
+	s.writeJSON(w, index(), v.wire(true))
+}
+
+func validatePath(path string) string {
+	if !validVariablePath.MatchString(path) {
+		return fmt.Sprintf("invalid path %q", path)
+	}
+	return ""
+}
+
+// badVariable is how a validation error reaches the client: coded twice
+// on the way (canonicalizeAndValidate, then Apply), so one prefix remains.
+func (s *Server) badVariable(w http.ResponseWriter, msg string) {
+	s.writeError(w, http.StatusBadRequest, "RPC Error:: 400,"+msg)
+}
+
+func (s *Server) variableUpsert(w http.ResponseWriter, r *http.Request, path string, in inVariable) {
+	if len(in.Items) == 0 {
+		s.writeError(w, http.StatusBadRequest, "variable missing required Items object")
+		return
+	}
+	if in.Lock != nil {
+		ttl, _ := parseDuration(in.Lock.TTL)
+		delay, _ := parseDuration(in.Lock.LockDelay)
+		if ttl != 0 || delay != 0 {
+			s.writeError(w, http.StatusBadRequest, errLockOnCreation)
+			return
+		}
+	}
+	if msg := validatePath(path); msg != "" {
+		s.badVariable(w, msg)
+		return
+	}
+	cas, isCAS, ok := s.parseCAS(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocks()
+	key := varKey{namespace(r), path}
+	v := s.vars[key]
+	if isCAS {
+		switch {
+		case cas == 0 && v != nil:
+			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
+			return
+		case cas != 0 && v == nil:
+			s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, false))
+			return
+		case v != nil && cas != v.modifyIndex:
+			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
+			return
+		}
+	}
+	if v != nil && v.lock != nil && (in.Lock == nil || in.Lock.ID != v.lock.id) {
+		s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, false))
+		return
+	}
+	idx := s.bump(tableVariables)
+	now := s.now().UnixNano()
+	if v == nil {
+		v = &variable{ns: key.ns, path: path, createIndex: idx, createTime: now}
+		s.vars[key] = v
+	}
+	v.items = copyItems(in.Items)
+	v.modifyIndex, v.modifyTime = idx, now
+	s.writeJSON(w, idx, v.wire(true))
+}
+
+func (s *Server) parseCAS(w http.ResponseWriter, r *http.Request) (uint64, bool, bool) {
+	c := r.URL.Query().Get("cas")
+	if c == "" {
+		return 0, false, true
+	}
+	ci, err := strconv.ParseUint(c, 10, 64)
+	if err != nil {
+		s.writeError(w, http.StatusBadRequest, fmt.Sprintf("can not parse cas: %v", err))
+		return 0, true, false
+	}
+	return ci, true, true
+}
+
+func (s *Server) variableDelete(w http.ResponseWriter, r *http.Request, path string) {
+	cas, isCAS, ok := s.parseCAS(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocks()
+	key := varKey{namespace(r), path}
+	v := s.vars[key]
+	if isCAS {
+		switch {
+		case cas == 0 && v == nil:
+			s.setMeta(w, s.index)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		case cas != 0 && v == nil:
+			s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, false))
+			return
+		case v != nil && cas != v.modifyIndex:
+			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
+			return
+		}
+	}
+	idx := s.index
+	if v != nil {
+		if v.lock != nil && v.lock.timer != nil {
+			v.lock.timer.Stop()
+		}
+		delete(s.vars, key)
+		idx = s.bump(tableVariables)
+	}
+	s.setMeta(w, idx)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) variableLockAcquire(w http.ResponseWriter, r *http.Request, path string, in inVariable) {
+	id := ""
+	var ttl, delay time.Duration
+	var errs []string
+	if in.Lock != nil {
+		id = in.Lock.ID
+		var err error
+		if ttl, err = parseDuration(in.Lock.TTL); err != nil {
+			s.writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if delay, err = parseDuration(in.Lock.LockDelay); err != nil {
+			s.writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	if ttl == 0 {
+		ttl = defaultLockTTL
+	}
+	if delay == 0 {
+		delay = defaultLockDelay
+	}
+	if msg := validatePath(path); msg != "" {
+		s.badVariable(w, msg)
+		return
+	}
+	if ttl < 0 || delay < 0 {
+		errs = append(errs, "Lock delay and TTL must be positive")
+	}
+	if ttl > maxLockTTL || ttl < minLockTTL {
+		errs = append(errs, "TTL must be between 10 seconds and 24 hours")
+	}
+	if len(errs) > 0 {
+		s.badVariable(w, multiError(errs))
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocks()
+	key := varKey{namespace(r), path}
+	v := s.vars[key]
+	if v != nil && v.lock != nil && v.lock.id != id {
+		s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, false))
+		return
+	}
+	idx := s.bump(tableVariables)
+	now := s.now()
+	if v == nil {
+		v = &variable{ns: key.ns, path: path, createIndex: idx, createTime: now.UnixNano()}
+		s.vars[key] = v
+	}
+	if id == "" {
+		id = uuid()
+	}
+	v.items = copyItems(in.Items)
+	v.modifyIndex, v.modifyTime = idx, now.UnixNano()
+	if v.lock == nil {
+		// A holder re-acquiring keeps its timer; Nomad does not reset it.
+		v.lock = &varLock{id: id, ttl: ttl, delay: delay, expires: now.Add(2 * ttl), releaseAt: now.Add(2*ttl + delay)}
+		s.armLock(v.lock)
+	}
+	s.writeJSON(w, idx, v.wire(true))
+}
+
+func (s *Server) variableLockRenew(w http.ResponseWriter, r *http.Request, path string, in inVariable) {
+	id := ""
+	if in.Lock != nil {
+		id = in.Lock.ID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocks()
+	if id == "" {
+		// VariablesRenewLockRequest.Validate returns an uncoded error.
+		s.writeError(w, http.StatusInternalServerError, multiError([]string{"missing lock ID"}))
+		return
+	}
+	v := s.vars[varKey{namespace(r), path}]
+	switch {
+	case v == nil:
+		s.writeError(w, http.StatusNotFound, errVarNotFound)
+		return
+	case v.lock == nil:
+		s.writeError(w, http.StatusConflict, errLockNotFound)
+		return
+	case v.lock.id != id, !s.now().Before(v.lock.expires):
+		// A lock past its TTL lingers for LockDelay but can no longer be renewed.
+		s.writeError(w, http.StatusConflict, errVarIsLocked)
+		return
+	}
+	now := s.now()
+	v.lock.expires, v.lock.releaseAt = now.Add(2*v.lock.ttl), now.Add(2*v.lock.ttl+v.lock.delay)
+	s.armLock(v.lock)
+	out := v.wire(false)
+	s.writeJSON(w, v.modifyIndex, out)
+}
+
+func (s *Server) variableLockRelease(w http.ResponseWriter, r *http.Request, path string, in inVariable) {
+	if in.Lock == nil || in.Lock.ID == "" {
+		s.writeError(w, http.StatusBadRequest, "RPC Error:: 400,"+errMissingLockInfo)
+		return
+	}
+	if in.Items != nil {
+		s.writeError(w, http.StatusBadRequest, "RPC Error:: 400,"+errItemsOnRelease)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocks()
+	key := varKey{namespace(r), path}
+	v := s.vars[key]
+	switch {
+	case v == nil:
+		s.writeError(w, http.StatusNotFound, errVarNotFound)
+		return
+	case v.lock == nil:
+		s.writeError(w, http.StatusConflict, errLockNotFound)
+		return
+	case v.lock.id != in.Lock.ID:
+		s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, true))
+		return
+	}
+	s.dropLock(v)
+	s.writeJSON(w, v.modifyIndex, v.wire(true))
+}
+
+func copyItems(in map[string]string) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+// ---- test helpers ----
+
+// VariableLock describes the lock on a variable, for assertions.
+type VariableLock struct {
+	ID        string
+	TTL       time.Duration
+	LockDelay time.Duration
+}
+
+// LockHolder returns the lock on a variable in the default namespace, or
+// nil when it is not locked.
+func (s *Server) LockHolder(path string) *VariableLock {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocks()
+	v := s.vars[varKey{"default", path}]
+	if v == nil || v.lock == nil {
+		return nil
+	}
+	return &VariableLock{ID: v.lock.id, TTL: v.lock.ttl, LockDelay: v.lock.delay}
+}
+
+// ExpireLockTTL makes the lock on a variable miss its renewal deadline:
+// the holder's next renew fails with 409, and the lock stays held for its
+// LockDelay before anyone else may acquire it.
+func (s *Server) ExpireLockTTL(path string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.vars[varKey{"default", path}]
+	if v == nil || v.lock == nil {
+		s.t.Fatalf("nomadfake: ExpireLockTTL: variable %q holds no lock", path)
+		return
+	}
+	now := s.now()
+	v.lock.expires, v.lock.releaseAt = now, now.Add(v.lock.delay)
+	s.armLock(v.lock)
+}
+
+// ExpireLock makes the lock on a variable expire, TTL and lock delay
+// both, as if its holder had stopped renewing long ago.
+func (s *Server) ExpireLock(path string) {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.vars[varKey{"default", path}]
+	if v == nil || v.lock == nil {
+		s.t.Fatalf("nomadfake: ExpireLock: variable %q holds no lock", path)
+		return
+	}
+	s.dropLock(v)
+}
+
+// Variable returns the items of a variable in the default namespace, or
+// nil when it does not exist.
+func (s *Server) Variable(path string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.vars[varKey{"default", path}]; v != nil {
+		return copyItems(v.items)
+	}
+	return nil
+}
