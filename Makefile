@@ -50,8 +50,10 @@ check-deps: ## Enforce the package layering of docs/architecture.md
 	@./scripts/check-deps.sh
 
 .PHONY: golden
-golden: ## Refresh the golden render files after an intended change
+golden: ## Refresh the golden files (renders, dev config, trace copies) after an intended change
 	$(GO) test ./pkg/render -run TestGolden -update
+	$(GO) test ./pkg/devenv -update
+	$(GO) test ./pkg/scaling -run TestTraceFiles -update
 
 .PHONY: fuzz
 fuzz: ## Fuzz the spec decoder for FUZZTIME (default 30s)

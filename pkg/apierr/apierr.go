@@ -35,7 +35,11 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s %s: ", e.System, e.Op, e.Object)
+	fmt.Fprintf(&b, "%s: %s", e.System, e.Op)
+	if e.Object != "" {
+		fmt.Fprintf(&b, " %s", e.Object)
+	}
+	b.WriteString(": ")
 	switch {
 	case e.Status != 0 && e.Message != "":
 		fmt.Fprintf(&b, "%d %s", e.Status, e.Message)

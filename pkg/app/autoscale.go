@@ -89,8 +89,8 @@ func Autoscale(ctx context.Context, opts AutoscaleOptions) error {
 	if !opts.HA {
 		return run(ctx)
 	}
-	a.log.Info("waiting for the leadership lock", "path", opts.LockPath, "ttl", opts.LockTTL)
-	return a.nomad.WithLock(ctx, opts.LockPath, opts.LockTTL, run)
+	a.log.Info("waiting for the leadership lock", "path", a.opts.LockPath, "ttl", a.opts.LockTTL)
+	return a.nomad.WithLock(ctx, a.opts.LockPath, a.opts.LockTTL, run)
 }
 
 func newAutoscaler(opts AutoscaleOptions) (*autoscaler, error) {
@@ -235,9 +235,18 @@ func (s *nomadScaler) Status(ctx context.Context, t scaling.Target) (*scaling.Ta
 	if !ok {
 		return &scaling.TargetStatus{}, nil
 	}
+	// The scale status reports the job's ModifyIndex, which also moves when
+	// a deployment marks the job stable; the scale's check-and-set compares
+	// with JobModifyIndex, so read that.
+	jobIndex, err := s.nomad.JobModifyIndex(ctx, t.Job)
+	if errors.Is(err, apierr.ErrNotFound) {
+		return &scaling.TargetStatus{}, nil
+	} else if err != nil {
+		return nil, err
+	}
 	st := &scaling.TargetStatus{
 		Desired: int64(g.Desired), Running: int64(g.Running),
-		Ready: !ss.JobStopped, JobModifyIndex: ss.JobModifyIndex,
+		Ready: !ss.JobStopped, JobModifyIndex: jobIndex,
 		LastEvent: lastScalingEvent(g.Events),
 	}
 	d, _, err := s.nomad.LatestDeployment(ctx, t.Job, 0)
@@ -283,8 +292,12 @@ func (s *nomadScaler) Scale(ctx context.Context, t scaling.Target, a scaling.Act
 	_, err := s.nomad.Scale(ctx, t.Job, nomadx.ScaleRequest{
 		Group: t.Group, Count: a.Count, Message: a.Reason, Meta: a.Meta, JobModifyIndex: a.JobModifyIndex,
 	})
-	if nomadx.IsDeploymentActive(err) {
+	switch {
+	case nomadx.IsDeploymentActive(err):
 		return &scaling.NoOpError{Reason: "job scaling blocked due to active deployment"}
+	case errors.Is(err, apierr.ErrConflict):
+		// The job changed since it was read: decide again next time.
+		return &scaling.NoOpError{Reason: "the job changed since it was evaluated"}
 	}
 	return err
 }

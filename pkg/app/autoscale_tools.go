@@ -119,7 +119,10 @@ func WriteExplanation(w io.Writer, x *Explanation) error {
 		fmt.Fprintf(&b, "Error: %s\n", e.Err)
 	}
 	for _, c := range e.Checks {
-		fmt.Fprintf(&b, "\nCheck %q (%s: %s)", c.Check, c.Source, c.Query)
+		fmt.Fprintf(&b, "\nCheck %q, strategy %s", c.Check, c.Strategy)
+		if c.Query != "" {
+			fmt.Fprintf(&b, " on %s: %s", c.Source, c.Query)
+		}
 		if c.Group != "" {
 			fmt.Fprintf(&b, " in group %q", c.Group)
 		}

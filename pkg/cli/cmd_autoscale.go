@@ -54,6 +54,12 @@ Examples:
   drover autoscale simulate --policy jobs/shop/api.hcl --trace spike --plot spike.png`,
 		Flags: runFlags,
 		Action: func(c *ucli.Context) error {
+			// A daemon logs what it does: info unless told otherwise.
+			if !c.IsSet("log-level") {
+				if err := c.Set("log-level", "info"); err != nil {
+					return err
+				}
+			}
 			opts, err := autoscaleOptions(c, stdio)
 			if err != nil {
 				return err

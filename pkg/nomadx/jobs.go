@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/pkg/apierr"
 )
 
 // Job returns a job and the index it was read at; apierr.ErrNotFound when
@@ -87,6 +89,30 @@ func (c *Client) JobsWithMeta(ctx context.Context, key, value string) ([]*nomada
 	})
 	sort.Slice(stubs, func(i, j int) bool { return stubs[i].ID < stubs[j].ID })
 	return stubs, err
+}
+
+// JobModifyIndex returns the index of a job's last spec change, which is
+// what check-and-set writes compare against (not the ModifyIndex that
+// /v1/job/:id/scale reports, which also moves on status changes). It reads
+// the light job list, not the whole job; apierr.ErrNotFound if none.
+func (c *Client) JobModifyIndex(ctx context.Context, jobID string) (uint64, error) {
+	var stubs []*nomadapi.JobListStub
+	q := c.q(ctx)
+	q.Prefix = jobID
+	err := c.read(ctx, "read modify index of job", quote(jobID), func() error {
+		var err error
+		stubs, _, err = c.api.Jobs().List(q)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, st := range stubs {
+		if st.ID == jobID {
+			return st.JobModifyIndex, nil
+		}
+	}
+	return 0, &apierr.Error{System: apierr.Nomad, Op: "read modify index of job", Object: quote(jobID), Status: 404, Message: "job not found"}
 }
 
 // Allocations lists a job's allocations.

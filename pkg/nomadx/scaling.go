@@ -3,6 +3,7 @@ package nomadx
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -51,7 +52,8 @@ func (c *Client) AllocationStats(ctx context.Context, allocID string) (*nomadapi
 // WithLock runs fn only while this process holds the lock on the Nomad
 // variable at path (Nomad's Variables lock, as the Autoscaler's HA mode
 // uses it): it waits for the lock, renews it, and cancels fn's context if
-// it is lost. Returns when ctx ends.
+// it is lost. Returns when ctx ends, after releasing the lock so that a
+// standby takes over at once instead of after the TTL and lock delay.
 func (c *Client) WithLock(ctx context.Context, path string, ttl time.Duration, fn func(context.Context) error) error {
 	locks, err := c.api.Locks(nomadapi.WriteOptions{Namespace: c.ns}, nomadapi.Variable{
 		Path: path,
@@ -60,9 +62,35 @@ func (c *Client) WithLock(ctx context.Context, path string, ttl time.Duration, f
 	if err != nil {
 		return fmt.Errorf("nomad: lock %q: %w", path, err)
 	}
+	// The leaser releases the lock with the context it was started with;
+	// given ctx, that release would be made with a cancelled context and
+	// fail. It gets a context of its own, ended when ctx ends and fn has
+	// returned (or at once while the lock is not held), so the release is
+	// sent; a hung release is cut off after releaseTimeout.
+	leaseCtx, endLease := context.WithCancel(context.WithoutCancel(ctx))
+	defer endLease()
+	var holding atomic.Bool
+	stop := context.AfterFunc(ctx, func() {
+		if !holding.Load() {
+			endLease()
+		}
+		time.AfterFunc(releaseTimeout, endLease)
+	})
+	defer stop()
+	protected := func(funcCtx context.Context) error {
+		holding.Store(true)
+		defer holding.Store(false)
+		runCtx, cancel := context.WithCancel(funcCtx)
+		defer cancel()
+		defer context.AfterFunc(ctx, cancel)()
+		return fn(runCtx)
+	}
 	leaser := c.api.NewLockLeaser(locks)
-	if err := leaser.Start(ctx, fn); err != nil && ctx.Err() == nil {
+	if err := leaser.Start(leaseCtx, protected); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("nomad: lock %q: %w", path, err)
 	}
 	return nil
 }
+
+// releaseTimeout bounds the lock release on shutdown.
+const releaseTimeout = 5 * time.Second

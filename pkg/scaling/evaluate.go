@@ -23,23 +23,24 @@ type MetricSource interface {
 
 // LastEvent is the most recent scaling event of a group, whoever made it.
 type LastEvent struct {
-	Time      time.Time
-	Direction Direction
+	Time      time.Time `json:"time"`
+	Direction Direction `json:"direction"`
 }
 
 // TargetStatus is the state of a policy's task group.
 type TargetStatus struct {
 	// Desired is the group's count; Running counts running allocations.
-	Desired, Running int64
+	Desired int64 `json:"desired"`
+	Running int64 `json:"running"`
 	// Ready is false when the job is missing or stopped.
-	Ready bool
+	Ready bool `json:"ready"`
 	// DeploymentActive is true while a deployment of the job runs.
-	DeploymentActive bool
+	DeploymentActive bool `json:"deployment_active"`
 	// LastEvent is the latest scaling event, if any: cooldown continues
 	// from it after a restart or a manual scale.
-	LastEvent *LastEvent
+	LastEvent *LastEvent `json:"last_event,omitempty"`
 	// JobModifyIndex makes the scale check-and-set.
-	JobModifyIndex uint64
+	JobModifyIndex uint64 `json:"job_modify_index"`
 }
 
 // Action is a scale to perform.
@@ -87,9 +88,11 @@ type recommendation struct {
 
 // CheckResult is one check's part of an evaluation.
 type CheckResult struct {
-	Check  string `json:"check"`
-	Group  string `json:"group,omitempty"`
-	Source string `json:"source"`
+	Check    string `json:"check"`
+	Group    string `json:"group,omitempty"`
+	Strategy string `json:"strategy"`
+	// Source and Query are empty for a strategy that reads no metric.
+	Source string `json:"source,omitempty"`
 	Query  string `json:"query,omitempty"`
 	// Points are the data points the strategy saw (oldest first).
 	Points   []DataPoint `json:"points,omitempty"`
@@ -183,7 +186,7 @@ func (ev *Evaluator) Evaluate(ctx context.Context, p *Policy, st *State, status 
 	var votes []Vote
 	metricFailed := false
 	for _, c := range p.Checks {
-		res := CheckResult{Check: c.Name, Group: c.Group, Source: c.Source, Query: c.Query}
+		res := CheckResult{Check: c.Name, Group: c.Group, Strategy: c.Strategy.Name, Source: c.Source, Query: c.Query}
 		if c.Schedule != nil && ev.Schedule != nil {
 			if open, err := ev.Schedule(c.Schedule, now); err == nil && !open {
 				res.Skipped = "outside the check's schedule"
@@ -204,7 +207,9 @@ func (ev *Evaluator) Evaluate(ctx context.Context, p *Policy, st *State, status 
 		if tv, ok := strat.(*TargetValue); ok && b.Drover() {
 			strat = withTolerance(tv, b)
 		}
-		if strat.NeedsMetrics() {
+		if !strat.NeedsMetrics() {
+			res.Source, res.Query = "", ""
+		} else {
 			points, err := ev.query(ctx, c, now, cache)
 			if err != nil {
 				metricFailed = true
@@ -355,7 +360,11 @@ func (ev *Evaluator) stabilize(p *Policy, st *State, e *Evaluation, d Decision, 
 	}
 	out := d
 	out.Direction, out.Count = directionOf(current, limited), limited
-	if limited != d.Count {
+	switch {
+	case limited == d.Count:
+	case e.RateLimited:
+		out.Reason = fmt.Sprintf("%s (rate-limited to %d)", d.Reason, limited)
+	default:
 		out.Reason = fmt.Sprintf("%s (stabilized to %d)", d.Reason, limited)
 	}
 	return out

@@ -66,9 +66,9 @@ type Schedule struct {
 
 // Target identifies a Nomad task group.
 type Target struct {
-	Namespace string
-	Job       string
-	Group     string
+	Namespace string `json:"namespace"`
+	Job       string `json:"job"`
+	Group     string `json:"group"`
 }
 
 // Check is one metric query plus the strategy that turns it into a count.

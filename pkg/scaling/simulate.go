@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -67,9 +68,28 @@ type SimSample struct {
 
 // SimAction is a scaling action a simulation took.
 type SimAction struct {
-	At       time.Duration `json:"at_seconds"`
-	From, To int64
-	Reason   string `json:"reason"`
+	At     time.Duration `json:"at_seconds"`
+	From   int64         `json:"from"`
+	To     int64         `json:"to"`
+	Reason string        `json:"reason"`
+}
+
+// MarshalJSON writes At in seconds, as its name says.
+func (a SimAction) MarshalJSON() ([]byte, error) {
+	type plain SimAction
+	return json.Marshal(struct {
+		plain
+		At float64 `json:"at_seconds"`
+	}{plain(a), a.At.Seconds()})
+}
+
+// MarshalJSON writes At in seconds, as its name says.
+func (s SimSample) MarshalJSON() ([]byte, error) {
+	type plain SimSample
+	return json.Marshal(struct {
+		plain
+		At float64 `json:"at_seconds"`
+	}{plain(s), s.At.Seconds()})
 }
 
 // SimResult is a simulation's series and totals.

@@ -29,21 +29,24 @@ func (d Direction) String() string {
 	}
 }
 
+// MarshalText writes up, down or none (JSON output of explain, simulate).
+func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
 // DataPoint is one metric sample.
 type DataPoint struct {
-	Time  time.Time
-	Value float64
+	Time  time.Time `json:"time"`
+	Value float64   `json:"value"`
 }
 
 // Decision is what one strategy (or a whole policy) concluded.
 type Decision struct {
-	Direction Direction
+	Direction Direction `json:"direction"`
 	// Count is the new count; equal to the current count when Direction is None.
-	Count int64
+	Count int64 `json:"count"`
 	// Reason says why, in the Autoscaler's words where it has them.
-	Reason string
+	Reason string `json:"reason"`
 	// Trace holds the steps of the arithmetic, for `drover autoscale explain`.
-	Trace []string
+	Trace []string `json:"trace,omitempty"`
 }
 
 // Strategy turns a current count and a metric series into a decision.

@@ -1,0 +1,403 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/internal/fakes/nomadfake"
+	"github.com/drover-io/drover/pkg/config"
+	"github.com/drover-io/drover/pkg/nomadx"
+	"github.com/drover-io/drover/pkg/scaling"
+	"github.com/drover-io/drover/pkg/spec"
+)
+
+// scalableJob is a one-group job whose scaling policy asks for a fixed
+// count every interval; fixed-value needs no metrics, so the whole loop
+// (discover, status, decide, scale) runs against the fake alone.
+func scalableJob(id string, count, fixed int64, interval string) *nomadapi.Job {
+	group := nomadapi.NewTaskGroup(id, int(count))
+	group.Tasks = []*nomadapi.Task{{Name: id, Driver: "docker", Config: map[string]any{"image": "r/" + id + ":1"}}}
+	group.Scaling = &nomadapi.ScalingPolicy{
+		Type: "horizontal", Min: new(int64(1)), Max: new(int64(10)), Enabled: new(true),
+		Policy: map[string]any{
+			"evaluation_interval": interval,
+			"cooldown":            "1m",
+			"check": []any{map[string]any{"fixed": []any{map[string]any{
+				"strategy": []any{map[string]any{"fixed-value": []any{map[string]any{"value": float64(fixed)}}}},
+			}}}},
+		},
+	}
+	job := nomadapi.NewServiceJob(id, id, "global", 50)
+	job.Datacenters = []string{"dc1"}
+	job.TaskGroups = []*nomadapi.TaskGroup{group}
+	return job
+}
+
+func withCooldown(job *nomadapi.Job, cooldown string) *nomadapi.Job {
+	job.TaskGroups[0].Scaling.Policy["cooldown"] = cooldown
+	return job
+}
+
+func autoscaleOptions(nf *nomadfake.Server) AutoscaleOptions {
+	return AutoscaleOptions{
+		ClusterOptions: ClusterOptions{Config: config.Config{Nomad: config.Endpoint{Address: nf.URL()}}},
+		NomadPolicies:  true,
+	}
+}
+
+// runAutoscale runs the reconciler until until() holds or the deadline
+// passes, then stops it and returns its error.
+func runAutoscale(t *testing.T, opts AutoscaleOptions, until func() bool) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Autoscale(ctx, opts) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !until() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reconciler did not stop after its context ended")
+		return nil
+	}
+}
+
+func groupCount(nf *nomadfake.Server, job string) int {
+	j := nf.Job(job)
+	if j == nil || len(j.TaskGroups) == 0 {
+		return -1
+	}
+	return *j.TaskGroups[0].Count
+}
+
+func TestAutoscaleDiscoversNomadPoliciesAndScales(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	nf.SeedJob(scalableJob("api", 1, 3, "20ms"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+
+	err := runAutoscale(t, autoscaleOptions(nf), func() bool { return groupCount(nf, "api") == 3 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := groupCount(nf, "api"); got != 3 {
+		t.Fatalf("count = %d, want the fixed value 3", got)
+	}
+	events := nf.ScalingEvents("api", "api")
+	if len(events) == 0 || events[0].Count == nil || *events[0].Count != 3 || events[0].PreviousCount != 1 {
+		t.Fatalf("scaling events %+v", events)
+	}
+	if !strings.Contains(events[0].Message, "fixed") {
+		t.Errorf("the event should say which check decided, got %q", events[0].Message)
+	}
+	// The event records which policy and check decided, for `nomad job
+	// scaling-events` readers.
+	policies := nf.ScalingPolicies("api")
+	if len(policies) != 1 || events[0].Meta["drover.policy"] != policies[0].ID || events[0].Meta["drover.winner"] != "fixed" {
+		t.Errorf("event meta %v", events[0].Meta)
+	}
+}
+
+// TestAutoscaleAfterADeploymentMarkedTheJobStable: a finished deployment
+// moves the job's ModifyIndex but not its JobModifyIndex, and the scale
+// endpoint's check-and-set compares with the latter (found against a real
+// Nomad: every scale failed with "conflicting job modify index").
+func TestAutoscaleAfterADeploymentMarkedTheJobStable(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	job := scalableJob("api", 1, 3, "20ms")
+	job.Update = nomadapi.DefaultUpdateStrategy()
+	n, err := nomadx.New(config.Endpoint{Address: nf.URL()}, nomadx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Register(context.Background(), job, nomadx.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if j := nf.Job("api"); *j.ModifyIndex == *j.JobModifyIndex || !*j.Stable {
+		t.Fatalf("precondition: the deployment should have marked the job stable (modify %d, job modify %d)", *j.ModifyIndex, *j.JobModifyIndex)
+	}
+	nf.SetGroupStatus("api", "api", 1, 1)
+
+	if err := runAutoscale(t, autoscaleOptions(nf), func() bool { return groupCount(nf, "api") == 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if got := groupCount(nf, "api"); got != 3 {
+		t.Fatalf("count = %d, want 3", got)
+	}
+}
+
+func TestAutoscaleDryRunNeverScales(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.SeedJob(scalableJob("api", 1, 3, "20ms"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+	opts := autoscaleOptions(nf)
+	opts.DryRun = true
+
+	statusReads := func() int {
+		n := 0
+		for _, r := range nf.Requests() {
+			if r.Method == "GET" && r.Path == "/v1/job/api/scale" {
+				n++
+			}
+		}
+		return n
+	}
+	// Several evaluations, each of which would scale without --dry-run.
+	if err := runAutoscale(t, opts, func() bool { return statusReads() >= 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if statusReads() < 3 {
+		t.Fatalf("only %d evaluations ran", statusReads())
+	}
+	for _, w := range nf.Writes() {
+		t.Errorf("dry run wrote %s %s", w.Method, w.Path)
+	}
+	if got := groupCount(nf, "api"); got != 1 {
+		t.Errorf("count = %d after a dry run", got)
+	}
+}
+
+// TestAutoscaleFollowsPolicyChanges: a redeploy that changes the policy is
+// picked up through the blocking query on the policy list, and a job
+// whose policy is removed stops being scaled.
+func TestAutoscaleFollowsPolicyChanges(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	nf.SeedJob(withCooldown(scalableJob("api", 1, 2, "20ms"), "20ms"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Autoscale(ctx, autoscaleOptions(nf)) }()
+	waitFor(t, "scale to 2", func() bool { return groupCount(nf, "api") == 2 })
+
+	// A new version with a different fixed value: 2 → 4 (the count in the
+	// job follows what is live, as drover deploy keeps it).
+	nf.SetGroupStatus("api", "api", 2, 2)
+	nf.SeedJob(withCooldown(scalableJob("api", 2, 4, "20ms"), "20ms"))
+	waitFor(t, "scale to 4 after the policy changed", func() bool { return groupCount(nf, "api") == 4 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting to %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestAutoscaleHAReleasesLockOnShutdown: in HA mode the reconciler works
+// only while it holds the lock, and gives the lock back when it stops so
+// a standby takes over at once rather than after TTL plus lock delay.
+func TestAutoscaleHAReleasesLockOnShutdown(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	nf.SeedJob(scalableJob("api", 1, 3, "20ms"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+	opts := autoscaleOptions(nf)
+	opts.HA = true
+	opts.LockTTL = 10 * time.Second
+
+	var heldWhileScaling bool
+	err := runAutoscale(t, opts, func() bool {
+		if groupCount(nf, "api") != 3 {
+			return false
+		}
+		heldWhileScaling = nf.LockHolder(DefaultLockPath) != nil
+		return true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if groupCount(nf, "api") != 3 || !heldWhileScaling {
+		t.Fatalf("count %d, lock held while scaling: %v", groupCount(nf, "api"), heldWhileScaling)
+	}
+	if l := nf.LockHolder(DefaultLockPath); l != nil {
+		t.Errorf("lock %+v still held after shutdown", l)
+	}
+}
+
+func TestAutoscaleRejectsBadOptions(t *testing.T) {
+	nf := nomadfake.New(t)
+	opts := autoscaleOptions(nf)
+	opts.Semantics = "kubernetes"
+	if err := Autoscale(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "semantics") {
+		t.Errorf("bad semantics: %v", err)
+	}
+	opts = autoscaleOptions(nf)
+	opts.NomadPolicies = false
+	if err := Autoscale(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "no policies") {
+		t.Errorf("no policy source: %v", err)
+	}
+}
+
+func TestExplainLivePolicy(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.SeedJob(scalableJob("api", 1, 3, "10s"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+	opts := ExplainOptions{AutoscaleOptions: autoscaleOptions(nf), Policy: "api/api"}
+
+	x, err := Explain(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := x.Evaluation
+	if !e.Scales() || e.Final.Count != 3 || e.Current != 1 || e.Winner != "fixed" {
+		t.Fatalf("evaluation %+v", e)
+	}
+	if len(nf.Writes()) != 0 {
+		t.Errorf("explain must not write: %v", nf.Writes())
+	}
+	var out strings.Builder
+	if err := WriteExplanation(&out, x); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`job "api" group "api"`, "fixed-value", "up from 1 to 3"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("explanation lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// By job name alone, and by policy ID, the same policy.
+	for _, ref := range []string{"api", x.PolicyID} {
+		opts.Policy = ref
+		if y, err := Explain(context.Background(), opts); err != nil || y.PolicyID != x.PolicyID {
+			t.Errorf("explain %q: %v", ref, err)
+		}
+	}
+	opts.Policy = "nope"
+	if _, err := Explain(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "no scaling policy matches") {
+		t.Errorf("unknown policy: %v", err)
+	}
+}
+
+func TestExplainShowsCooldownAfterAScale(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	nf.SeedJob(scalableJob("api", 1, 3, "20ms"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+	if err := runAutoscale(t, autoscaleOptions(nf), func() bool { return groupCount(nf, "api") == 3 }); err != nil {
+		t.Fatal(err)
+	}
+	nf.SetGroupStatus("api", "api", 3, 3)
+	x, err := Explain(context.Background(), ExplainOptions{AutoscaleOptions: autoscaleOptions(nf), Policy: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The policy's cooldown is 1m and the scale just happened.
+	if x.Cooldown <= 50*time.Second || x.Cooldown > time.Minute {
+		t.Errorf("cooldown remaining %v, want just under 1m", x.Cooldown)
+	}
+	if x.Evaluation.Scales() {
+		t.Errorf("at the fixed value there is nothing to do, got %+v", x.Evaluation.Final)
+	}
+}
+
+func TestSimulateExampleSpecAgainstBuiltinTraces(t *testing.T) {
+	for _, trace := range []string{"step", "ramp", "spike", "noisy"} {
+		t.Run(trace, func(t *testing.T) {
+			res, err := Simulate(SimulateOptions{Policy: "../../jobs/shop/api.hcl", Trace: trace, Startup: 30 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, r := range map[string]*scaling.SimResult{"drover": res.Drover, "autoscaler": res.Autoscaler} {
+				if len(r.Samples) == 0 || r.Summary.Actions != len(r.Actions) {
+					t.Fatalf("%s: %d samples, %d actions, summary %+v", name, len(r.Samples), len(r.Actions), r.Summary)
+				}
+				for _, s := range r.Samples {
+					if s.Desired < 2 || s.Desired > 10 {
+						t.Fatalf("%s: count %d at %v is outside the policy's 2..10", name, s.Desired, s.At)
+					}
+				}
+			}
+			if d, a := res.Drover.Summary.Actions, res.Autoscaler.Summary.Actions; trace == "noisy" && d >= a {
+				// Stabilization and tolerance exist to stop flapping on noise.
+				t.Errorf("noisy: drover %d actions, autoscaler %d", d, a)
+			}
+		})
+	}
+	if _, err := Simulate(SimulateOptions{Policy: "../../jobs/shop/api.hcl", Trace: "sawtooth"}); err == nil ||
+		!strings.Contains(err.Error(), "step") {
+		t.Errorf("an unknown trace should list the built-in ones, got %v", err)
+	}
+}
+
+func TestLintPoliciesReportsEveryProblemWithPositions(t *testing.T) {
+	dir := t.TempDir()
+	bad := `scaling "api" {
+  enabled = true
+  min     = 1
+  max     = 5
+  policy {
+    check "cpu" {
+      source = "nomad-apm"
+      query  = "avg_cpu-allocated"
+      strategy "target-value" {
+        targett = 70
+      }
+    }
+    check "mem" {
+      query = "avg_memory"
+      strategy "threshold" {
+        lower_bound = 80
+        upper_bound = 20
+        delta       = 1
+      }
+    }
+  }
+  target "nomad" {
+    Job   = "api"
+    Group = "api"
+  }
+}
+`
+	path := filepath.Join(dir, "api.hcl")
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	diags, err := LintPolicies(LintOptions{PolicyDir: dir})
+	var inputErr *InputError
+	if !errors.As(err, &inputErr) {
+		t.Fatalf("want an InputError, got %v", err)
+	}
+	// Both problems, each at its line: the misspelt key and the inverted band.
+	lines := map[int]string{}
+	for _, d := range diags.Diags {
+		if d.Subject == nil || d.Subject.Filename != path {
+			t.Errorf("diagnostic without a position in the file: %s", d.Error())
+			continue
+		}
+		lines[d.Subject.Start.Line] = d.Summary + " " + d.Detail
+	}
+	if !strings.Contains(lines[10], "targett") {
+		t.Errorf("want the unknown key at line 10, got %v", lines)
+	}
+	if len(lines) < 2 {
+		t.Errorf("want every problem reported, got %v", lines)
+	}
+
+	// The example specs lint clean.
+	if _, err := LintPolicies(LintOptions{Load: spec.LoadOptions{Paths: []string{"../../jobs"}}}); err != nil {
+		t.Errorf("example specs: %v", err)
+	}
+}
