@@ -23,7 +23,9 @@ type NomadReader interface {
 // running allocations, exactly as the Autoscaler's nomad-apm plugin does
 // (plugins/builtin/apm/nomad/plugin/job.go). It returns a single point.
 type NomadAPM struct {
-	Nomad NomadReader
+	// Nomad returns a reader for a namespace: a policy's query names its
+	// job's namespace.
+	Nomad func(namespace string) NomadReader
 	// Now stamps the point; time.Now when nil.
 	Now func() time.Time
 }
@@ -37,13 +39,14 @@ func (n *NomadAPM) Query(ctx context.Context, query string, _ scaling.TimeRange)
 	if err != nil {
 		return nil, err
 	}
-	allocs, err := n.Nomad.Allocations(ctx, q.Job)
+	nomad := n.Nomad(q.Namespace)
+	allocs, err := nomad.Allocations(ctx, q.Job)
 	if err != nil {
 		return nil, err
 	}
 	var allocated int
 	if q.Metric == scaling.APMMetricCPUAllocated || q.Metric == scaling.APMMetricMemoryAllocated {
-		job, err := n.Nomad.Job(ctx, q.Job)
+		job, err := nomad.Job(ctx, q.Job)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +74,7 @@ func (n *NomadAPM) Query(ctx context.Context, query string, _ scaling.TimeRange)
 		if a.ClientStatus != nomadapi.AllocClientStatusRunning || a.TaskGroup != q.Group {
 			continue
 		}
-		u, err := n.Nomad.AllocationStats(ctx, a.ID)
+		u, err := nomad.AllocationStats(ctx, a.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -119,7 +119,9 @@ func newAutoscaler(opts AutoscaleOptions) (*autoscaler, error) {
 }
 
 func (a *autoscaler) evaluator() (*scaling.Evaluator, error) {
-	sources := map[string]scaling.MetricSource{scaling.SourceNomadAPM: &apm.NomadAPM{Nomad: a.nomad}}
+	sources := map[string]scaling.MetricSource{scaling.SourceNomadAPM: &apm.NomadAPM{
+		Nomad: func(ns string) apm.NomadReader { return a.nomad.InNamespace(ns) },
+	}}
 	if a.opts.PrometheusAddr != "" {
 		p, err := apm.NewPrometheus(a.opts.PrometheusAddr)
 		if err != nil {
@@ -225,7 +227,8 @@ var _ scaling.Scaler = (*nomadScaler)(nil)
 // Status reads the group's counts and last scaling event from
 // /v1/job/:id/scale and whether a deployment is active.
 func (s *nomadScaler) Status(ctx context.Context, t scaling.Target) (*scaling.TargetStatus, error) {
-	ss, err := s.nomad.ScaleStatus(ctx, t.Job)
+	nomad := s.nomad.InNamespace(t.Namespace)
+	ss, err := nomad.ScaleStatus(ctx, t.Job)
 	if errors.Is(err, apierr.ErrNotFound) {
 		return &scaling.TargetStatus{}, nil
 	} else if err != nil {
@@ -238,7 +241,7 @@ func (s *nomadScaler) Status(ctx context.Context, t scaling.Target) (*scaling.Ta
 	// The scale status reports the job's ModifyIndex, which also moves when
 	// a deployment marks the job stable; the scale's check-and-set compares
 	// with JobModifyIndex, so read that.
-	jobIndex, err := s.nomad.JobModifyIndex(ctx, t.Job)
+	jobIndex, err := nomad.JobModifyIndex(ctx, t.Job)
 	if errors.Is(err, apierr.ErrNotFound) {
 		return &scaling.TargetStatus{}, nil
 	} else if err != nil {
@@ -249,7 +252,7 @@ func (s *nomadScaler) Status(ctx context.Context, t scaling.Target) (*scaling.Ta
 		Ready: !ss.JobStopped, JobModifyIndex: jobIndex,
 		LastEvent: lastScalingEvent(g.Events),
 	}
-	d, _, err := s.nomad.LatestDeployment(ctx, t.Job, 0)
+	d, _, err := nomad.LatestDeployment(ctx, t.Job, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +292,7 @@ func lastScalingEvent(events []nomadapi.ScalingEvent) *scaling.LastEvent {
 // Scale sets the count, check-and-set on the job's modify index; Nomad's
 // refusal during a deployment is a no-op, not a failure.
 func (s *nomadScaler) Scale(ctx context.Context, t scaling.Target, a scaling.Action) error {
-	_, err := s.nomad.Scale(ctx, t.Job, nomadx.ScaleRequest{
+	_, err := s.nomad.InNamespace(t.Namespace).Scale(ctx, t.Job, nomadx.ScaleRequest{
 		Group: t.Group, Count: a.Count, Message: a.Reason, Meta: a.Meta, JobModifyIndex: a.JobModifyIndex,
 	})
 	switch {

@@ -138,6 +138,31 @@ func TestAutoscaleAfterADeploymentMarkedTheJobStable(t *testing.T) {
 	}
 }
 
+// TestAutoscaleAcrossNamespaces: with NOMAD_NAMESPACE=* the policies of
+// every namespace run, and each reads and scales its job in its own.
+func TestAutoscaleAcrossNamespaces(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	job := scalableJob("api", 1, 3, "20ms")
+	job.Namespace = new("prod")
+	nf.SeedJob(job)
+	nf.SetGroupStatus("api", "api", 1, 1)
+	opts := autoscaleOptions(nf)
+	opts.Config.Nomad.Namespace = "*"
+
+	if err := runAutoscale(t, opts, func() bool { return groupCount(nf, "api") == 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if got := groupCount(nf, "api"); got != 3 {
+		t.Fatalf("prod's api count = %d, want 3", got)
+	}
+	for _, r := range nf.Writes() {
+		if r.Query.Get("namespace") != "prod" {
+			t.Errorf("write outside prod: %s %s?%s", r.Method, r.Path, r.Query.Encode())
+		}
+	}
+}
+
 func TestAutoscaleDryRunNeverScales(t *testing.T) {
 	nf := nomadfake.New(t)
 	nf.SeedJob(scalableJob("api", 1, 3, "20ms"))

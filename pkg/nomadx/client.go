@@ -73,15 +73,26 @@ func New(ep config.Endpoint, opts Options) (*Client, error) {
 	return &Client{api: c, ns: ns, policy: p, log: log.With("system", apierr.Nomad)}, nil
 }
 
-// Namespace is the namespace the client works in.
+// Namespace is the namespace the client works in ("*" lists across all).
 func (c *Client) Namespace() string { return c.ns }
 
+// InNamespace returns a client for the same Nomad that works in ns (the
+// connection is shared); ns "" keeps the client's own.
+func (c *Client) InNamespace(ns string) *Client {
+	if ns == "" || ns == c.ns {
+		return c
+	}
+	cp := *c
+	cp.ns = ns
+	return &cp
+}
+
 func (c *Client) q(ctx context.Context) *nomadapi.QueryOptions {
-	return (&nomadapi.QueryOptions{}).WithContext(ctx)
+	return (&nomadapi.QueryOptions{Namespace: c.ns}).WithContext(ctx)
 }
 
 func (c *Client) w(ctx context.Context) *nomadapi.WriteOptions {
-	return (&nomadapi.WriteOptions{}).WithContext(ctx)
+	return (&nomadapi.WriteOptions{Namespace: c.ns}).WithContext(ctx)
 }
 
 // read runs a read-only call with retries of transient failures.

@@ -55,7 +55,11 @@ func (c *Client) AllocationStats(ctx context.Context, allocID string) (*nomadapi
 // it is lost. Returns when ctx ends, after releasing the lock so that a
 // standby takes over at once instead of after the TTL and lock delay.
 func (c *Client) WithLock(ctx context.Context, path string, ttl time.Duration, fn func(context.Context) error) error {
-	locks, err := c.api.Locks(nomadapi.WriteOptions{Namespace: c.ns}, nomadapi.Variable{
+	ns := c.ns
+	if ns == "*" {
+		ns = nomadapi.DefaultNamespace // a variable lives in one namespace
+	}
+	locks, err := c.api.Locks(nomadapi.WriteOptions{Namespace: ns}, nomadapi.Variable{
 		Path: path,
 		Lock: &nomadapi.VariableLock{TTL: ttl.String(), LockDelay: (ttl / 2).String()},
 	})
