@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -109,7 +110,7 @@ func decodePolicyWith(block *hcl.Block, e *evaluator, schema *hcl.BodySchema) *P
 		p.Drover = decodeRawBlock(b, droverSchema, e)
 		beh, err := scaling.ParseBehavior(p.Drover.Map())
 		if err != nil {
-			e.errorf(b.DefRange, "Invalid drover block", "%s.", err.Error())
+			e.errorf(locateBehaviorError(p.Drover, err.Error()), "Invalid drover block", "%s.", err.Error())
 		} else {
 			m.Behavior = beh
 		}
@@ -337,4 +338,48 @@ func (e *evaluator) onError(attrs hcl.Attributes, name string, fallback hcl.Rang
 		return ""
 	}
 	return v.V
+}
+
+// locateBehaviorError finds the attribute or block of a drover block that a
+// scaling.ParseBehavior error names ("scale_down.tolerance: ...",
+// "scale_up: select must be ..."), so the diagnostic points at it.
+func locateBehaviorError(pb *PolicyBlock, msg string) hcl.Range {
+	cur, at := pb, pb.DeclRange
+	head, rest, found := strings.Cut(msg, ":")
+	if !found {
+		head, rest = "", msg
+	}
+	attrNamed := func(b *PolicyBlock, text string) *PolicyAttr {
+		for _, a := range b.Attrs {
+			if strings.HasPrefix(strings.TrimSpace(text), a.Name) {
+				return a
+			}
+		}
+		return nil
+	}
+	for _, seg := range strings.Split(head, ".") {
+		var next *PolicyBlock
+		for _, child := range cur.Blocks {
+			if child.Type == seg {
+				next = child
+				break
+			}
+		}
+		if next == nil {
+			if a := attrNamed(cur, seg); a != nil && seg != "" {
+				return a.Range
+			}
+			break
+		}
+		cur, at = next, next.DeclRange
+	}
+	if a := attrNamed(cur, rest); a != nil {
+		return a.Range
+	}
+	for _, child := range cur.Blocks {
+		if strings.Contains(rest, child.Type) {
+			return child.DeclRange
+		}
+	}
+	return at
 }

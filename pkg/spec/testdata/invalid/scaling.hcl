@@ -108,3 +108,71 @@ app "web" {
     }
   }
 }
+
+app "tuned" {
+  image = "registry.example.com/tuned:1.0.0"
+
+  scaling {
+    min = 1
+    max = 4
+    policy {
+      check "pin" {
+        strategy "fixed-value" {
+          value = 2
+        }
+      }
+      drover {
+        scale_down {
+          stabilization_window = "3h" # ERROR: Invalid drover block
+        }
+        flap_guard = true # ERROR: Unsupported argument
+      }
+    }
+  }
+}
+
+app "tolerant" {
+  image = "registry.example.com/tolerant:1.0.0"
+
+  scaling {
+    min = 1
+    max = 4
+    policy {
+      check "pin" {
+        strategy "fixed-value" {
+          value = 2
+        }
+      }
+      drover {
+        scale_up {
+          tolerance = 1.5 # ERROR: Invalid drover block
+        }
+      }
+    }
+  }
+}
+
+app "limited" {
+  image = "registry.example.com/limited:1.0.0"
+
+  scaling {
+    min = 1
+    max = 4
+    policy {
+      check "pin" {
+        strategy "fixed-value" {
+          value = 2
+        }
+      }
+      drover {
+        scale_down {
+          rate { # ERROR: Invalid drover block
+            type   = "replicas"
+            value  = 1
+            period = "1m"
+          }
+        }
+      }
+    }
+  }
+}

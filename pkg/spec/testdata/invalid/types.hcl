@@ -1,6 +1,7 @@
 app "api" {
   image = "registry.example.com/api:1.0.0"
   count = "two" # ERROR: Incorrect attribute value type
+  nomad_api = "sometimes" # ERROR: Incorrect attribute value type
   args  = "--verbose" # ERROR: Incorrect attribute value type
   env = {
     LOG_LEVEL = ["info"] # ERROR: Incorrect attribute value type
