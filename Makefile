@@ -65,8 +65,8 @@ bench: ## Benchmarks: go test -bench, then bench/ (render vs the hcl parse floor
 	$(GO) run ./bench
 
 .PHONY: test-integration
-test-integration: ## End-to-end tests against real agents at NOMAD_ADDR, CONSUL_HTTP_ADDR, VAULT_ADDR
-	$(GO) test -tags 'integration $(BUILD_TAGS)' -count=1 -v ./integration/...
+test-integration: ## End-to-end tests against real agents at NOMAD_ADDR, CONSUL_HTTP_ADDR, VAULT_ADDR (and PROMETHEUS_ADDR)
+	./scripts/with-prometheus.sh $(GO) test -tags 'integration $(BUILD_TAGS)' -count=1 -v ./integration/...
 
 .PHONY: dev
 dev: build ## Start local dev Nomad, Consul and Vault from the binaries on PATH (then: eval "$$(./bin/drover dev)")

@@ -3,66 +3,58 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/drover-io/drover/internal/testutil"
 	"github.com/drover-io/drover/pkg/cli"
 )
+
+// itScalingApp is a spec of an app that really runs (the test image) with
+// a scaling policy of 1 to 3 instances, evaluated every 2 seconds.
+func itScalingApp(name string, count int, policy string) string {
+	return fmt.Sprintf(`
+app %q {
+  image = var.image
+  count = %d
+  env = {
+    LISTEN_ADDR = ":8080"
+  }
+  update {
+    min_healthy_time  = "1s"
+    healthy_deadline  = "25s"
+    progress_deadline = "50s"
+  }
+  scaling {
+    min = 1
+    max = 3
+    policy {
+      evaluation_interval = "2s"
+%s
+    }
+  }
+}
+`, name, count, policy)
+}
 
 // it-pinned scales to a fixed count (no metrics); it-cpu scales on real
 // CPU usage from Nomad's allocation stats (nomad-apm): an idle test app is
 // far under target, so it goes down to its minimum at once (no
 // stabilization window).
-const itScaled = `
-app "it-pinned" {
-  image = var.image
-  count = 1
-  env = {
-    LISTEN_ADDR = ":8080"
-  }
-  update {
-    min_healthy_time = "1s"
-    healthy_deadline = "25s"
-    progress_deadline = "50s"
-  }
-  scaling {
-    min = 1
-    max = 3
-    policy {
-      evaluation_interval = "2s"
-      cooldown            = "5s"
+var itScaled = itScalingApp("it-pinned", 1, `
+      cooldown = "5s"
       check "pin" {
         strategy "fixed-value" {
           value = 2
         }
-      }
-    }
-  }
-}
-
-app "it-cpu" {
-  image = var.image
-  count = 2
-  env = {
-    LISTEN_ADDR = ":8080"
-  }
-  update {
-    min_healthy_time = "1s"
-    healthy_deadline = "25s"
-    progress_deadline = "50s"
-  }
-  scaling {
-    min = 1
-    max = 3
-    policy {
-      evaluation_interval = "2s"
-      cooldown            = "5s"
+      }`) + itScalingApp("it-cpu", 2, `
+      cooldown = "5s"
       check "cpu" {
         source = "nomad-apm"
         query  = "avg_cpu-allocated"
@@ -74,18 +66,14 @@ app "it-cpu" {
         scale_down {
           stabilization_window = "0s"
         }
-      }
-    }
-  }
-}
-`
+      }`)
 
 // droverBackground runs drover until the returned stop is called, and
 // returns its exit code and output then.
 func droverBackground(t *testing.T, args ...string) (stop func() itResult) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut testutil.SyncBuffer
 	done := make(chan cli.ExitCode, 1)
 	go func() {
 		done <- cli.Main(ctx, append([]string{"drover"}, args...), cli.IO{
@@ -111,23 +99,6 @@ func droverBackground(t *testing.T, args ...string) (stop func() itResult) {
 	return stop
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func groupCount(t *testing.T, nomad, job string) int {
 	t.Helper()
 	code, body := api(t, "GET", nomad+"/v1/job/"+job+"/scale", "", "")
@@ -141,17 +112,6 @@ func groupCount(t *testing.T, nomad, job string) int {
 		t.Fatal(err)
 	}
 	return st.TaskGroups[job].Desired
-}
-
-func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting until %s", timeout, what)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
 }
 
 // TestAutoscaleAgainstNomad: drover deploys two apps with scaling policies;
@@ -202,7 +162,7 @@ func TestAutoscaleAgainstNomad(t *testing.T) {
 	ha := []string{"autoscale", "--ha", "--lock-path", "drover/it/autoscale-lock", "--lock-ttl", "10s", "--listen", ""}
 	stopA := droverBackground(t, ha...)
 	stopB := droverBackground(t, ha...)
-	waitUntil(t, 90*time.Second, "it-pinned is at its fixed 2 and it-cpu at its minimum 1", func() bool {
+	testutil.Eventually(t, 90*time.Second, "it-pinned is at its fixed 2 and it-cpu at its minimum 1", func() bool {
 		return groupCount(t, nomad, "it-pinned") == 2 && groupCount(t, nomad, "it-cpu") == 1
 	})
 	if code, body := api(t, "GET", lockURL, "", ""); code != 200 || !strings.Contains(body, `"ID":"`) {
@@ -234,5 +194,53 @@ func TestAutoscaleAgainstNomad(t *testing.T) {
 	// Released on shutdown, so a standby need not wait out TTL and delay.
 	if code, body := api(t, "GET", lockURL, "", ""); code == 200 && strings.Contains(body, `"ID":"`) {
 		t.Errorf("the HA lock is still held after both instances stopped: %s", body)
+	}
+}
+
+// it-prom scales on a PromQL expression that needs no scrape target: a
+// constant 140 against a target of 70 asks for twice the instances.
+var itProm = itScalingApp("it-prom", 1, `
+      cooldown = "1m"
+      check "load" {
+        source       = "prometheus"
+        query        = "vector(140)"
+        query_window = "30s"
+        strategy "target-value" {
+          target = 70
+        }
+      }`)
+
+// TestAutoscalePrometheusSource: range queries against a real Prometheus
+// server (PROMETHEUS_ADDR) drive a scale, and explain shows the points.
+func TestAutoscalePrometheusSource(t *testing.T) {
+	nomad, _, _ := requireAll(t)
+	prom := requireAgent(t, "PROMETHEUS_ADDR", "/-/ready")
+	dir := writeProject(t, map[string]string{"drover.hcl": itProject, "prom.hcl": itProm})
+	t.Cleanup(func() { drover(t, append([]string{"destroy", dir, "--yes", "--purge"}, imageArgs()...)...) })
+	if r := drover(t, append([]string{"deploy", dir}, imageArgs()...)...); r.code != cli.ExitOK {
+		t.Fatalf("deploy: exit %d", r.code)
+	}
+
+	r := drover(t, "autoscale", "explain", "it-prom", "--prometheus-addr", prom, "--json")
+	if r.code != cli.ExitOK {
+		t.Fatalf("explain: exit %d", r.code)
+	}
+	var x struct {
+		Evaluation struct {
+			Checks []struct{ Points []struct{ Value float64 } }
+			Final  struct{ Count int64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &x); err != nil {
+		t.Fatal(err)
+	}
+	if len(x.Evaluation.Checks) != 1 || len(x.Evaluation.Checks[0].Points) < 20 || x.Evaluation.Final.Count != 2 {
+		t.Fatalf("want a 30s range of points at 1s steps and a decision of 2, got %+v", x.Evaluation)
+	}
+
+	stop := droverBackground(t, "autoscale", "--prometheus-addr", prom, "--listen", "")
+	testutil.Eventually(t, 60*time.Second, "it-prom is at 2", func() bool { return groupCount(t, nomad, "it-prom") == 2 })
+	if res := stop(); res.code != cli.ExitOK {
+		t.Errorf("autoscale exit %d", res.code)
 	}
 }

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +14,10 @@ import (
 	nomadapi "github.com/hashicorp/nomad/api"
 
 	"github.com/drover-io/drover/internal/fakes/nomadfake"
+	"github.com/drover-io/drover/internal/testutil"
 	"github.com/drover-io/drover/pkg/config"
 	"github.com/drover-io/drover/pkg/nomadx"
+	"github.com/drover-io/drover/pkg/retry"
 	"github.com/drover-io/drover/pkg/scaling"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -43,6 +47,20 @@ func scalableJob(id string, count, fixed int64, interval string) *nomadapi.Job {
 func withCooldown(job *nomadapi.Job, cooldown string) *nomadapi.Job {
 	job.TaskGroups[0].Scaling.Policy["cooldown"] = cooldown
 	return job
+}
+
+// registerWithDeployment registers job through the HTTP API, as drover
+// deploy does, so that Nomad starts a deployment for it.
+func registerWithDeployment(t *testing.T, nf *nomadfake.Server, job *nomadapi.Job) {
+	t.Helper()
+	job.Update = nomadapi.DefaultUpdateStrategy()
+	n, err := nomadx.New(config.Endpoint{Address: nf.URL()}, nomadx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Register(context.Background(), job, nomadx.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func autoscaleOptions(nf *nomadfake.Server) AutoscaleOptions {
@@ -116,15 +134,7 @@ func TestAutoscaleDiscoversNomadPoliciesAndScales(t *testing.T) {
 func TestAutoscaleAfterADeploymentMarkedTheJobStable(t *testing.T) {
 	nf := nomadfake.New(t)
 	nf.AutoSucceed = true
-	job := scalableJob("api", 1, 3, "20ms")
-	job.Update = nomadapi.DefaultUpdateStrategy()
-	n, err := nomadx.New(config.Endpoint{Address: nf.URL()}, nomadx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.Register(context.Background(), job, nomadx.RegisterOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	registerWithDeployment(t, nf, scalableJob("api", 1, 3, "20ms"))
 	if j := nf.Job("api"); *j.ModifyIndex == *j.JobModifyIndex || !*j.Stable {
 		t.Fatalf("precondition: the deployment should have marked the job stable (modify %d, job modify %d)", *j.ModifyIndex, *j.JobModifyIndex)
 	}
@@ -207,27 +217,16 @@ func TestAutoscaleFollowsPolicyChanges(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- Autoscale(ctx, autoscaleOptions(nf)) }()
-	waitFor(t, "scale to 2", func() bool { return groupCount(nf, "api") == 2 })
+	testutil.Eventually(t, 10*time.Second, "scale to 2", func() bool { return groupCount(nf, "api") == 2 })
 
 	// A new version with a different fixed value: 2 → 4 (the count in the
 	// job follows what is live, as drover deploy keeps it).
 	nf.SetGroupStatus("api", "api", 2, 2)
 	nf.SeedJob(withCooldown(scalableJob("api", 2, 4, "20ms"), "20ms"))
-	waitFor(t, "scale to 4 after the policy changed", func() bool { return groupCount(nf, "api") == 4 })
+	testutil.Eventually(t, 10*time.Second, "scale to 4 after the policy changed", func() bool { return groupCount(nf, "api") == 4 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting to %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -424,5 +423,144 @@ func TestLintPoliciesReportsEveryProblemWithPositions(t *testing.T) {
 	// The example specs lint clean.
 	if _, err := LintPolicies(LintOptions{Load: spec.LoadOptions{Paths: []string{"../../jobs"}}}); err != nil {
 		t.Errorf("example specs: %v", err)
+	}
+}
+
+// TestAutoscaleHALostLockStopsScalingUntilRegained: when its renew is
+// refused because another instance took the lock, the instance stops acting
+// at once, waits, and acts again once it has acquired the lock anew.
+func TestAutoscaleHALostLockStopsScalingUntilRegained(t *testing.T) {
+	t.Parallel()
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	nf.SeedJob(withCooldown(scalableJob("api", 1, 2, "50ms"), "50ms"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+	var logs testutil.SyncBuffer
+	opts := autoscaleOptions(nf)
+	opts.HA, opts.LockTTL = true, 10*time.Second // the shortest TTL Nomad accepts
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Autoscale(ctx, opts) }()
+	testutil.Eventually(t, 10*time.Second, "scale to 2 while holding the lock", func() bool { return groupCount(nf, "api") == 2 })
+
+	// The lock expires (a long GC pause, a partition) and another instance
+	// takes it before this one renews.
+	nf.ExpireLock(DefaultLockPath)
+	other, err := nf.Client().Locks(nomadapi.WriteOptions{}, nomadapi.Variable{
+		Path: DefaultLockPath, Lock: &nomadapi.VariableLock{TTL: "10s"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Acquire(ctx); err != nil {
+		t.Fatalf("the other instance could not take the expired lock: %v", err)
+	}
+	testutil.Eventually(t, 10*time.Second, "notice the lost lock", func() bool { return strings.Contains(logs.String(), "lost the lock") })
+
+	// No evaluation runs without the lock, even with work to do.
+	nf.SetGroupStatus("api", "api", 2, 2)
+	nf.SeedJob(withCooldown(scalableJob("api", 2, 3, "50ms"), "50ms"))
+	nf.ResetRequests()
+	time.Sleep(300 * time.Millisecond)
+	for _, r := range nf.Requests() {
+		if strings.HasPrefix(r.Path, "/v1/job/") {
+			t.Fatalf("acted without the lock: %s %s\n%s", r.Method, r.Path, logs.String())
+		}
+	}
+	// The other instance goes away; this one takes the lock and goes on.
+	if err := other.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 15*time.Second, "regain the lock and scale to 3", func() bool { return groupCount(nf, "api") == 3 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if nf.LockHolder(DefaultLockPath) != nil {
+		t.Error("lock still held after shutdown")
+	}
+}
+
+// TestAutoscaleRidesOutNomadErrors: 500s on the reads a handler makes fail
+// those evaluations only; the next ones scale.
+func TestAutoscaleRidesOutNomadErrors(t *testing.T) {
+	t.Parallel()
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	nf.SeedJob(scalableJob("api", 1, 3, "20ms"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+	// More failures than the adapter's retries: the first evaluation fails.
+	nf.FailNext("GET", "/v1/job/api/scale", http.StatusInternalServerError, "rpc error: No cluster leader", retry.Default.Attempts+1)
+	nf.FailNext("POST", "/v1/job/api/scale", http.StatusInternalServerError, "rpc error: No cluster leader", 1)
+	opts := autoscaleOptions(nf)
+	var logs testutil.SyncBuffer
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+
+	if err := runAutoscale(t, opts, func() bool { return groupCount(nf, "api") == 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if got := groupCount(nf, "api"); got != 3 {
+		t.Fatalf("count = %d after the errors passed, want 3", got)
+	}
+	if !strings.Contains(logs.String(), "No cluster leader") {
+		t.Errorf("the failures should be logged with Nomad's reason:\n%s", logs.String())
+	}
+}
+
+// TestAutoscaleScaleRefusedDuringDeployment: under plain Autoscaler
+// semantics drover scales during a deployment and Nomad refuses (400); that
+// is a no-op without a cooldown, so the scale happens right after the
+// deployment ends. drover's own semantics do not even try.
+func TestAutoscaleScaleRefusedDuringDeployment(t *testing.T) {
+	for _, semantics := range []string{scaling.SemanticsAutoscaler, scaling.SemanticsDrover} {
+		t.Run(semantics, func(t *testing.T) {
+			nf := nomadfake.New(t)
+			registerWithDeployment(t, nf, scalableJob("api", 1, 3, "20ms"))
+			if d := nf.LatestDeployment("api"); d == nil || d.Status != nomadapi.DeploymentStatusRunning {
+				t.Fatalf("precondition: a running deployment, got %+v", d)
+			}
+			nf.SetGroupStatus("api", "api", 1, 1)
+			opts := autoscaleOptions(nf)
+			opts.Semantics = semantics
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- Autoscale(ctx, opts) }()
+			statusReads := func() int {
+				n := 0
+				for _, r := range nf.Requests() {
+					if r.Method == "GET" && r.Path == "/v1/job/api/scale" {
+						n++
+					}
+				}
+				return n
+			}
+			testutil.Eventually(t, 10*time.Second, "several evaluations during the deployment", func() bool { return statusReads() >= 5 })
+			attempts := 0
+			for _, w := range nf.Writes() {
+				if w.Path == "/v1/job/api/scale" {
+					attempts++
+				}
+			}
+			if semantics == scaling.SemanticsDrover && attempts != 0 {
+				t.Errorf("drover semantics tried %d scales during a deployment", attempts)
+			}
+			if semantics == scaling.SemanticsAutoscaler && attempts < 2 {
+				t.Errorf("autoscaler semantics: %d refused scales; a refusal must not start a cooldown", attempts)
+			}
+			if groupCount(nf, "api") != 1 {
+				t.Fatal("scaled during a deployment")
+			}
+			nf.CompleteDeployment("api")
+			testutil.Eventually(t, 10*time.Second, "scale to 3 after the deployment", func() bool { return groupCount(nf, "api") == 3 })
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -262,13 +262,14 @@ func (a *applier) apply(ctx context.Context, plan *Plan) ([]registeredJob, error
 	var regMu sync.Mutex
 	for bi, batch := range batches {
 		errs := make([]error, len(batch))
+		skipped := make([]bool, len(batch)) // not sent: the context ended first
 		workers := a.opts.Concurrency
 		if workers == 0 {
 			workers = defaultWorkers
 		}
 		parallel.ForEachLimit(len(batch), workers, func(i int) {
 			if err := ctx.Err(); err != nil {
-				errs[i] = err
+				errs[i], skipped[i] = err, true
 				return
 			}
 			evalID, err := a.applyOne(ctx, batch[i])
@@ -288,7 +289,10 @@ func (a *applier) apply(ctx context.Context, plan *Plan) ([]registeredJob, error
 				ae.Applied = append(ae.Applied, ch.Key())
 			}
 			for i, ch := range batch {
-				if errs[i] != nil {
+				switch {
+				case skipped[i]:
+					ae.Pending = append(ae.Pending, ch.Key())
+				case errs[i] != nil:
 					ae.Failed = append(ae.Failed, ch.Key())
 				}
 			}

@@ -56,7 +56,7 @@ func Destroy(ctx context.Context, opts DestroyOptions) (*DestroyResult, error) {
 	}
 	whole := len(targets) == len(l.set.Apps)
 	for _, e := range l.set.Externals {
-		if whole || selectedFiles[e.File] {
+		if whole || selectedFiles[e.File] || l.set.SelectedExternals[e.Name] {
 			externals[e.Name] = true
 		}
 	}

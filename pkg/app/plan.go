@@ -271,8 +271,11 @@ func (p *planner) planPolicy(ctx context.Context, pol *render.VaultPolicy) (*Cha
 		return nil, err
 	}
 	ch.existing = true
-	if !strings.Contains(live, managedHeader) {
+	switch {
+	case !strings.Contains(live, managedHeader):
 		p.conflict(fmt.Sprintf("vault policy %q", pol.Name))
+	case policyProject(live) != p.bundle.Project:
+		p.conflict(fmt.Sprintf("vault policy %q (owned by drover project %q)", pol.Name, policyProject(live)))
 	}
 	if policyBody(live) == policyBody(pol.Policy) {
 		ch.Action = ActionNone
@@ -326,8 +329,13 @@ func (p *planner) planEntry(ctx context.Context, ce *render.ConfigEntry) (*Chang
 	ch.ModifyIndex = live.GetModifyIndex()
 	// Nomad writes gateway entries without meta; their owner is the
 	// gateway job, checked with it.
-	if !ce.WrittenByNomad && live.GetMeta()[render.MetaManaged] != "true" {
-		p.conflict(fmt.Sprintf("consul %s %q", ce.Kind(), ce.Name()))
+	if meta := live.GetMeta(); !ce.WrittenByNomad {
+		switch {
+		case meta[render.MetaManaged] != "true":
+			p.conflict(fmt.Sprintf("consul %s %q", ce.Kind(), ce.Name()))
+		case meta[render.MetaProject] != ce.Owner.Project:
+			p.conflict(fmt.Sprintf("consul %s %q (owned by drover project %q)", ce.Kind(), ce.Name(), meta[render.MetaProject]))
+		}
 	}
 	d, err := entryDiff(live, ce.Entry)
 	if err != nil {
@@ -410,8 +418,11 @@ func (p *planner) planRegistration(ctx context.Context, reg *render.Registration
 		return nil, err
 	}
 	ch.existing = true
-	if live.Node.Meta[render.MetaManaged] != "true" {
+	switch meta := live.Node.Meta; {
+	case meta[render.MetaManaged] != "true":
 		p.conflict(fmt.Sprintf("consul catalog node %q", r.Node))
+	case meta[render.MetaProject] != reg.Owner.Project:
+		p.conflict(fmt.Sprintf("consul catalog node %q (owned by drover project %q)", r.Node, meta[render.MetaProject]))
 	}
 	type view struct {
 		Address  string

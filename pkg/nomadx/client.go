@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -119,11 +120,8 @@ func writeRetryable(err error) bool {
 	if errors.As(err, &e) && e.Status != 0 {
 		return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
 	}
-	return apierr.Transient(err) && refused(err)
-}
-
-func refused(err error) bool {
-	return strings.Contains(err.Error(), "connection refused")
+	// Refused: the request never reached Nomad, so it cannot have acted.
+	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // wrap turns a client error into an *apierr.Error.

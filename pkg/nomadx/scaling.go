@@ -2,8 +2,9 @@ package nomadx
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync/atomic"
+	"log/slog"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -50,10 +51,15 @@ func (c *Client) AllocationStats(ctx context.Context, allocID string) (*nomadapi
 }
 
 // WithLock runs fn only while this process holds the lock on the Nomad
-// variable at path (Nomad's Variables lock, as the Autoscaler's HA mode
-// uses it): it waits for the lock, renews it, and cancels fn's context if
-// it is lost. Returns when ctx ends, after releasing the lock so that a
-// standby takes over at once instead of after the TTL and lock delay.
+// variable at path (the Variables lock the Autoscaler's HA mode uses). It
+// waits for the lock, renews it every ttl/3, and cancels fn's context as
+// soon as the lock may be lost: a renew refused (another holder) or not
+// confirmed within the TTL. It then waits to acquire the lock again. When
+// ctx ends it waits for fn to return and releases the lock, so a standby
+// takes over at once instead of after the TTL and lock delay.
+//
+// Nomad's LockLeaser is not used: it keeps running the protected function
+// after a failed renew, and releases with an already cancelled context.
 func (c *Client) WithLock(ctx context.Context, path string, ttl time.Duration, fn func(context.Context) error) error {
 	ns := c.ns
 	if ns == "*" {
@@ -66,34 +72,91 @@ func (c *Client) WithLock(ctx context.Context, path string, ttl time.Duration, f
 	if err != nil {
 		return fmt.Errorf("nomad: lock %q: %w", path, err)
 	}
-	// The leaser releases the lock with the context it was started with;
-	// given ctx, that release would be made with a cancelled context and
-	// fail. It gets a context of its own, ended when ctx ends and fn has
-	// returned (or at once while the lock is not held), so the release is
-	// sent; a hung release is cut off after releaseTimeout.
-	leaseCtx, endLease := context.WithCancel(context.WithoutCancel(ctx))
-	defer endLease()
-	var holding atomic.Bool
-	stop := context.AfterFunc(ctx, func() {
-		if !holding.Load() {
-			endLease()
+	log := c.log.With("lock", path)
+	for {
+		if !c.acquire(ctx, locks, ttl, log) {
+			return nil
 		}
-		time.AfterFunc(releaseTimeout, endLease)
-	})
+		log.Info("acquired the lock")
+		lost, err := c.holdLock(ctx, locks, ttl, fn, log)
+		if !lost {
+			// fn returned: ctx ended, or fn failed. Release either way.
+			relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+			if rerr := locks.Release(relCtx); rerr != nil {
+				log.Warn("releasing the lock failed; a standby takes over after its TTL and lock delay", "error", rerr)
+			} else {
+				log.Info("released the lock")
+			}
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				return err
+			}
+			return nil
+		}
+	}
+}
+
+// acquire tries for the lock every ttl/2 until it has it (true) or ctx
+// ends (false).
+func (c *Client) acquire(ctx context.Context, locks *nomadapi.Locks, ttl time.Duration, log *slog.Logger) bool {
+	for {
+		_, err := locks.Acquire(ctx)
+		switch {
+		case err == nil:
+			return true
+		case ctx.Err() != nil:
+			return false
+		case !errors.Is(err, nomadapi.ErrLockConflict):
+			log.Warn("acquiring the lock failed", "error", err)
+		}
+		t := time.NewTimer(ttl / 2)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+// holdLock runs fn while renewing the lock. lost reports that the lock was
+// (or may have been) lost and fn was stopped for it; otherwise fn returned
+// on its own with err.
+func (c *Client) holdLock(ctx context.Context, locks *nomadapi.Locks, ttl time.Duration, fn func(context.Context) error, log *slog.Logger) (lost bool, err error) {
+	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	protected := func(funcCtx context.Context) error {
-		holding.Store(true)
-		defer holding.Store(false)
-		runCtx, cancel := context.WithCancel(funcCtx)
-		defer cancel()
-		defer context.AfterFunc(ctx, cancel)()
-		return fn(runCtx)
+	done := make(chan error, 1)
+	go func() { done <- fn(runCtx) }()
+	renew := time.NewTicker(ttl / 3)
+	defer renew.Stop()
+	confirmed := time.Now()
+	for {
+		select {
+		case err := <-done:
+			return false, err
+		case <-renew.C:
+			rctx, cancel := context.WithTimeout(runCtx, ttl/3)
+			rerr := locks.Renew(rctx)
+			cancel()
+			switch {
+			case rerr == nil:
+				confirmed = time.Now()
+				continue
+			case runCtx.Err() != nil:
+				continue // shutting down: fn is returning
+			case errors.Is(rerr, nomadapi.ErrLockConflict):
+				log.Warn("lost the lock: the renew was refused", "error", rerr)
+			case time.Since(confirmed)+ttl/3 < ttl:
+				log.Warn("renewing the lock failed; retrying within its TTL", "error", rerr)
+				continue
+			default:
+				log.Warn("lost the lock: no renew confirmed within its TTL", "error", rerr)
+			}
+			stop()
+			<-done
+			return true, nil
+		}
 	}
-	leaser := c.api.NewLockLeaser(locks)
-	if err := leaser.Start(leaseCtx, protected); err != nil && ctx.Err() == nil {
-		return fmt.Errorf("nomad: lock %q: %w", path, err)
-	}
-	return nil
 }
 
 // releaseTimeout bounds the lock release on shutdown.

@@ -87,10 +87,11 @@ func (j *Job) ID() string { return *j.Job.ID }
 type ConfigEntry struct {
 	Owner Owner
 	Entry consulapi.ConfigEntry
-	// WrittenByNomad marks gateway entries: Nomad writes them itself from the
-	// gateway job on every register (overwriting any other writer), so
-	// drover renders them for review and deletes them on teardown, but does
-	// not write them.
+	// WrittenByNomad marks gateway entries: Nomad also writes them itself
+	// from the gateway job on every register (overwriting any other writer,
+	// meta included). drover writes them first, check-and-set, so that the
+	// gateway serves the new routes even before its job is re-registered,
+	// and deletes them on teardown (Nomad never does).
 	WrittenByNomad bool
 }
 
@@ -138,6 +139,12 @@ func Render(set *spec.Set, opts Options) (*Bundle, error) {
 	b := &Bundle{Project: set.Project.Name}
 	for _, app := range set.Apps {
 		if !set.Selected[app.Name] {
+			// The ingress gateway serves the whole project, and Consul checks
+			// the protocol of every service its listener names: a public app
+			// needs its service-defaults even when only another is deployed.
+			if app.Service != nil && set.PubliclyReachable(app) {
+				b.ConfigEntries = append(b.ConfigEntries, r.appConfigEntries(app)[0])
+			}
 			continue
 		}
 		job, err := r.appJob(app)
@@ -174,6 +181,9 @@ func Render(set *spec.Set, opts Options) (*Bundle, error) {
 // externalSelected: an external belongs to the selection when the file that
 // declares it was selected, or when a selected app calls it.
 func (r *renderer) externalSelected(ext *spec.External) bool {
+	if r.set.SelectedExternals[ext.Name] {
+		return true
+	}
 	for _, app := range r.set.Apps {
 		if !r.set.Selected[app.Name] {
 			continue

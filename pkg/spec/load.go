@@ -363,7 +363,7 @@ func (p *loadedProject) hasEnvironment(name string) bool { return p.environmentS
 // resolve decodes the project, apps and externals for one environment and
 // validates the result.
 func (p *loadedProject) resolve(env string) (*Set, hcl.Diagnostics) {
-	set := &Set{Root: p.root, Environment: env, Files: p.cache.files, Selected: map[string]bool{}}
+	set := &Set{Root: p.root, Environment: env, Files: p.cache.files, Selected: map[string]bool{}, SelectedExternals: map[string]bool{}}
 	e := &evaluator{}
 
 	var projectBlock *hcl.Block
@@ -426,6 +426,9 @@ func (p *loadedProject) resolve(env string) (*Set, hcl.Diagnostics) {
 		if files[i].selected {
 			for _, app := range r.apps {
 				set.Selected[app.Name] = true
+			}
+			for _, ext := range r.externals {
+				set.SelectedExternals[ext.Name] = true
 			}
 		}
 	}

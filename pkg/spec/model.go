@@ -38,6 +38,9 @@ type Set struct {
 	// caller named a directory). Render uses it to emit only those apps'
 	// artifacts while validation still sees the whole project.
 	Selected map[string]bool
+	// SelectedExternals names the externals declared in the files the
+	// caller asked for (a spec file may declare only externals).
+	SelectedExternals map[string]bool
 
 	// index holds lookups derived from Apps and Externals, built once on
 	// first use: a Set is not changed after Load returns it.
@@ -472,7 +475,7 @@ type External struct {
 // every remaining app selected: the project as it will be once they are
 // destroyed.
 func (s *Set) Without(apps, externals map[string]bool) *Set {
-	out := &Set{Root: s.Root, Project: s.Project, Environment: s.Environment, Files: s.Files, Selected: map[string]bool{}}
+	out := &Set{Root: s.Root, Project: s.Project, Environment: s.Environment, Files: s.Files, Selected: map[string]bool{}, SelectedExternals: map[string]bool{}}
 	for _, a := range s.Apps {
 		if !apps[a.Name] {
 			out.Apps = append(out.Apps, a)
@@ -482,6 +485,7 @@ func (s *Set) Without(apps, externals map[string]bool) *Set {
 	for _, e := range s.Externals {
 		if !externals[e.Name] {
 			out.Externals = append(out.Externals, e)
+			out.SelectedExternals[e.Name] = true
 		}
 	}
 	return out
