@@ -122,6 +122,7 @@ func run(n, rounds, starts int) error {
 
 	bin := filepath.Join(dir, "drover")
 	build := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-ldflags", "-s -w", "-o", bin, "./cmd/drover")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build drover: %w", err)
