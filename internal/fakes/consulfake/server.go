@@ -1,14 +1,12 @@
 package consulfake
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,21 +15,21 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/drover-io/drover/internal/fakes/faults"
 )
 
-// Request is one request the fake received, recorded before fault
-// injection so that retried and failed attempts are counted too.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Body   string
-}
+// Request is one request the fake received (see faults.Request).
+type Request = faults.Request
 
 // Server is a fake Consul agent (datacenter "dc1", OSS: no namespaces or
 // partitions, no ACLs). All state is behind one mutex; handlers are safe
 // for concurrent requests.
 type Server struct {
+	// Injector records every request and injects faults: FailNext,
+	// Delay, Hangup, Requests, ResetRequests.
+	faults.Injector
+
 	t   testing.TB
 	srv *httptest.Server
 
@@ -46,10 +44,6 @@ type Server struct {
 	nodes   map[string]*node
 	health  map[string][]*api.ServiceEntry // SetHealth overrides, by service name
 
-	faults  []*fault
-	delays  []delay
-	hangups []*hangup
-	log     []Request
 }
 
 // Tables whose index blocking queries watch.
@@ -63,23 +57,6 @@ const (
 	defaultQueryTime = 300 * time.Second
 	maxQueryTime     = 600 * time.Second
 )
-
-type fault struct {
-	method, prefix string
-	status         int
-	body           string
-	remaining      int
-}
-
-type delay struct {
-	prefix string
-	d      time.Duration
-}
-
-type hangup struct {
-	prefix    string
-	remaining int
-}
 
 // New starts a fake Consul agent that is closed when the test ends.
 func New(t testing.TB) *Server {
@@ -121,50 +98,6 @@ func (s *Server) close() {
 	s.srv.Close()
 }
 
-// FailNext makes the next n requests whose method matches (any method when
-// method is "") and whose path starts with pathPrefix fail with status and
-// body, before the request reaches any state.
-func (s *Server) FailNext(method, pathPrefix string, status int, body string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{method: method, prefix: pathPrefix, status: status, body: body, remaining: n})
-}
-
-// Delay holds every request whose path starts with pathPrefix for d before
-// serving it (or until the client gives up). A zero d removes the delay.
-func (s *Server) Delay(pathPrefix string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, dl := range s.delays {
-		if dl.prefix == pathPrefix {
-			s.delays = append(s.delays[:i], s.delays[i+1:]...)
-			break
-		}
-	}
-	if d > 0 {
-		s.delays = append(s.delays, delay{prefix: pathPrefix, d: d})
-	}
-}
-
-// Hangup makes the next n requests whose path starts with pathPrefix see
-// the connection closed without any response, as when the agent dies
-// mid-request. Go's transport retries an idempotent request (GET) once on
-// a reused connection, so a GET needs n >= 2 to surface the error.
-func (s *Server) Hangup(pathPrefix string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hangups = append(s.hangups, &hangup{prefix: pathPrefix, remaining: n})
-}
-
-// Requests returns every request received so far, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.log))
-	copy(out, s.log)
-	return out
-}
-
 // Writes returns the requests received so far that could change state
 // (every method but GET and HEAD).
 func (s *Server) Writes() []Request {
@@ -177,102 +110,16 @@ func (s *Server) Writes() []Request {
 	return out
 }
 
-// ResetRequests forgets the request log.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = nil
-}
-
 // Index returns the current raft index.
 func (s *Server) Index() uint64 { return s.latest.Load() }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-
-	s.mu.Lock()
-	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: string(body)})
-	d := s.delayFor(r.URL.Path)
-	s.mu.Unlock()
-
-	if d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-
-	s.mu.Lock()
-	hang := s.takeHangup(r.URL.Path)
-	f := s.takeFault(r.Method, r.URL.Path)
-	s.mu.Unlock()
-
-	if hang {
-		hangUp(w)
-		return
-	}
-	if f != nil {
-		s.writeError(w, f.status, f.body)
+	body, ok := s.Intercept(w, r, s.writeError)
+	if !ok {
 		return
 	}
 	s.route(w, r, body)
-}
-
-func (s *Server) delayFor(path string) time.Duration {
-	for _, dl := range s.delays {
-		if strings.HasPrefix(path, dl.prefix) {
-			return dl.d
-		}
-	}
-	return 0
-}
-
-func (s *Server) takeHangup(path string) bool {
-	for i, h := range s.hangups {
-		if strings.HasPrefix(path, h.prefix) {
-			h.remaining--
-			if h.remaining <= 0 {
-				s.hangups = append(s.hangups[:i], s.hangups[i+1:]...)
-			}
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Server) takeFault(method, path string) *fault {
-	for i, f := range s.faults {
-		if (f.method == "" || f.method == method) && strings.HasPrefix(path, f.prefix) {
-			f.remaining--
-			if f.remaining <= 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return f
-		}
-	}
-	return nil
-}
-
-// hangUp closes the connection under the request without writing a byte.
-func hangUp(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler) // the server drops the connection
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {

@@ -250,11 +250,7 @@ func (s *Server) markStable(key jobKey, version, idx uint64) {
 // ---- endpoints ----
 
 func (s *Server) jobLatestDeployment(w http.ResponseWriter, r *http.Request, id string) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}
@@ -305,11 +301,7 @@ func (s *Server) sortedDeployments() []*deployment {
 }
 
 func (s *Server) deploymentList(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}
@@ -343,11 +335,7 @@ func (s *Server) deploymentSpecific(w http.ResponseWriter, r *http.Request, body
 }
 
 func (s *Server) deploymentQuery(w http.ResponseWriter, r *http.Request, id string) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}
@@ -370,11 +358,7 @@ func (s *Server) deploymentQuery(w http.ResponseWriter, r *http.Request, id stri
 }
 
 func (s *Server) deploymentAllocations(w http.ResponseWriter, r *http.Request, id string) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}

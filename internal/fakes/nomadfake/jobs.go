@@ -269,11 +269,7 @@ func (s *Server) jobSubmission(w http.ResponseWriter, r *http.Request, id string
 }
 
 func (s *Server) jobAllocations(w http.ResponseWriter, r *http.Request, id string) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}
@@ -304,11 +300,7 @@ func (s *Server) jobEvaluations(w http.ResponseWriter, r *http.Request, id strin
 }
 
 func (s *Server) evalQuery(w http.ResponseWriter, r *http.Request, id string) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}

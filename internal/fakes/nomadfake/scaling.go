@@ -61,11 +61,7 @@ func policyChanged(a, b *api.ScalingPolicy) bool {
 func (s *Server) policyIndex() uint64 { return max(s.tableIndex(tablePolicies), 1) }
 
 func (s *Server) scalingPolicyList(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}
@@ -106,11 +102,7 @@ type wirePolicy struct {
 }
 
 func (s *Server) scalingPolicyQuery(w http.ResponseWriter, r *http.Request, id string) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}

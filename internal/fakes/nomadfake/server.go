@@ -1,7 +1,6 @@
 package nomadfake
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,21 +16,21 @@ import (
 	"time"
 
 	"github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/internal/fakes/faults"
 )
 
-// Request is one request the fake received, recorded before fault
-// injection so that retried and failed attempts are counted too.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Body   string
-}
+// Request is one request the fake received (see faults.Request).
+type Request = faults.Request
 
 // Server is a fake Nomad agent (server and client in one, region "global",
 // no ACLs). All state is behind one mutex; handlers are safe for concurrent
 // requests.
 type Server struct {
+	// Injector records every request and injects faults: FailNext,
+	// Delay, Hangup, Requests, ResetRequests.
+	faults.Injector
+
 	// AutoSucceed completes every new deployment as soon as it is created,
 	// so that simple deploy tests need no driving. A deployment that waits
 	// for a manual canary promotion still waits, and completes when
@@ -56,11 +54,6 @@ type Server struct {
 	policies    map[string]*api.ScalingPolicy
 	vars        map[varKey]*variable
 	closed      bool
-
-	faults  []*fault
-	delays  []delay
-	hangups []*hangup
-	log     []Request
 }
 
 // Tables whose index blocking queries watch, named as in Nomad's state store.
@@ -78,23 +71,6 @@ const (
 // Blocking query limits from nomad/structs: the default and the cap are
 // both five minutes.
 const maxQueryTime = 5 * time.Minute
-
-type fault struct {
-	method, prefix string
-	status         int
-	body           string
-	remaining      int
-}
-
-type delay struct {
-	prefix string
-	d      time.Duration
-}
-
-type hangup struct {
-	prefix    string
-	remaining int
-}
 
 // New starts a fake Nomad agent that is closed when the test ends.
 func New(t testing.TB) *Server {
@@ -145,50 +121,6 @@ func (s *Server) close() {
 	s.srv.Close()
 }
 
-// FailNext makes the next n requests whose method matches (any method when
-// method is "") and whose path starts with pathPrefix fail with status and
-// body, before the request reaches any state.
-func (s *Server) FailNext(method, pathPrefix string, status int, body string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{method: method, prefix: pathPrefix, status: status, body: body, remaining: n})
-}
-
-// Delay holds every request whose path starts with pathPrefix for d before
-// serving it (or until the client gives up). A zero d removes the delay.
-func (s *Server) Delay(pathPrefix string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, dl := range s.delays {
-		if dl.prefix == pathPrefix {
-			s.delays = append(s.delays[:i], s.delays[i+1:]...)
-			break
-		}
-	}
-	if d > 0 {
-		s.delays = append(s.delays, delay{prefix: pathPrefix, d: d})
-	}
-}
-
-// Hangup makes the next n requests whose path starts with pathPrefix see
-// the connection closed without any response, as when the agent dies
-// mid-request. Go's transport retries an idempotent request (GET) once on
-// a reused connection, so a GET needs n >= 2 to surface the error.
-func (s *Server) Hangup(pathPrefix string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hangups = append(s.hangups, &hangup{prefix: pathPrefix, remaining: n})
-}
-
-// Requests returns every request received so far, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.log))
-	copy(out, s.log)
-	return out
-}
-
 // Writes returns the requests received so far that could change state:
 // every method but GET and HEAD, except job plans, which Nomad takes as a
 // PUT but which write nothing.
@@ -204,103 +136,16 @@ func (s *Server) Writes() []Request {
 	return out
 }
 
-// ResetRequests forgets the request log, for tests that only care about
-// what happens after their setup.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = nil
-}
-
 // Index returns the current raft index.
 func (s *Server) Index() uint64 { return s.latest.Load() }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-
-	s.mu.Lock()
-	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: string(body)})
-	d := s.delayFor(r.URL.Path)
-	s.mu.Unlock()
-
-	if d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-
-	s.mu.Lock()
-	hang := s.takeHangup(r.URL.Path)
-	f := s.takeFault(r.Method, r.URL.Path)
-	s.mu.Unlock()
-
-	if hang {
-		hangUp(w)
-		return
-	}
-	if f != nil {
-		s.writeError(w, f.status, f.body)
+	body, ok := s.Intercept(w, r, s.writeError)
+	if !ok {
 		return
 	}
 	s.route(w, r, body)
-}
-
-func (s *Server) delayFor(path string) time.Duration {
-	for _, dl := range s.delays {
-		if strings.HasPrefix(path, dl.prefix) {
-			return dl.d
-		}
-	}
-	return 0
-}
-
-func (s *Server) takeHangup(path string) bool {
-	for i, h := range s.hangups {
-		if strings.HasPrefix(path, h.prefix) {
-			h.remaining--
-			if h.remaining <= 0 {
-				s.hangups = append(s.hangups[:i], s.hangups[i+1:]...)
-			}
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Server) takeFault(method, path string) *fault {
-	for i, f := range s.faults {
-		if (f.method == "" || f.method == method) && strings.HasPrefix(path, f.prefix) {
-			f.remaining--
-			if f.remaining <= 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return f
-		}
-	}
-	return nil
-}
-
-// hangUp closes the connection under the request without writing a byte.
-func hangUp(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler) // the server drops the connection
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
 }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -410,6 +255,15 @@ type queryOptions struct {
 
 // parseQuery reads ?index and ?wait like command/agent/http.go:parseWait;
 // it answers 400 itself and returns false on a bad value.
+// getQuery is parseQuery for an endpoint that only answers GET.
+func (s *Server) getQuery(w http.ResponseWriter, r *http.Request) (queryOptions, bool) {
+	if r.Method != http.MethodGet {
+		s.methodNotAllowed(w)
+		return queryOptions{}, false
+	}
+	return s.parseQuery(w, r)
+}
+
 func (s *Server) parseQuery(w http.ResponseWriter, r *http.Request) (queryOptions, bool) {
 	q := queryOptions{wait: maxQueryTime}
 	v := r.URL.Query()

@@ -166,11 +166,7 @@ func (s *Server) armLock(l *varLock) {
 }
 
 func (s *Server) variableList(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	q, ok := s.parseQuery(w, r)
+	q, ok := s.getQuery(w, r)
 	if !ok {
 		return
 	}
