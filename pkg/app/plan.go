@@ -152,6 +152,18 @@ type planner struct {
 	foreign []string
 }
 
+// checkOwner records a conflict unless drover manages the object for this
+// project: an object of another drover project is as much not ours as one
+// drover never made.
+func (p *planner) checkOwner(what string, managed bool, project string) {
+	switch {
+	case !managed:
+		p.conflict(what)
+	case project != p.bundle.Project:
+		p.conflict(fmt.Sprintf("%s (owned by drover project %q)", what, project))
+	}
+}
+
 func (p *planner) conflict(what string) {
 	p.mu.Lock()
 	p.foreign = append(p.foreign, what)
@@ -271,12 +283,7 @@ func (p *planner) planPolicy(ctx context.Context, pol *render.VaultPolicy) (*Cha
 		return nil, err
 	}
 	ch.existing = true
-	switch {
-	case !strings.Contains(live, managedHeader):
-		p.conflict(fmt.Sprintf("vault policy %q", pol.Name))
-	case policyProject(live) != p.bundle.Project:
-		p.conflict(fmt.Sprintf("vault policy %q (owned by drover project %q)", pol.Name, policyProject(live)))
-	}
+	p.checkOwner(fmt.Sprintf("vault policy %q", pol.Name), strings.Contains(live, managedHeader), policyProject(live))
 	if policyBody(live) == policyBody(pol.Policy) {
 		ch.Action = ActionNone
 		return ch, nil
@@ -330,12 +337,7 @@ func (p *planner) planEntry(ctx context.Context, ce *render.ConfigEntry) (*Chang
 	// Nomad writes gateway entries without meta; their owner is the
 	// gateway job, checked with it.
 	if meta := live.GetMeta(); !ce.WrittenByNomad {
-		switch {
-		case meta[render.MetaManaged] != "true":
-			p.conflict(fmt.Sprintf("consul %s %q", ce.Kind(), ce.Name()))
-		case meta[render.MetaProject] != ce.Owner.Project:
-			p.conflict(fmt.Sprintf("consul %s %q (owned by drover project %q)", ce.Kind(), ce.Name(), meta[render.MetaProject]))
-		}
+		p.checkOwner(fmt.Sprintf("consul %s %q", ce.Kind(), ce.Name()), meta[render.MetaManaged] == "true", meta[render.MetaProject])
 	}
 	d, err := entryDiff(live, ce.Entry)
 	if err != nil {
@@ -418,12 +420,8 @@ func (p *planner) planRegistration(ctx context.Context, reg *render.Registration
 		return nil, err
 	}
 	ch.existing = true
-	switch meta := live.Node.Meta; {
-	case meta[render.MetaManaged] != "true":
-		p.conflict(fmt.Sprintf("consul catalog node %q", r.Node))
-	case meta[render.MetaProject] != reg.Owner.Project:
-		p.conflict(fmt.Sprintf("consul catalog node %q (owned by drover project %q)", r.Node, meta[render.MetaProject]))
-	}
+	meta := live.Node.Meta
+	p.checkOwner(fmt.Sprintf("consul catalog node %q", r.Node), meta[render.MetaManaged] == "true", meta[render.MetaProject])
 	type view struct {
 		Address  string
 		NodeMeta map[string]string
@@ -472,12 +470,7 @@ func (p *planner) planJob(ctx context.Context, j *render.Job) (*Change, error) {
 	desired := cloneJob(j.Job)
 	if live != nil {
 		ch.existing = true
-		switch {
-		case live.Meta[render.MetaManaged] != "true":
-			p.conflict(fmt.Sprintf("nomad job %q", j.ID()))
-		case live.Meta[render.MetaProject] != j.Owner.Project:
-			p.conflict(fmt.Sprintf("nomad job %q (owned by drover project %q)", j.ID(), live.Meta[render.MetaProject]))
-		}
+		p.checkOwner(fmt.Sprintf("nomad job %q", j.ID()), live.Meta[render.MetaManaged] == "true", live.Meta[render.MetaProject])
 		// A new drover version alone is not a change worth a deployment,
 		// and an autoscaler's counts are not drift.
 		if v, ok := live.Meta[render.MetaVersion]; ok {

@@ -54,10 +54,7 @@ func New(ep config.Endpoint, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consul client for %s: %w", ep.Address, err)
 	}
-	p := opts.Retry
-	if p.Attempts == 0 {
-		p = retry.Default
-	}
+	p := opts.Retry.OrDefault()
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -59,10 +59,7 @@ func New(ep config.Endpoint, opts Options) (*Client, error) {
 	}
 	// The client sets no overall HTTP timeout (blocking queries wait up to
 	// MaxBlockingWait); every call's context bounds it instead.
-	p := opts.Retry
-	if p.Attempts == 0 {
-		p = retry.Default
-	}
+	p := opts.Retry.OrDefault()
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -17,6 +17,14 @@ type Policy struct {
 // Default suits API calls: 6 tries over about 15 seconds at most.
 var Default = Policy{Attempts: 6, Base: 250 * time.Millisecond, Max: 5 * time.Second}
 
+// OrDefault returns p, or Default when p is the zero Policy (not set).
+func (p Policy) OrDefault() Policy {
+	if p.Attempts == 0 {
+		return Default
+	}
+	return p
+}
+
 // Backoff returns the wait before try n+1 (n from 1): Base*2^(n-1) capped at
 // Max, with "equal jitter" (half fixed, half random) so that many clients
 // retrying at once spread out.

@@ -82,3 +82,13 @@ func TestBackoffCapped(t *testing.T) {
 		}
 	}
 }
+
+func TestOrDefault(t *testing.T) {
+	if got := (Policy{}).OrDefault(); got != Default {
+		t.Errorf("zero policy: %+v", got)
+	}
+	p := Policy{Attempts: 2, Base: time.Millisecond, Max: time.Second}
+	if got := p.OrDefault(); got != p {
+		t.Errorf("set policy replaced: %+v", got)
+	}
+}

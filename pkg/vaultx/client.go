@@ -57,10 +57,7 @@ func New(ep config.Endpoint, opts Options) (*Client, error) {
 	if ep.Namespace != "" {
 		c.SetNamespace(ep.Namespace)
 	}
-	p := opts.Retry
-	if p.Attempts == 0 {
-		p = retry.Default
-	}
+	p := opts.Retry.OrDefault()
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
