@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/drover-io/drover/internal/fakes/blocking"
 	"github.com/drover-io/drover/internal/fakes/faults"
 )
 
@@ -33,12 +33,8 @@ type Server struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every write, to wake blocking queries
-	index   uint64        // the raft index: every write advances it
-	latest  atomic.Uint64 // index, readable without s.mu for error headers
-	tables  map[string]uint64
-	closed  bool
+	mu   sync.Mutex
+	raft *blocking.Index // guarded by mu; the first write is always Consul's own
 
 	entries map[string]map[string]api.ConfigEntry // kind -> name -> entry
 	nodes   map[string]*node
@@ -63,14 +59,11 @@ func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
 		t:       t,
-		changed: make(chan struct{}),
-		index:   1, // the first raft write is always Consul's own
-		tables:  map[string]uint64{},
 		entries: map[string]map[string]api.ConfigEntry{},
 		nodes:   map[string]*node{},
 		health:  map[string][]*api.ServiceEntry{},
 	}
-	s.latest.Store(s.index)
+	s.raft = blocking.NewIndex(&s.mu)
 	s.srv = httptest.NewServer(s)
 	t.Cleanup(s.close)
 	return s
@@ -91,9 +84,7 @@ func (s *Server) Client() *api.Client {
 
 func (s *Server) close() {
 	s.mu.Lock()
-	s.closed = true
-	close(s.changed) // release blocked queries so Close does not wait for them
-	s.changed = make(chan struct{})
+	s.raft.Close() // release blocked queries so Close does not wait for them
 	s.mu.Unlock()
 	s.srv.Close()
 }
@@ -111,7 +102,7 @@ func (s *Server) Writes() []Request {
 }
 
 // Index returns the current raft index.
-func (s *Server) Index() uint64 { return s.latest.Load() }
+func (s *Server) Index() uint64 { return s.raft.Latest() }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -163,9 +154,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	case strings.HasPrefix(p, "/v1/health/service/"):
 		s.healthService(w, r, strings.TrimPrefix(p, "/v1/health/service/"))
 	case p == "/v1/status/leader":
-		s.writeJSON(w, r, s.latest.Load(), "127.0.0.1:8300")
+		s.writeJSON(w, r, s.raft.Latest(), "127.0.0.1:8300")
 	case p == "/v1/status/peers":
-		s.writeJSON(w, r, s.latest.Load(), []string{"127.0.0.1:8300"})
+		s.writeJSON(w, r, s.raft.Latest(), []string{"127.0.0.1:8300"})
 	default:
 		http.NotFound(w, r)
 	}
@@ -210,14 +201,7 @@ func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request, allow 
 // bump advances the raft index for a write to tables and wakes every
 // blocked query. The caller holds s.mu.
 func (s *Server) bump(tables ...string) uint64 {
-	s.index++
-	s.latest.Store(s.index)
-	for _, t := range tables {
-		s.tables[t] = s.index
-	}
-	close(s.changed)
-	s.changed = make(chan struct{})
-	return s.index
+	return s.raft.Bump(tables...)
 }
 
 type queryOptions struct {
@@ -257,30 +241,11 @@ func (s *Server) parseQuery(w http.ResponseWriter, r *http.Request) (queryOption
 // under s.mu) exceeds q.index, the wait elapses or the request is
 // cancelled. A zero q.index does not block.
 func (s *Server) block(ctx context.Context, q queryOptions, current func() uint64) {
-	if q.index == 0 {
-		return
-	}
-	timer := time.NewTimer(q.wait)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		idx, ch, closed := current(), s.changed, s.closed
-		s.mu.Unlock()
-		if idx > q.index || closed {
-			return
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
+	s.raft.Wait(ctx, q.index, q.wait, current)
 }
 
 // tableIndex is the index of a table, never 0; the caller holds s.mu.
-func (s *Server) tableIndex(t string) uint64 { return max(s.tables[t], 1) }
+func (s *Server) tableIndex(t string) uint64 { return max(s.raft.Table(t), 1) }
 
 // clone deep-copies an API value through JSON, which is also how it
 // travels between agent and client.

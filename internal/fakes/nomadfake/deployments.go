@@ -674,7 +674,7 @@ func (s *Server) SetDeployment(jobID string, mutate func(*api.Deployment)) {
 	d.d = c
 	if c.Status == StatusSuccessful && was != StatusSuccessful {
 		s.bump(tableJobs)
-		s.markStable(key, c.JobVersion, s.index)
+		s.markStable(key, c.JobVersion, s.raft.Current())
 	}
 }
 

@@ -697,7 +697,7 @@ func (s *Server) jobDelete(w http.ResponseWriter, r *http.Request, id string) {
 		for pid, p := range s.policies {
 			if p.Target["Namespace"] == key.ns && p.Target["Job"] == key.id {
 				delete(s.policies, pid)
-				s.tables[tablePolicies] = idx
+				s.raft.SetTable(tablePolicies, idx)
 			}
 		}
 		delete(s.jobs, key)
@@ -730,7 +730,7 @@ func (s *Server) jobScaleStatus(w http.ResponseWriter, r *http.Request, id strin
 	index := func() uint64 {
 		e := s.jobs[key]
 		if e == nil {
-			return s.index
+			return s.raft.Current()
 		}
 		return max(*e.job.ModifyIndex, e.eventsIndex, s.tableIndex(tableAllocs))
 	}

@@ -43,7 +43,7 @@ func (s *Server) upsertPolicies(key jobKey, job *api.Job, idx uint64) {
 		}
 	}
 	if changed {
-		s.tables[tablePolicies] = idx
+		s.raft.SetTable(tablePolicies, idx)
 	}
 }
 

@@ -11,12 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/internal/fakes/blocking"
 	"github.com/drover-io/drover/internal/fakes/faults"
 )
 
@@ -40,12 +40,9 @@ type Server struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	changed chan struct{} // closed and replaced on every write, to wake blocking queries
-	index   uint64        // the raft index: every write advances it
-	latest  atomic.Uint64 // index, readable without s.mu for response headers
-	tables  map[string]uint64
-	now     func() time.Time
+	mu   sync.Mutex
+	raft *blocking.Index // guarded by mu
+	now  func() time.Time
 
 	jobs        map[jobKey]*jobEntry
 	allocs      map[jobKey][]*api.AllocationListStub
@@ -53,7 +50,6 @@ type Server struct {
 	evals       map[string]*api.Evaluation
 	policies    map[string]*api.ScalingPolicy
 	vars        map[varKey]*variable
-	closed      bool
 }
 
 // Tables whose index blocking queries watch, named as in Nomad's state store.
@@ -77,9 +73,6 @@ func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
 		t:           t,
-		changed:     make(chan struct{}),
-		index:       1,
-		tables:      map[string]uint64{},
 		now:         time.Now,
 		jobs:        map[jobKey]*jobEntry{},
 		allocs:      map[jobKey][]*api.AllocationListStub{},
@@ -88,7 +81,7 @@ func New(t testing.TB) *Server {
 		policies:    map[string]*api.ScalingPolicy{},
 		vars:        map[varKey]*variable{},
 	}
-	s.latest.Store(s.index)
+	s.raft = blocking.NewIndex(&s.mu)
 	s.srv = httptest.NewServer(s)
 	t.Cleanup(s.close)
 	return s
@@ -109,14 +102,12 @@ func (s *Server) Client() *api.Client {
 
 func (s *Server) close() {
 	s.mu.Lock()
-	s.closed = true
 	for _, v := range s.vars {
 		if v.lock != nil && v.lock.timer != nil {
 			v.lock.timer.Stop()
 		}
 	}
-	close(s.changed) // release blocked queries so Close does not wait for them
-	s.changed = make(chan struct{})
+	s.raft.Close() // release blocked queries so Close does not wait for them
 	s.mu.Unlock()
 	s.srv.Close()
 }
@@ -137,7 +128,7 @@ func (s *Server) Writes() []Request {
 }
 
 // Index returns the current raft index.
-func (s *Server) Index() uint64 { return s.latest.Load() }
+func (s *Server) Index() uint64 { return s.raft.Latest() }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -181,14 +172,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 			s.methodNotAllowed(w)
 			return
 		}
-		s.writeJSON(w, s.latest.Load(), map[string]any{
+		s.writeJSON(w, s.raft.Latest(), map[string]any{
 			"client": map[string]any{"ok": true, "message": "ok"},
 			"server": map[string]any{"ok": true, "message": "ok"},
 		})
 	case p == "/v1/status/leader":
-		s.writeJSON(w, s.latest.Load(), "127.0.0.1:4647")
+		s.writeJSON(w, s.raft.Latest(), "127.0.0.1:4647")
 	case p == "/v1/status/peers":
-		s.writeJSON(w, s.latest.Load(), []string{"127.0.0.1:4647"})
+		s.writeJSON(w, s.raft.Latest(), []string{"127.0.0.1:4647"})
 	default:
 		http.NotFound(w, r)
 	}
@@ -214,7 +205,7 @@ func (s *Server) writeJSONStatus(w http.ResponseWriter, status int, index uint64
 // writeError answers like Nomad's HTTP wrapper: the status and a
 // text/plain body with the message alone.
 func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
-	s.setMeta(w, s.latest.Load())
+	s.setMeta(w, s.raft.Latest())
 	w.Header().Set("Content-Type", "text/plain")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg)
@@ -234,18 +225,11 @@ func (s *Server) setMeta(w http.ResponseWriter, index uint64) {
 // bump advances the raft index for a write to tables and wakes every
 // blocked query. The caller holds s.mu.
 func (s *Server) bump(tables ...string) uint64 {
-	s.index++
-	s.latest.Store(s.index)
-	for _, t := range tables {
-		s.tables[t] = s.index
-	}
-	close(s.changed)
-	s.changed = make(chan struct{})
-	return s.index
+	return s.raft.Bump(tables...)
 }
 
 // tableIndex is the index of a table; the caller holds s.mu.
-func (s *Server) tableIndex(t string) uint64 { return s.tables[t] }
+func (s *Server) tableIndex(t string) uint64 { return s.raft.Table(t) }
 
 // queryOptions are the blocking query parameters of a read.
 type queryOptions struct {
@@ -293,26 +277,7 @@ func (s *Server) parseQuery(w http.ResponseWriter, r *http.Request) (queryOption
 // under s.mu) exceeds q.index, the wait elapses or the request is
 // cancelled. A zero q.index does not block.
 func (s *Server) block(ctx context.Context, q queryOptions, current func() uint64) {
-	if q.index == 0 {
-		return
-	}
-	timer := time.NewTimer(q.wait)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		idx, ch, closed := current(), s.changed, s.closed
-		s.mu.Unlock()
-		if idx > q.index || closed {
-			return
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
+	s.raft.Wait(ctx, q.index, q.wait, current)
 }
 
 // namespace is the request's namespace, as the agent's parse() reads it.

@@ -159,7 +159,7 @@ func (s *Server) armLock(l *varLock) {
 	l.timer = time.AfterFunc(time.Until(l.releaseAt), func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if !s.closed {
+		if !s.raft.Closed() {
 			s.expireLocks()
 		}
 	})
@@ -301,7 +301,7 @@ func (s *Server) variableUpsert(w http.ResponseWriter, r *http.Request, path str
 			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
 			return
 		case cas != 0 && v == nil:
-			s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, false))
+			s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, false))
 			return
 		case v != nil && cas != v.modifyIndex:
 			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
@@ -309,7 +309,7 @@ func (s *Server) variableUpsert(w http.ResponseWriter, r *http.Request, path str
 		}
 	}
 	if v != nil && v.lock != nil && (in.Lock == nil || in.Lock.ID != v.lock.id) {
-		s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, false))
+		s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, false))
 		return
 	}
 	idx := s.bump(tableVariables)
@@ -349,18 +349,18 @@ func (s *Server) variableDelete(w http.ResponseWriter, r *http.Request, path str
 	if isCAS {
 		switch {
 		case cas == 0 && v == nil:
-			s.setMeta(w, s.index)
+			s.setMeta(w, s.raft.Current())
 			w.WriteHeader(http.StatusNoContent)
 			return
 		case cas != 0 && v == nil:
-			s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, false))
+			s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, false))
 			return
 		case v != nil && cas != v.modifyIndex:
 			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
 			return
 		}
 	}
-	idx := s.index
+	idx := s.raft.Current()
 	if v != nil {
 		if v.lock != nil && v.lock.timer != nil {
 			v.lock.timer.Stop()
@@ -415,7 +415,7 @@ func (s *Server) variableLockAcquire(w http.ResponseWriter, r *http.Request, pat
 	key := varKey{namespace(r), path}
 	v := s.vars[key]
 	if v != nil && v.lock != nil && v.lock.id != id {
-		s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, false))
+		s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, false))
 		return
 	}
 	idx := s.bump(tableVariables)
@@ -492,7 +492,7 @@ func (s *Server) variableLockRelease(w http.ResponseWriter, r *http.Request, pat
 		s.writeError(w, http.StatusConflict, errLockNotFound)
 		return
 	case v.lock.id != in.Lock.ID:
-		s.writeJSONStatus(w, http.StatusConflict, s.index, conflict(key.ns, path, true))
+		s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, true))
 		return
 	}
 	s.dropLock(v)
