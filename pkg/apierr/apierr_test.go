@@ -49,3 +49,35 @@ func TestMessageNamesSystemObjectReason(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestUnreachableMessageNamesSystemAddressAndSource(t *testing.T) {
+	err := NewUnreachable(Vault, "http://127.0.0.1:1", "VAULT_ADDR", &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED})
+	if got, want := err.Error(), "cannot reach Vault at http://127.0.0.1:1 (VAULT_ADDR): connection refused"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if !Unreachable(fmt.Errorf("wrapped: %w", err)) {
+		t.Error("Unreachable(wrapped UnreachableError) = false")
+	}
+	if Unreachable(&Error{Status: 404}) {
+		t.Error("a 404 is an answer, not unreachable")
+	}
+}
+
+func TestRetryableWriteOnlyWhereNothingCanHaveHappened(t *testing.T) {
+	cases := map[string]struct {
+		err  error
+		want bool
+	}{
+		"refused":      {&Error{Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}, true},
+		"503":          {&Error{Status: 503}, true},
+		"429":          {&Error{Status: 429}, true},
+		"500 refusal":  {&Error{Status: 500, Message: `discovery chain "web" uses inconsistent protocols`}, false},
+		"400":          {&Error{Status: 400}, false},
+		"reset (sent)": {&Error{Err: syscall.ECONNRESET}, false},
+	}
+	for name, c := range cases {
+		if got := RetryableWrite(c.err); got != c.want {
+			t.Errorf("%s: RetryableWrite = %v, want %v", name, got, c.want)
+		}
+	}
+}

@@ -62,6 +62,16 @@ func TestScale(t *testing.T) {
 		}
 	})
 
+	t.Run("without specs, in the configured namespace", func(t *testing.T) {
+		opts := app.ScaleOptions{ClusterOptions: c.opts(), App: "nope", Count: 1}
+		opts.Load.Paths = nil
+		_, err := app.Scale(testContext(t), opts)
+		var se *app.ScaleError
+		if !errors.As(err, &se) || !strings.Contains(se.Reason, `no Nomad job "nope"`) {
+			t.Errorf("want a ScaleError naming the missing job, got %v", err)
+		}
+	})
+
 	refusals := []struct {
 		name   string
 		app    string
@@ -71,7 +81,7 @@ func TestScale(t *testing.T) {
 		{"above max", "api", 9, "9 is outside the group's scaling bounds [1, 5]"},
 		{"below min", "api", 0, "0 is outside the group's scaling bounds [1, 5]"},
 		{"negative", "web", -1, "a count cannot be negative"},
-		{"unknown app", "nope", 1, `no Nomad job "nope"`},
+		{"unknown app", "nope", 1, `the specs have no app "nope"`},
 	}
 	for _, tc := range refusals {
 		t.Run(tc.name, func(t *testing.T) {

@@ -154,7 +154,7 @@ func TestWatchPlacementFailure(t *testing.T) {
 	if got.Status != app.StatusPlacementFailed {
 		t.Errorf("status = %q, want %q", got.Status, app.StatusPlacementFailed)
 	}
-	if diff := cmp.Diff([]string{`group "web": memory exhausted on 3 node(s)`}, got.Explanation); diff != "" {
+	if diff := cmp.Diff([]string{`group "web": 0 placed, 1 could not be placed: memory exhausted on 3 node(s)`}, got.Explanation); diff != "" {
 		t.Errorf("explanation (-want +got):\n%s", diff)
 	}
 }

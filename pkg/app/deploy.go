@@ -6,76 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 
 	nomadapi "github.com/hashicorp/nomad/api"
 
 	"github.com/drover-io/drover/internal/parallel"
-	"github.com/drover-io/drover/pkg/config"
-	"github.com/drover-io/drover/pkg/nomadx"
 	"github.com/drover-io/drover/pkg/render"
-	"github.com/drover-io/drover/pkg/spec"
 )
-
-// ClusterOptions are what every use case that talks to the clusters needs.
-type ClusterOptions struct {
-	Load spec.LoadOptions
-	// Config says how to reach the systems; Clients, when set (tests),
-	// replaces connecting with it.
-	Config  config.Config
-	Clients *Clients
-	// Version is drover's version, recorded in ownership metadata.
-	Version string
-	Logger  *slog.Logger
-	// Progress receives progress lines (stderr); TTY allows redrawing them.
-	Progress io.Writer
-	TTY      bool
-}
-
-func (o *ClusterOptions) clients() (*Clients, error) {
-	if o.Clients != nil {
-		return o.Clients, nil
-	}
-	return Connect(o.Config, o.logger())
-}
-
-func (o *ClusterOptions) logger() *slog.Logger {
-	if o.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return o.Logger
-}
-
-func (o *ClusterOptions) progress() io.Writer {
-	if o.Progress == nil {
-		return io.Discard
-	}
-	return o.Progress
-}
-
-// loaded is a validated, rendered project.
-type loaded struct {
-	set    *spec.Set
-	bundle *render.Bundle
-}
-
-// load validates and renders the specs; an *InputError when they are wrong.
-func (o *ClusterOptions) load() (*loaded, Diagnostics, error) {
-	set, diags := spec.Load(o.Load)
-	d := Diagnostics{Diags: diags}
-	if set != nil {
-		d.Files = set.Files
-	}
-	if err := inputError(diags, d.Files); err != nil {
-		return nil, d, err
-	}
-	b, err := render.Render(set, render.Options{Version: o.Version})
-	if err != nil {
-		return nil, d, err
-	}
-	return &loaded{set: set, bundle: b}, d, nil
-}
 
 // PlanOptions select what to plan.
 type PlanOptions struct {
@@ -94,13 +33,16 @@ type PlanResult struct {
 
 // RunPlan compares the specs with Nomad, Consul and Vault and returns every
 // change a deploy would make, writing nothing.
-func RunPlan(ctx context.Context, opts PlanOptions) (*PlanResult, error) {
+func RunPlan(ctx context.Context, opts PlanOptions) (res *PlanResult, err error) {
+	ctx, timedOut, cancel := opts.deadline(ctx)
+	defer cancel()
+	defer func() { err = timedOut(err, "planning") }()
 	l, d, err := opts.load()
-	res := &PlanResult{Diagnostics: d}
+	res = &PlanResult{Diagnostics: d}
 	if err != nil {
 		return res, err
 	}
-	c, err := opts.clients()
+	c, err := opts.connect(ctx, l, l.needs(opts.Prune))
 	if err != nil {
 		return res, err
 	}
@@ -140,7 +82,10 @@ type ApplyError struct {
 	Applied []string
 	Failed  []string
 	Pending []string
-	Err     error
+	// Registered counts the jobs registered before the stop: their
+	// deployments go on in Nomad.
+	Registered int
+	Err        error
 }
 
 func (e *ApplyError) Error() string {
@@ -164,14 +109,20 @@ func (e *DeploymentError) Error() string {
 }
 
 // Deploy plans, applies the plan in dependency order, and watches the app
-// deployments. Nothing is written when nothing changed.
-func Deploy(ctx context.Context, opts DeployOptions) (*DeployResult, error) {
+// deployments. Nothing is written when nothing changed, but what runs is
+// still checked: a project whose last deployment failed, or whose canaries
+// wait for promotion, is not "up to date".
+func Deploy(ctx context.Context, opts DeployOptions) (res *DeployResult, err error) {
+	ctx, timedOut, cancel := opts.deadline(ctx)
+	defer cancel()
+	doing := "planning"
+	defer func() { err = timedOut(err, doing) }()
 	l, d, err := opts.load()
-	res := &DeployResult{Diagnostics: d}
+	res = &DeployResult{Diagnostics: d}
 	if err != nil {
 		return res, err
 	}
-	c, err := opts.clients()
+	c, err := opts.connect(ctx, l, l.needs(opts.Prune))
 	if err != nil {
 		return res, err
 	}
@@ -180,32 +131,48 @@ func Deploy(ctx context.Context, opts DeployOptions) (*DeployResult, error) {
 		return res, err
 	}
 	res.Plan = plan
-	if !plan.HasChanges() {
-		fmt.Fprintln(opts.progress(), "Everything is up to date: nothing to apply.")
-		return res, nil
+	var registered []registeredJob
+	if plan.HasChanges() {
+		doing = "applying the plan"
+		a := &applier{c: c, l: l, opts: opts, out: opts.progress(), log: opts.logger()}
+		registered, err = a.apply(ctx, plan)
+		res.Applied = a.applied
+		if err != nil {
+			return res, err
+		}
+	} else {
+		fmt.Fprintln(opts.progress(), "Nothing to apply; checking that what runs is healthy.")
 	}
-	a := &applier{c: c, l: l, opts: opts, out: opts.progress(), log: opts.logger()}
-	registered, err := a.apply(ctx, plan)
-	res.Applied = a.applied
-	if err != nil {
-		return res, err
-	}
-	if opts.Detach || len(registered) == 0 {
+	if opts.Detach {
 		for _, r := range registered {
 			res.Deployments = append(res.Deployments, &DeploymentOutcome{Job: r.job, Status: StatusDetached})
 		}
 		return res, nil
 	}
+	doing = "watching the deployments"
+	unchanged := unchangedJobs(plan)
 	w := &watcher{nomad: c.Nomad, promote: opts.Promote, progress: newProgress(opts.progress(), opts.TTY), log: opts.logger()}
-	outcomes := make([]*DeploymentOutcome, len(registered))
+	stop := w.progress.heartbeat(heartbeatEvery)
+	outcomes := make([]*DeploymentOutcome, len(registered)+len(unchanged))
 	workers := opts.Concurrency
 	if workers == 0 {
-		workers = len(registered)
+		workers = len(outcomes)
 	}
-	parallel.ForEachLimit(len(registered), workers, func(i int) {
-		outcomes[i] = w.watch(ctx, registered[i].job, registered[i].evalID, registered[i].autoPromote)
+	if len(outcomes) > workers {
+		for _, r := range registered {
+			w.progress.update(r.job, fmt.Sprintf("queued: waiting for one of the %d watch slots (--concurrency)", workers))
+		}
+	}
+	parallel.ForEachLimit(len(outcomes), workers, func(i int) {
+		if i < len(registered) {
+			r := registered[i]
+			outcomes[i] = w.watch(ctx, r.job, r.evalID, r.autoPromote)
+		} else {
+			outcomes[i] = w.checkLive(ctx, unchanged[i-len(registered)])
+		}
+		w.progress.finish(outcomes[i].Job)
 	})
-	w.progress.finish()
+	stop()
 	res.Deployments = outcomes
 	var failed []*DeploymentOutcome
 	for _, o := range outcomes {
@@ -214,12 +181,52 @@ func Deploy(ctx context.Context, opts DeployOptions) (*DeployResult, error) {
 		}
 	}
 	if ctx.Err() != nil {
-		return res, ctx.Err()
+		jobs := make([]string, len(registered))
+		for i, r := range registered {
+			jobs[i] = r.job
+		}
+		return res, &WatchStoppedError{Jobs: jobs, Err: ctx.Err()}
 	}
 	if len(failed) > 0 {
 		return res, &DeploymentError{Failed: failed}
 	}
 	return res, nil
+}
+
+// WatchStoppedError reports a deploy stopped while it watched: the
+// deployments of the jobs it registered go on in Nomad.
+type WatchStoppedError struct {
+	Jobs []string
+	Err  error
+}
+
+func (e *WatchStoppedError) Error() string {
+	return fmt.Sprintf("stopped watching the deployments of %d registered job(s): %v", len(e.Jobs), e.Err)
+}
+
+func (e *WatchStoppedError) Unwrap() error { return e.Err }
+
+// unchangedJobs are the plan's jobs that need no write: deploy checks
+// that they run as they should.
+func unchangedJobs(plan *Plan) []liveJob {
+	var out []liveJob
+	for _, ch := range plan.Changes {
+		if ch.Kind != KindJob || ch.Action != ActionNone {
+			continue
+		}
+		if j, ok := ch.object.(*render.Job); ok {
+			out = append(out, liveJob{id: ch.Name, typ: *j.Job.Type, autoPromote: autoPromotes(j.Job), periodic: j.Job.IsPeriodic() || j.Job.IsParameterized()})
+		}
+	}
+	return out
+}
+
+// needs says which systems a plan of the project reads: Vault only when an
+// app has secrets; a prune without them looks for leftover policies when
+// Vault answers, and does without it when it does not.
+func (l *loaded) needs(prune bool) systems {
+	secrets := len(l.bundle.VaultPolicies) > 0
+	return systems{nomad: true, consul: true, vault: secrets, vaultIfThere: prune && !secrets}
 }
 
 // registeredJob is a job the apply registered, to watch.
@@ -239,12 +246,13 @@ type applier struct {
 	purge   bool
 	mu      sync.Mutex
 	applied []*Change
+	jobs    []registeredJob
 }
 
 // apply runs the changes step by step: creates and updates in dependency
 // order, then deletions in reverse. Within a step, changes run
 // concurrently. The first failing step stops the apply; the error says what
-// was and was not applied.
+// was and was not applied. It returns the jobs it registered, by name.
 func (a *applier) apply(ctx context.Context, plan *Plan) ([]registeredJob, error) {
 	var batches [][]*Change
 	var last *Change
@@ -258,8 +266,6 @@ func (a *applier) apply(ctx context.Context, plan *Plan) ([]registeredJob, error
 		batches[len(batches)-1] = append(batches[len(batches)-1], ch)
 		last = ch
 	}
-	var registered []registeredJob
-	var regMu sync.Mutex
 	for bi, batch := range batches {
 		errs := make([]error, len(batch))
 		skipped := make([]bool, len(batch)) // not sent: the context ended first
@@ -272,15 +278,14 @@ func (a *applier) apply(ctx context.Context, plan *Plan) ([]registeredJob, error
 				errs[i], skipped[i] = err, true
 				return
 			}
-			evalID, err := a.applyOne(ctx, batch[i])
-			errs[i] = err
-			if err == nil {
-				a.record(batch[i])
-				if batch[i].Kind == KindJob && batch[i].Action != ActionDelete && batch[i].job != nil {
-					regMu.Lock()
-					registered = append(registered, registeredJob{job: batch[i].Name, evalID: evalID, autoPromote: autoPromotes(batch[i].job.Job)})
-					regMu.Unlock()
-				}
+			ch := batch[i]
+			if ch.Action == ActionDelete {
+				errs[i] = ch.kind.remove(ctx, a, ch)
+			} else {
+				errs[i] = ch.kind.write(ctx, a, ch)
+			}
+			if errs[i] == nil {
+				a.record(ch)
 			}
 		})
 		if err := errors.Join(errs...); err != nil {
@@ -301,19 +306,24 @@ func (a *applier) apply(ctx context.Context, plan *Plan) ([]registeredJob, error
 					ae.Pending = append(ae.Pending, ch.Key())
 				}
 			}
-			return registered, ae
+			ae.Registered = len(a.jobs)
+			return a.jobs, ae
 		}
 	}
-	sortRegistered(registered)
-	return registered, nil
+	sort.Slice(a.jobs, func(i, j int) bool { return a.jobs[i].job < a.jobs[j].job })
+	return a.jobs, nil
 }
 
-func sortRegistered(r []registeredJob) {
-	for i := 1; i < len(r); i++ {
-		for j := i; j > 0 && r[j].job < r[j-1].job; j-- {
-			r[j], r[j-1] = r[j-1], r[j]
-		}
-	}
+// registered notes a job the apply registered, for the watch.
+func (a *applier) registered(j registeredJob) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.jobs = append(a.jobs, j)
+}
+
+// doner is a kind with its own words for what was done ("stopped").
+type doner interface {
+	done(ch *Change, purge bool) string
 }
 
 func (a *applier) record(ch *Change) {
@@ -321,54 +331,11 @@ func (a *applier) record(ch *Change) {
 	defer a.mu.Unlock()
 	a.applied = append(a.applied, ch)
 	verb := map[Action]string{ActionCreate: "created", ActionUpdate: "updated", ActionDelete: "deleted"}[ch.Action]
-	if ch.Kind == KindJob {
-		verb = map[Action]string{ActionCreate: "registered", ActionUpdate: "registered", ActionDelete: "stopped"}[ch.Action]
+	if d, ok := ch.kind.(doner); ok {
+		verb = d.done(ch, a.purge)
 	}
-	fmt.Fprintf(a.out, "%s %s %s %s\n", ch.System, kindLabel(ch.Kind), ch.Name, verb)
+	fmt.Fprintf(a.out, "%s %s %s %s\n", ch.System, ch.label(), ch.Name, verb)
 	a.log.Info("applied", "system", ch.System, "kind", ch.Kind, "name", ch.Name, "action", string(ch.Action))
-}
-
-// applyOne writes one change and returns the evaluation a job register
-// created.
-func (a *applier) applyOne(ctx context.Context, ch *Change) (string, error) {
-	c := a.c
-	switch {
-	case ch.Kind == KindPolicy && ch.Action == ActionDelete:
-		return "", c.Vault.DeletePolicy(ctx, ch.Name)
-	case ch.Kind == KindPolicy:
-		return "", c.Vault.PutPolicy(ctx, ch.policy.Name, ch.policy.Policy)
-	case ch.Kind == KindVaultRole && ch.Action == ActionDelete:
-		return "", c.Vault.Delete(ctx, ch.role.Path())
-	case ch.Kind == KindVaultRole:
-		return "", c.Vault.Write(ctx, ch.role.Path(), ch.role.Data)
-	case ch.Kind == KindCatalog && ch.Action == ActionDelete:
-		return "", c.Consul.Deregister(ctx, ch.reg.Registration.Node)
-	case ch.Kind == KindCatalog:
-		return "", c.Consul.Register(ctx, ch.reg.Registration)
-	case ch.Kind == KindJob && ch.Action == ActionDelete:
-		return c.Nomad.Deregister(ctx, ch.Name, a.purge)
-	case ch.Kind == KindJob:
-		return a.register(ctx, ch)
-	case ch.Action == ActionDelete:
-		return "", c.Consul.DeleteConfigEntry(ctx, ch.Kind, ch.Name, ch.ModifyIndex)
-	default:
-		return "", c.Consul.SetConfigEntry(ctx, ch.entry.Entry, ch.ModifyIndex)
-	}
-}
-
-// register registers a job with check-and-set on the index the plan saw,
-// so a job changed by someone in between is not overwritten.
-func (a *applier) register(ctx context.Context, ch *Change) (string, error) {
-	resp, err := a.c.Nomad.Register(ctx, ch.job.Job, nomadx.RegisterOptions{
-		EnforceIndex:   true,
-		ModifyIndex:    ch.ModifyIndex,
-		PreserveCounts: ch.job.PreserveCounts && ch.existing,
-		Submission:     a.submission(ch.job),
-	})
-	if err != nil {
-		return "", err
-	}
-	return resp.EvalID, nil
 }
 
 // submission attaches the spec source, so Nomad's UI shows what the job
@@ -388,33 +355,4 @@ func (a *applier) submission(j *render.Job) *nomadapi.JobSubmission {
 		return nil
 	}
 	return &nomadapi.JobSubmission{Source: source, Format: "hcl2", VariableFlags: a.opts.VariableFlags}
-}
-
-// autoPromotes reports whether Nomad promotes the job's canaries itself.
-func autoPromotes(j *nomadapi.Job) bool {
-	for _, g := range j.TaskGroups {
-		u := g.Update
-		if u == nil {
-			u = j.Update
-		}
-		if u != nil && u.Canary != nil && *u.Canary > 0 && (u.AutoPromote == nil || !*u.AutoPromote) {
-			return false
-		}
-	}
-	return true
-}
-
-// kindLabel is how a kind reads in progress lines.
-func kindLabel(kind string) string {
-	switch kind {
-	case KindJob:
-		return "job"
-	case KindPolicy:
-		return "policy"
-	case KindVaultRole:
-		return "jwt role"
-	case KindCatalog:
-		return "catalog registration"
-	}
-	return kind
 }

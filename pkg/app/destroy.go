@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -36,13 +37,20 @@ type DestroyResult struct {
 // and intentions of what remains, then stops their jobs, then deletes their
 // config entries, catalog registrations and Vault policies and roles. An
 // app that another app still calls cannot be destroyed.
-func Destroy(ctx context.Context, opts DestroyOptions) (*DestroyResult, error) {
+func Destroy(ctx context.Context, opts DestroyOptions) (res *DestroyResult, err error) {
+	ctx, timedOut, cancel := opts.deadline(ctx)
+	defer cancel()
+	defer func() { err = timedOut(err, "destroying") }()
 	l, d, err := opts.load()
-	res := &DestroyResult{Diagnostics: d}
+	res = &DestroyResult{Diagnostics: d}
 	if err != nil {
 		return res, err
 	}
-	c, err := opts.clients()
+	secrets := false
+	for _, a := range l.set.Apps {
+		secrets = secrets || len(a.Secrets()) > 0
+	}
+	c, err := opts.connect(ctx, l, systems{nomad: true, consul: true, vault: secrets, vaultIfThere: !secrets})
 	if err != nil {
 		return res, err
 	}
@@ -60,7 +68,25 @@ func Destroy(ctx context.Context, opts DestroyOptions) (*DestroyResult, error) {
 			externals[e.Name] = true
 		}
 	}
-	remaining := l.set.Without(targets, externals)
+	// What remains is what runs now, less what goes. The spec files still
+	// hold apps destroyed earlier; they must not come back into the
+	// gateways and intentions of what remains.
+	liveApps, liveExternals, err := deployed(ctx, c, l.bundle.Project)
+	if err != nil {
+		return res, err
+	}
+	goneApps, goneExternals := maps.Clone(targets), maps.Clone(externals)
+	for _, a := range l.set.Apps {
+		if !liveApps[a.Name] {
+			goneApps[a.Name] = true
+		}
+	}
+	for _, e := range l.set.Externals {
+		if !liveExternals[e.Name] {
+			goneExternals[e.Name] = true
+		}
+	}
+	remaining := l.set.Without(goneApps, goneExternals)
 	if err := checkNoCallers(remaining, targets, externals); err != nil {
 		return res, err
 	}
@@ -68,7 +94,7 @@ func Destroy(ctx context.Context, opts DestroyOptions) (*DestroyResult, error) {
 	if err != nil {
 		return res, err
 	}
-	full, err := computePlan(ctx, c, remaining, bundle, planOptions{Prune: true, Adopt: true})
+	full, err := computePlan(ctx, c, remaining, bundle, planOptions{Prune: true, Adopt: true, PurgeStopped: opts.Purge})
 	if err != nil {
 		return res, err
 	}
@@ -94,6 +120,32 @@ func Destroy(ctx context.Context, opts DestroyOptions) (*DestroyResult, error) {
 	return res, err
 }
 
+// deployed finds the apps of a project that run now (an owned job that is
+// not stopped) and its externals that are registered.
+func deployed(ctx context.Context, c *Clients, project string) (apps, externals map[string]bool, err error) {
+	stubs, err := c.Nomad.JobsWithMeta(ctx, render.MetaProject, project)
+	if err != nil {
+		return nil, nil, err
+	}
+	apps = map[string]bool{}
+	for _, s := range stubs {
+		if s.Meta[render.MetaManaged] == "true" && !s.Stop && s.Meta[render.MetaApp] != "" {
+			apps[s.Meta[render.MetaApp]] = true
+		}
+	}
+	nodes, err := c.Consul.NodesWithMeta(ctx, render.MetaProject, project)
+	if err != nil {
+		return nil, nil, err
+	}
+	externals = map[string]bool{}
+	for _, n := range nodes {
+		if n.Meta[render.MetaManaged] == "true" {
+			externals[strings.TrimPrefix(n.Node, render.ExternalNodeName(""))] = true
+		}
+	}
+	return apps, externals, nil
+}
+
 // keepForDestroy keeps the deletions of what is destroyed and the updates
 // that take it out of what remains (gateways, intentions, routers); other
 // pending changes of the remaining apps are not destroy's business.
@@ -101,7 +153,10 @@ func keepForDestroy(ch *Change, apps, externals map[string]bool) bool {
 	gateway := ch.step == stepGatewayJobs || ch.step == stepGatewayEntries
 	switch ch.Action {
 	case ActionDelete:
-		return apps[ch.App] || apps[ch.Name] || externals[ch.Name] || gateway
+		// A router is named after the app that owns the host, not the one
+		// it routes to: when what remains needs it no more, it goes first,
+		// or Consul refuses the deletions of what it routes to.
+		return apps[ch.App] || apps[ch.Name] || externals[ch.Name] || gateway || ch.Kind == consulapi.ServiceRouter
 	case ActionUpdate:
 		return gateway || ch.Kind == consulapi.ServiceIntentions || ch.Kind == consulapi.ServiceRouter
 	}

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
-	consulapi "github.com/hashicorp/consul/api"
 	nomadapi "github.com/hashicorp/nomad/api"
 
-	"github.com/drover-io/drover/internal/jsonx"
 	"github.com/drover-io/drover/internal/parallel"
 	"github.com/drover-io/drover/pkg/apierr"
 	"github.com/drover-io/drover/pkg/render"
@@ -30,28 +27,13 @@ const (
 	ActionDelete Action = "delete"
 )
 
-// step orders changes: an object's dependencies are applied in an earlier
-// step. Deletions run the steps backwards.
-type step int
-
-const (
-	stepVaultPolicy step = iota
-	stepVaultRole
-	stepServiceDefaults
-	stepIntentions
-	stepCatalog
-	stepRouters
-	stepGatewayEntries
-	stepGatewayJobs
-	stepAppJobs
-)
-
 // Object kinds that are not Consul config entry kinds.
 const (
 	KindJob        = render.KindNomadJob
 	KindCatalog    = render.KindCatalog
 	KindPolicy     = render.KindVaultPolicy
 	KindVaultRole  = render.KindVaultJWTRole
+	KindNamespace  = "namespace"
 	defaultWorkers = 8
 )
 
@@ -72,13 +54,22 @@ type Change struct {
 	// is check-and-set on it (Nomad's JobModifyIndex, Consul's ModifyIndex).
 	ModifyIndex uint64 `json:"modify_index,omitempty"`
 
-	step     step
-	job      *render.Job
-	entry    *render.ConfigEntry
-	reg      *render.Registration
-	policy   *render.VaultPolicy
-	role     *render.VaultRole
-	existing bool // the object exists (for jobs: register with preserved counts)
+	step step
+	kind artifactKind
+	// object is what the kind writes: *render.Job, *render.ConfigEntry,
+	// ...; deletions of leftovers may carry only what removing needs.
+	object any
+	// existing: the object exists (for jobs: register with preserved
+	// counts; for deleted jobs: not stopped yet).
+	existing bool
+}
+
+// label is how the change's kind reads in progress lines: "job".
+func (c *Change) label() string {
+	if c.kind == nil {
+		return c.Kind
+	}
+	return c.kind.label(c)
 }
 
 // Key identifies the object, for messages: "nomad job api".
@@ -140,6 +131,9 @@ type planOptions struct {
 	Prune bool
 	// Workers bounds concurrent reads.
 	Workers int
+	// PurgeStopped plans the deletion of stopped leftover jobs too
+	// (destroy --purge), which otherwise count as gone.
+	PurgeStopped bool
 }
 
 // planner reads live state and compares it with a bundle.
@@ -148,8 +142,21 @@ type planner struct {
 	set     *spec.Set
 	bundle  *render.Bundle
 	opts    planOptions
+	version string
 	mu      sync.Mutex
 	foreign []string
+
+	// namespaceMissing: the project's Nomad namespace does not exist yet
+	// (found by preflight), so nothing of the project is in Nomad.
+	namespaceMissing bool
+
+	ownedJobsOnce sync.Once
+	ownedJobsList []*nomadapi.JobListStub
+	ownedJobsErr  error
+
+	removedPoliciesOnce sync.Once
+	removedPoliciesMap  map[string]string
+	removedPoliciesErr  error
 }
 
 // checkOwner records a conflict unless drover manages the object for this
@@ -175,38 +182,30 @@ func computePlan(ctx context.Context, c *Clients, set *spec.Set, bundle *render.
 	if opts.Workers == 0 {
 		opts.Workers = defaultWorkers
 	}
-	p := &planner{c: c, set: set, bundle: bundle, opts: opts}
+	p := &planner{c: c, set: set, bundle: bundle, opts: opts, version: bundleVersion(bundle)}
 	if err := p.preflight(ctx); err != nil {
 		return nil, err
 	}
-	var tasks []func() (*Change, error)
-	for _, pol := range bundle.VaultPolicies {
-		tasks = append(tasks, func() (*Change, error) { return p.planPolicy(ctx, pol) })
+	if opts.Prune && len(set.Selected) != len(set.Apps) {
+		return nil, errors.New("--prune needs the whole project: name the project's directory (or no path), not single specs")
 	}
-	for _, r := range bundle.VaultRoles {
-		tasks = append(tasks, func() (*Change, error) { return p.planRole(ctx, r) })
-	}
-	for _, ce := range bundle.ConfigEntries {
-		tasks = append(tasks, func() (*Change, error) { return p.planEntry(ctx, ce) })
-	}
-	for _, reg := range bundle.Registrations {
-		tasks = append(tasks, func() (*Change, error) { return p.planRegistration(ctx, reg) })
-	}
-	for _, j := range bundle.Jobs {
-		tasks = append(tasks, func() (*Change, error) { return p.planJob(ctx, j) })
-	}
-	changes := make([]*Change, len(tasks))
-	errs := make([]error, len(tasks))
-	parallel.ForEachLimit(len(tasks), opts.Workers, func(i int) { changes[i], errs[i] = tasks[i]() })
+	found := make([][]*Change, len(artifactKinds))
+	errs := make([]error, len(artifactKinds))
+	parallel.ForEachLimit(len(artifactKinds), len(artifactKinds), func(i int) {
+		k := artifactKinds[i]
+		found[i], errs[i] = k.plan(ctx, p)
+		if errs[i] == nil && opts.Prune {
+			var gone []*Change
+			gone, errs[i] = k.leftovers(ctx, p)
+			found[i] = append(found[i], gone...)
+		}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	if opts.Prune {
-		deletions, err := p.planPrune(ctx)
-		if err != nil {
-			return nil, err
-		}
-		changes = append(changes, deletions...)
+	var changes []*Change
+	for _, f := range found {
+		changes = append(changes, f...)
 	}
 	if len(p.foreign) > 0 && !opts.Adopt {
 		sort.Strings(p.foreign)
@@ -216,6 +215,22 @@ func computePlan(ctx context.Context, c *Clients, set *spec.Set, bundle *render.
 	plan := &Plan{Project: bundle.Project, Environment: set.Environment, Changes: changes}
 	plan.summarize()
 	return plan, nil
+}
+
+// planEach plans items concurrently, keeping their order.
+func planEach[T any](p *planner, items []T, planOne func(T) (*Change, error)) ([]*Change, error) {
+	out := make([]*Change, len(items))
+	errs := make([]error, len(items))
+	parallel.ForEachLimit(len(items), p.opts.Workers, func(i int) { out[i], errs[i] = planOne(items[i]) })
+	return out, errors.Join(errs...)
+}
+
+// bundleVersion is the drover version the bundle's ownership meta records.
+func bundleVersion(b *render.Bundle) string {
+	for _, j := range b.Jobs {
+		return j.Job.Meta[render.MetaVersion]
+	}
+	return ""
 }
 
 // sortChanges puts creates and updates in step order, then deletions in
@@ -239,9 +254,18 @@ func sortChanges(changes []*Change) {
 	})
 }
 
-// preflight checks what every later step relies on: the JWT auth method
-// the roles live under.
+// preflight checks what every later step relies on: the project's Nomad
+// namespace, and the JWT auth method the roles live under.
 func (p *planner) preflight(ctx context.Context) error {
+	if ns := p.c.Nomad.Namespace(); ns != nomadapi.DefaultNamespace {
+		_, err := p.c.Nomad.NamespaceInfo(ctx, ns)
+		switch {
+		case errors.Is(err, apierr.ErrNotFound):
+			p.namespaceMissing = true
+		case err != nil:
+			return err
+		}
+	}
 	if len(p.bundle.VaultRoles) == 0 {
 		return nil
 	}
@@ -256,293 +280,6 @@ func (p *planner) preflight(ctx context.Context) error {
 		return fmt.Errorf("vault's auth method at auth/%s is %q, not jwt", mount, typ)
 	}
 	return nil
-}
-
-// --- Vault -----------------------------------------------------------------
-
-var (
-	managedHeader    = "# Managed by drover"
-	headerProjectRe  = regexp.MustCompile(`project "([^"]*)"`)
-	nonPolicyComment = regexp.MustCompile(`(?m)^#.*\n`)
-)
-
-// policyBody drops comment lines: the header changes with each drover
-// version and is not part of what the policy grants.
-func policyBody(text string) string {
-	return strings.TrimSpace(nonPolicyComment.ReplaceAllString(text+"\n", ""))
-}
-
-func (p *planner) planPolicy(ctx context.Context, pol *render.VaultPolicy) (*Change, error) {
-	ch := &Change{System: apierr.Vault, Kind: KindPolicy, Name: pol.Name, App: pol.Owner.App, step: stepVaultPolicy, policy: pol}
-	live, err := p.c.Vault.Policy(ctx, pol.Name)
-	switch {
-	case errors.Is(err, apierr.ErrNotFound):
-		ch.Action = ActionCreate
-		return ch, nil
-	case err != nil:
-		return nil, err
-	}
-	ch.existing = true
-	p.checkOwner(fmt.Sprintf("vault policy %q", pol.Name), strings.Contains(live, managedHeader), policyProject(live))
-	if policyBody(live) == policyBody(pol.Policy) {
-		ch.Action = ActionNone
-		return ch, nil
-	}
-	ch.Action = ActionUpdate
-	ch.Details = lineDiff(policyBody(live), policyBody(pol.Policy))
-	return ch, nil
-}
-
-func (p *planner) planRole(ctx context.Context, r *render.VaultRole) (*Change, error) {
-	ch := &Change{System: apierr.Vault, Kind: KindVaultRole, Name: r.Name, App: r.Owner.App, step: stepVaultRole, role: r}
-	live, err := p.c.Vault.Read(ctx, r.Path())
-	switch {
-	case errors.Is(err, apierr.ErrNotFound):
-		ch.Action = ActionCreate
-		return ch, nil
-	case err != nil:
-		return nil, err
-	}
-	ch.existing = true
-	if !containsString(live["token_policies"], r.Name) {
-		p.conflict(fmt.Sprintf("vault role %q", r.Path()))
-	}
-	// Compare only what drover sets: Vault adds defaults for the rest.
-	want, got := normalizeRole(r.Data), normalizeRole(pick(live, r.Data))
-	if d := jsonx.Diff(jsonx.Flatten(got), jsonx.Flatten(want)); len(d) > 0 {
-		ch.Action, ch.Details = ActionUpdate, d
-	} else {
-		ch.Action = ActionNone
-	}
-	return ch, nil
-}
-
-// --- Consul ----------------------------------------------------------------
-
-func (p *planner) planEntry(ctx context.Context, ce *render.ConfigEntry) (*Change, error) {
-	ch := &Change{System: apierr.Consul, Kind: ce.Kind(), Name: ce.Name(), App: ce.Owner.App, step: entryStep(ce), entry: ce}
-	if ce.WrittenByNomad {
-		ch.Note = "Nomad also writes this entry from the gateway job"
-	}
-	live, err := p.c.Consul.ConfigEntry(ctx, ce.Kind(), ce.Name())
-	switch {
-	case errors.Is(err, apierr.ErrNotFound):
-		ch.Action = ActionCreate
-		return ch, nil
-	case err != nil:
-		return nil, err
-	}
-	ch.existing = true
-	ch.ModifyIndex = live.GetModifyIndex()
-	// Nomad writes gateway entries without meta; their owner is the
-	// gateway job, checked with it.
-	if meta := live.GetMeta(); !ce.WrittenByNomad {
-		p.checkOwner(fmt.Sprintf("consul %s %q", ce.Kind(), ce.Name()), meta[render.MetaManaged] == "true", meta[render.MetaProject])
-	}
-	d, err := entryDiff(live, ce.Entry)
-	if err != nil {
-		return nil, err
-	}
-	if len(d) == 0 {
-		ch.Action = ActionNone
-	} else {
-		ch.Action, ch.Details = ActionUpdate, d
-	}
-	return ch, nil
-}
-
-func entryStep(ce *render.ConfigEntry) step {
-	switch ce.Kind() {
-	case consulapi.ServiceDefaults:
-		return stepServiceDefaults
-	case consulapi.ServiceIntentions:
-		return stepIntentions
-	case consulapi.ServiceRouter:
-		return stepRouters
-	default:
-		return stepGatewayEntries
-	}
-}
-
-// entryDiff compares a live and a desired config entry on what drover sets:
-// indexes, the drover version, and what Consul computes (intention
-// precedence and type) are ignored, and list order of named items is not a
-// change.
-func entryDiff(live, desired consulapi.ConfigEntry) ([]string, error) {
-	l, err := normalizeEntry(live)
-	if err != nil {
-		return nil, err
-	}
-	d, err := normalizeEntry(desired)
-	if err != nil {
-		return nil, err
-	}
-	return jsonx.Diff(jsonx.Flatten(l), jsonx.Flatten(d)), nil
-}
-
-func normalizeEntry(e consulapi.ConfigEntry) (any, error) {
-	g, err := jsonx.Generic(e)
-	if err != nil {
-		return nil, err
-	}
-	m, _ := g.(map[string]any)
-	delete(m, "CreateIndex")
-	delete(m, "ModifyIndex")
-	if meta, ok := m["Meta"].(map[string]any); ok {
-		delete(meta, render.MetaVersion)
-	}
-	if sources, ok := m["Sources"].([]any); ok {
-		for _, s := range sources {
-			if src, ok := s.(map[string]any); ok {
-				delete(src, "Precedence")
-				for _, k := range []string{"LegacyID", "LegacyMeta", "LegacyCreateTime", "LegacyUpdateTime"} {
-					delete(src, k)
-				}
-				if src["Type"] == "consul" {
-					delete(src, "Type")
-				}
-			}
-		}
-	}
-	out, _ := jsonx.Prune(m)
-	return out, nil
-}
-
-func (p *planner) planRegistration(ctx context.Context, reg *render.Registration) (*Change, error) {
-	r := reg.Registration
-	ch := &Change{System: apierr.Consul, Kind: KindCatalog, Name: r.Service.Service, step: stepCatalog, reg: reg}
-	live, err := p.c.Consul.Node(ctx, r.Node)
-	switch {
-	case errors.Is(err, apierr.ErrNotFound):
-		ch.Action = ActionCreate
-		return ch, nil
-	case err != nil:
-		return nil, err
-	}
-	ch.existing = true
-	meta := live.Node.Meta
-	p.checkOwner(fmt.Sprintf("consul catalog node %q", r.Node), meta[render.MetaManaged] == "true", meta[render.MetaProject])
-	type view struct {
-		Address  string
-		NodeMeta map[string]string
-		Service  *consulapi.AgentService
-	}
-	liveView := view{Address: live.Node.Address, NodeMeta: withoutVersion(live.Node.Meta)}
-	if s := live.Services[r.Service.ID]; s != nil {
-		liveView.Service = &consulapi.AgentService{ID: s.ID, Service: s.Service, Address: s.Address, Port: s.Port, Meta: withoutVersion(s.Meta)}
-	}
-	want := view{Address: r.Address, NodeMeta: withoutVersion(r.NodeMeta),
-		Service: &consulapi.AgentService{ID: r.Service.ID, Service: r.Service.Service, Address: r.Service.Address, Port: r.Service.Port, Meta: withoutVersion(r.Service.Meta)}}
-	lg, _ := jsonx.Generic(liveView)
-	wg, _ := jsonx.Generic(want)
-	lp, _ := jsonx.Prune(lg)
-	wp, _ := jsonx.Prune(wg)
-	if d := jsonx.Diff(jsonx.Flatten(lp), jsonx.Flatten(wp)); len(d) > 0 {
-		ch.Action, ch.Details = ActionUpdate, d
-	} else {
-		ch.Action = ActionNone
-	}
-	return ch, nil
-}
-
-func withoutVersion(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		if k != render.MetaVersion {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// --- Nomad -----------------------------------------------------------------
-
-func (p *planner) planJob(ctx context.Context, j *render.Job) (*Change, error) {
-	st := stepAppJobs
-	if j.Gateway != "" {
-		st = stepGatewayJobs
-	}
-	ch := &Change{System: apierr.Nomad, Kind: KindJob, Name: j.ID(), App: j.Owner.App, step: st, job: j}
-	live, err := p.c.Nomad.Job(ctx, j.ID())
-	if err != nil && !errors.Is(err, apierr.ErrNotFound) {
-		return nil, err
-	}
-	desired := cloneJob(j.Job)
-	if live != nil {
-		ch.existing = true
-		p.checkOwner(fmt.Sprintf("nomad job %q", j.ID()), live.Meta[render.MetaManaged] == "true", live.Meta[render.MetaProject])
-		// A new drover version alone is not a change worth a deployment,
-		// and an autoscaler's counts are not drift.
-		if v, ok := live.Meta[render.MetaVersion]; ok {
-			desired.Meta[render.MetaVersion] = v
-		}
-		if j.PreserveCounts {
-			preserveCounts(desired, live)
-		}
-	}
-	resp, err := p.c.Nomad.Plan(ctx, desired)
-	if err != nil {
-		return nil, err
-	}
-	ch.ModifyIndex = resp.JobModifyIndex
-	switch {
-	case live == nil:
-		ch.Action = ActionCreate
-	case resp.Diff == nil || resp.Diff.Type == "None" || !diffChangesAnything(resp.Diff):
-		// Nomad marks a group's scaling policy "Edited" on every plan (its
-		// server-side ID differs) even when no field changed.
-		ch.Action = ActionNone
-	default:
-		ch.Action = ActionUpdate
-		ch.Details = jobDiffLines(resp.Diff)
-	}
-	ch.Warnings = planWarnings(resp)
-	if ch.Action != ActionNone {
-		if s := placementSummary(resp); s != "" {
-			ch.Note = s
-		}
-	}
-	return ch, nil
-}
-
-// preserveCounts copies the live groups' counts into job.
-func preserveCounts(job, live *nomadapi.Job) {
-	counts := map[string]*int{}
-	for _, g := range live.TaskGroups {
-		counts[*g.Name] = g.Count
-	}
-	for _, g := range job.TaskGroups {
-		if c, ok := counts[*g.Name]; ok && c != nil {
-			n := *c
-			g.Count = &n
-		}
-	}
-}
-
-func cloneJob(j *nomadapi.Job) *nomadapi.Job {
-	var out nomadapi.Job
-	g, _ := jsonx.Generic(j)
-	if err := reencode(g, &out); err != nil {
-		panic(fmt.Sprintf("clone job: %v", err)) // a job always survives its own JSON round trip
-	}
-	return &out
-}
-
-// planWarnings explains what the scheduler could not place.
-func planWarnings(resp *nomadapi.JobPlanResponse) []string {
-	var out []string
-	groups := make([]string, 0, len(resp.FailedTGAllocs))
-	for g := range resp.FailedTGAllocs {
-		groups = append(groups, g)
-	}
-	sort.Strings(groups)
-	for _, g := range groups {
-		out = append(out, fmt.Sprintf("group %q cannot be placed: %s", g, explainMetric(resp.FailedTGAllocs[g])))
-	}
-	if w := strings.TrimSpace(resp.Warnings); w != "" {
-		out = append(out, w)
-	}
-	return out
 }
 
 // placementSummary condenses Nomad's desired updates ("2 to place").

@@ -34,7 +34,7 @@ func WritePlan(w io.Writer, p *Plan) error {
 			system = c.System
 			b.WriteString("\n" + system + "\n")
 		}
-		line := fmt.Sprintf("  %s %s %s", actionSign(c.Action), kindLabel(c.Kind), c.Name)
+		line := fmt.Sprintf("  %s %s %s", actionSign(c.Action), c.label(), c.Name)
 		if c.Note != "" {
 			line += " (" + c.Note + ")"
 		}

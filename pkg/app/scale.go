@@ -48,8 +48,24 @@ func (e *ScaleError) Unwrap() error { return e.Err }
 // Scale sets an app's instance count within its scaling bounds. The change
 // is check-and-set on the job's modify index, and it is recorded as a
 // scaling event, so an autoscaler sees it and its cooldown starts.
-func Scale(ctx context.Context, opts ScaleOptions) (*ScaleResult, error) {
-	c, err := opts.clients()
+//
+// With spec paths (opts.Load.Paths), the app must be one of theirs, and the
+// job is found in its project's namespace; without, in the configured one.
+// Only Nomad is contacted.
+func Scale(ctx context.Context, opts ScaleOptions) (res *ScaleResult, err error) {
+	ctx, timedOut, cancel := opts.deadline(ctx)
+	defer cancel()
+	defer func() { err = timedOut(err, "scaling") }()
+	var l *loaded
+	if len(opts.Load.Paths) > 0 {
+		if l, _, err = opts.load(); err != nil {
+			return nil, err
+		}
+		if l.set.App(opts.App) == nil {
+			return nil, &ScaleError{App: opts.App, Reason: fmt.Sprintf("the specs have no app %q", opts.App)}
+		}
+	}
+	c, err := opts.connect(ctx, l, systems{nomad: true})
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +92,7 @@ func Scale(ctx context.Context, opts ScaleOptions) (*ScaleResult, error) {
 	if tg == nil {
 		return nil, &ScaleError{App: opts.App, Reason: fmt.Sprintf("the job has no group %q", group)}
 	}
-	res := &ScaleResult{App: opts.App, Group: group, Count: opts.Count}
+	res = &ScaleResult{App: opts.App, Group: group, Count: opts.Count}
 	if tg.Count != nil {
 		res.Previous = *tg.Count
 	}

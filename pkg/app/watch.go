@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
 )
@@ -26,6 +27,8 @@ const (
 	StatusSuperseded        = "superseded"
 	StatusDetached          = "detached"
 	StatusInterrupted       = "interrupted"
+	// StatusUnhealthy: an unchanged job whose allocations do not all run.
+	StatusUnhealthy = "unhealthy"
 )
 
 // DeploymentOutcome is how one job's rollout ended.
@@ -46,7 +49,7 @@ type DeploymentOutcome struct {
 // failure: the new version is not running.
 func (o *DeploymentOutcome) Failed() bool {
 	switch o.Status {
-	case StatusFailed, StatusRolledBack, StatusPlacementFailed, StatusSuperseded:
+	case StatusFailed, StatusRolledBack, StatusPlacementFailed, StatusSuperseded, StatusUnhealthy:
 		return true
 	}
 	return false
@@ -71,7 +74,7 @@ var revertRe = regexp.MustCompile(`rolling back to job version (\d+)`)
 //	                 '-> allocations could not be placed -> placement-failed
 func (w *watcher) watch(ctx context.Context, jobID, evalID string, autoPromote bool) *DeploymentOutcome {
 	out := &DeploymentOutcome{Job: jobID}
-	w.progress.update(jobID, "waiting for the scheduler")
+	w.progress.update(jobID, "waiting for the scheduler to evaluate the job")
 	if evalID == "" { // periodic and parameterized jobs are not evaluated on register
 		out.Status = StatusNoDeployment
 		w.progress.update(jobID, "registered (runs on its schedule)")
@@ -83,10 +86,8 @@ func (w *watcher) watch(ctx context.Context, jobID, evalID string, autoPromote b
 	}
 	if len(eval.FailedTGAllocs) > 0 {
 		out.Status = StatusPlacementFailed
-		for _, g := range sortedKeys(eval.FailedTGAllocs) {
-			out.Explanation = append(out.Explanation, fmt.Sprintf("group %q: %s", g, explainMetric(eval.FailedTGAllocs[g])))
-		}
-		w.progress.update(jobID, "could not place allocations")
+		out.Explanation = w.explainPlacement(ctx, jobID, eval)
+		w.progress.update(jobID, "could not place every allocation")
 		return out
 	}
 	if eval.DeploymentID == "" {
@@ -94,11 +95,17 @@ func (w *watcher) watch(ctx context.Context, jobID, evalID string, autoPromote b
 		w.progress.update(jobID, "scheduled (no deployment needed)")
 		return out
 	}
-	out.DeploymentID = eval.DeploymentID
+	return w.follow(ctx, out, eval.DeploymentID, autoPromote)
+}
+
+// follow watches a deployment to its end, promoting canaries on request.
+func (w *watcher) follow(ctx context.Context, out *DeploymentOutcome, deploymentID string, autoPromote bool) *DeploymentOutcome {
+	jobID := out.Job
+	out.DeploymentID = deploymentID
 	var index uint64
 	promoted := false
 	for {
-		d, idx, err := w.nomad.Deployment(ctx, eval.DeploymentID, index)
+		d, idx, err := w.nomad.Deployment(ctx, deploymentID, index)
 		if err != nil {
 			return w.interrupted(out, err)
 		}
@@ -141,6 +148,85 @@ func (w *watcher) watch(ctx context.Context, jobID, evalID string, autoPromote b
 			w.progress.update(jobID, "canaries promoted")
 		}
 	}
+}
+
+// liveJob is a job deploy did not need to write, to check.
+type liveJob struct {
+	id, typ     string
+	autoPromote bool
+	// periodic (or parameterized) jobs run on their schedule: nothing to
+	// check between runs.
+	periodic bool
+}
+
+// checkLive finds out whether an unchanged job runs as it should: its
+// latest deployment is followed if it still runs (and promoted with
+// --promote), reported if it failed, and otherwise its allocations must be
+// running.
+func (w *watcher) checkLive(ctx context.Context, j liveJob) *DeploymentOutcome {
+	out := &DeploymentOutcome{Job: j.id}
+	if j.periodic || j.typ == nomadapi.JobTypeBatch || j.typ == nomadapi.JobTypeSysbatch {
+		out.Status = StatusNoDeployment
+		return out
+	}
+	w.progress.update(j.id, "unchanged; checking its deployment and allocations")
+	d, _, err := w.nomad.LatestDeployment(ctx, j.id, 0)
+	if err != nil {
+		return w.interrupted(out, err)
+	}
+	if d != nil && d.Status != nomadapi.DeploymentStatusSuccessful {
+		return w.follow(ctx, out, d.ID, j.autoPromote)
+	}
+	if d != nil {
+		out.DeploymentID, out.Description = d.ID, d.StatusDescription
+	}
+	allocs, err := w.nomad.Allocations(ctx, j.id)
+	if err != nil {
+		return w.interrupted(out, err)
+	}
+	var want, running []*nomadapi.AllocationListStub
+	for _, a := range allocs {
+		if a.DesiredStatus != nomadapi.AllocDesiredStatusRun {
+			continue
+		}
+		want = append(want, a)
+		if a.ClientStatus == nomadapi.AllocClientStatusRunning {
+			running = append(running, a)
+		}
+	}
+	if len(running) == len(want) {
+		out.Status = StatusSuccessful
+		w.progress.update(j.id, fmt.Sprintf("unchanged; %d of %d allocation(s) running", len(running), len(want)))
+		return out
+	}
+	out.Status = StatusUnhealthy
+	out.Explanation = append([]string{fmt.Sprintf("%d of %d allocation(s) that should run are running", len(running), len(want))},
+		explainAllocs(want, func(a *nomadapi.AllocationListStub) bool { return a.ClientStatus == nomadapi.AllocClientStatusRunning })...)
+	w.progress.update(j.id, "unchanged, but not every allocation runs")
+	return out
+}
+
+// explainPlacement says, per group, how many allocations were placed and
+// why the rest could not be.
+func (w *watcher) explainPlacement(ctx context.Context, jobID string, eval *nomadapi.Evaluation) []string {
+	placed := map[string]int{}
+	if allocs, err := w.nomad.Allocations(ctx, jobID); err == nil {
+		for _, a := range allocs {
+			if a.DesiredStatus == nomadapi.AllocDesiredStatusRun {
+				placed[a.TaskGroup]++
+			}
+		}
+	}
+	var out []string
+	for _, g := range sortedKeys(eval.FailedTGAllocs) {
+		m := eval.FailedTGAllocs[g]
+		unplaced := eval.QueuedAllocations[g]
+		if unplaced == 0 && m != nil {
+			unplaced = m.CoalescedFailures + 1
+		}
+		out = append(out, fmt.Sprintf("group %q: %d placed, %d could not be placed: %s", g, placed[g], unplaced, explainMetric(m)))
+	}
+	return out
 }
 
 func (w *watcher) interrupted(out *DeploymentOutcome, err error) *DeploymentOutcome {
@@ -189,7 +275,14 @@ func describeDeployment(d *nomadapi.Deployment) string {
 	var parts []string
 	for _, name := range sortedKeys(d.TaskGroups) {
 		g := d.TaskGroups[name]
-		s := fmt.Sprintf("%s %d/%d placed, %d healthy", name, g.PlacedAllocs, g.DesiredTotal, g.HealthyAllocs)
+		// PlacedAllocs counts replacements of failed allocations too, so it
+		// can pass the desired total: healthy of desired is the progress.
+		s := fmt.Sprintf("%s %d/%d healthy", name, g.HealthyAllocs, g.DesiredTotal)
+		if extra := g.PlacedAllocs - g.DesiredTotal; extra > 0 {
+			s += fmt.Sprintf(", %d placed (%d replacement(s))", g.PlacedAllocs, extra)
+		} else if g.PlacedAllocs < g.DesiredTotal {
+			s += fmt.Sprintf(", %d placed", g.PlacedAllocs)
+		}
 		if g.UnhealthyAllocs > 0 {
 			s += fmt.Sprintf(", %d unhealthy", g.UnhealthyAllocs)
 		}
@@ -226,11 +319,19 @@ func (w *watcher) explainFailure(ctx context.Context, d *nomadapi.Deployment) []
 	if err != nil {
 		return append(lines, "could not read the deployment's allocations: "+err.Error())
 	}
+	return append(lines, explainAllocs(allocs, func(a *nomadapi.AllocationListStub) bool {
+		return a.DeploymentStatus != nil && a.DeploymentStatus.Healthy != nil && *a.DeploymentStatus.Healthy
+	})...)
+}
+
+// explainAllocs turns the failure events of up to five allocations that
+// are not fine into lines.
+func explainAllocs(allocs []*nomadapi.AllocationListStub, fine func(*nomadapi.AllocationListStub) bool) []string {
 	sort.Slice(allocs, func(i, j int) bool { return allocs[i].ID < allocs[j].ID })
+	var lines []string
 	shown := 0
 	for _, a := range allocs {
-		healthy := a.DeploymentStatus != nil && a.DeploymentStatus.Healthy != nil && *a.DeploymentStatus.Healthy
-		if healthy || shown == 5 {
+		if fine(a) || shown == 5 {
 			continue
 		}
 		for _, task := range sortedKeys(a.TaskStates) {
@@ -258,19 +359,29 @@ func (w *watcher) explainFailure(ctx context.Context, d *nomadapi.Deployment) []
 	return lines
 }
 
+// heartbeatEvery is how long a job's progress line may stay unchanged
+// before it is printed again with the time it has waited: a deploy is never
+// silent for long.
+const heartbeatEvery = 30 * time.Second
+
 // progress shows one line per job: redrawn in place on a terminal, printed
-// when it changes otherwise.
+// when it changes otherwise, and again with the time waited when it stays
+// the same for a while.
 type progress struct {
 	mu    sync.Mutex
 	w     io.Writer
 	tty   bool
 	order []string
 	lines map[string]string
-	drawn int
+	since map[string]time.Time
+	// finished jobs are no longer reminded of.
+	finished map[string]bool
+	drawn    int
+	now      func() time.Time
 }
 
 func newProgress(w io.Writer, tty bool) *progress {
-	return &progress{w: w, tty: tty, lines: map[string]string{}}
+	return &progress{w: w, tty: tty, lines: map[string]string{}, since: map[string]time.Time{}, finished: map[string]bool{}, now: time.Now}
 }
 
 func (p *progress) update(job, line string) {
@@ -283,6 +394,11 @@ func (p *progress) update(job, line string) {
 		p.order = append(p.order, job)
 	}
 	p.lines[job] = line
+	p.since[job] = p.now()
+	p.draw(job, line)
+}
+
+func (p *progress) draw(job, line string) {
 	if !p.tty {
 		fmt.Fprintf(p.w, "%s: %s\n", job, line)
 		return
@@ -296,4 +412,49 @@ func (p *progress) update(job, line string) {
 	p.drawn = len(p.order)
 }
 
-func (p *progress) finish() {}
+// remind prints again every line unchanged for at least every, with how
+// long it has been so.
+func (p *progress) remind(every time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for _, job := range p.order {
+		if waited := now.Sub(p.since[job]); waited >= every && !p.done(job) {
+			p.draw(job, fmt.Sprintf("%s (still waiting, %s)", p.lines[job], waited.Round(time.Second)))
+		}
+	}
+}
+
+// done: the job's line reports an end, not a wait.
+func (p *progress) done(job string) bool { return p.finished[job] }
+
+// finish marks a job's watch as over.
+func (p *progress) finish(job string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.finished[job] = true
+}
+
+// heartbeat calls remind every period until the returned stop is called.
+func (p *progress) heartbeat(every time.Duration) (stop func()) {
+	t := time.NewTicker(every)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-t.C:
+				p.remind(every)
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		t.Stop()
+		close(quit)
+		wg.Wait()
+	}
+}

@@ -18,15 +18,19 @@ import (
 
 // Client talks to one Consul datacenter.
 type Client struct {
-	api    *consulapi.Client
-	policy retry.Policy
-	log    *slog.Logger
+	api     *consulapi.Client
+	policy  retry.Policy
+	log     *slog.Logger
+	address string
+	source  string
 }
 
 // Options tune a Client.
 type Options struct {
 	Retry  retry.Policy
 	Logger *slog.Logger
+	// Source says where the address came from ("CONSUL_HTTP_ADDR").
+	Source string
 }
 
 // New builds a client for ep. It does not contact Consul.
@@ -59,7 +63,7 @@ func New(ep config.Endpoint, opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{api: c, policy: p, log: log.With("system", apierr.Consul)}, nil
+	return &Client{api: c, policy: p, log: log.With("system", apierr.Consul), address: ep.Address, source: opts.Source}, nil
 }
 
 func (c *Client) q(ctx context.Context) *consulapi.QueryOptions {
@@ -70,11 +74,30 @@ func (c *Client) w(ctx context.Context) *consulapi.WriteOptions {
 	return (&consulapi.WriteOptions{}).WithContext(ctx)
 }
 
-// do runs fn with retries of transient failures. Config-entry writes are
-// idempotent (the same body twice gives the same state), so writes retry
-// like reads.
+// Probe checks that Consul answers at the client's address, once and
+// quickly.
+func (c *Client) Probe(ctx context.Context) error {
+	return apierr.Probe(ctx, apierr.Consul, c.address, c.source, func(ctx context.Context) error {
+		// The datacenter list needs no ACL token and only Consul serves it.
+		var dcs []string
+		_, err := c.api.Raw().Query("/v1/catalog/datacenters", &dcs, c.q(ctx))
+		return wrap("list datacenters", "", err)
+	})
+}
+
+// do runs a read with retries of transient failures.
 func (c *Client) do(ctx context.Context, op, object string, fn func() error) error {
-	return retry.Do(ctx, c.policy, func(context.Context) error { return wrap(op, object, fn()) }, apierr.Transient,
+	return c.retry(ctx, op, object, apierr.Transient, fn)
+}
+
+// write runs a write, retrying only where Consul cannot have acted: it
+// answers 500 to an entry it refuses, and repeating that helps no one.
+func (c *Client) write(ctx context.Context, op, object string, fn func() error) error {
+	return c.retry(ctx, op, object, apierr.RetryableWrite, fn)
+}
+
+func (c *Client) retry(ctx context.Context, op, object string, retryable func(error) bool, fn func() error) error {
+	return retry.Do(ctx, c.policy, func(context.Context) error { return wrap(op, object, fn()) }, retryable,
 		func(attempt int, err error, wait time.Duration) {
 			c.log.Warn("retrying", "op", op, "object", object, "attempt", attempt, "wait", wait, "error", err)
 		})
@@ -136,7 +159,7 @@ func (c *Client) ConfigEntries(ctx context.Context, kind string) ([]consulapi.Co
 func (c *Client) SetConfigEntry(ctx context.Context, entry consulapi.ConfigEntry, modifyIndex uint64) error {
 	object := entryName(entry.GetKind(), entry.GetName())
 	var ok bool
-	err := c.do(ctx, "write config entry", object, func() error {
+	err := c.write(ctx, "write config entry", object, func() error {
 		var err error
 		ok, _, err = c.api.ConfigEntries().CAS(entry, modifyIndex, c.w(ctx))
 		return err
@@ -153,7 +176,7 @@ func (c *Client) SetConfigEntry(ctx context.Context, entry consulapi.ConfigEntry
 func (c *Client) DeleteConfigEntry(ctx context.Context, kind, name string, modifyIndex uint64) error {
 	object := entryName(kind, name)
 	ok := true
-	err := c.do(ctx, "delete config entry", object, func() error {
+	err := c.write(ctx, "delete config entry", object, func() error {
 		var err error
 		if modifyIndex == 0 {
 			_, err = c.api.ConfigEntries().Delete(kind, name, c.w(ctx))
@@ -171,7 +194,7 @@ func (c *Client) DeleteConfigEntry(ctx context.Context, kind, name string, modif
 
 // Register writes a catalog registration.
 func (c *Client) Register(ctx context.Context, reg *consulapi.CatalogRegistration) error {
-	return c.do(ctx, "register in catalog", fmt.Sprintf("node %q", reg.Node), func() error {
+	return c.write(ctx, "register in catalog", fmt.Sprintf("node %q", reg.Node), func() error {
 		_, err := c.api.Catalog().Register(reg, c.w(ctx))
 		return err
 	})
@@ -179,7 +202,7 @@ func (c *Client) Register(ctx context.Context, reg *consulapi.CatalogRegistratio
 
 // Deregister removes a node (and its services) from the catalog.
 func (c *Client) Deregister(ctx context.Context, node string) error {
-	return c.do(ctx, "deregister from catalog", fmt.Sprintf("node %q", node), func() error {
+	return c.write(ctx, "deregister from catalog", fmt.Sprintf("node %q", node), func() error {
 		_, err := c.api.Catalog().Deregister(&consulapi.CatalogDeregistration{Node: node}, c.w(ctx))
 		return err
 	})

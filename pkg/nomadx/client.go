@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
-	"syscall"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -19,10 +17,12 @@ import (
 
 // Client talks to one Nomad region.
 type Client struct {
-	api    *nomadapi.Client
-	ns     string
-	policy retry.Policy
-	log    *slog.Logger
+	api     *nomadapi.Client
+	ns      string
+	policy  retry.Policy
+	log     *slog.Logger
+	address string
+	source  string
 }
 
 // Options tune a Client.
@@ -30,6 +30,9 @@ type Options struct {
 	// Retry bounds retries of transient failures; retry.Default when zero.
 	Retry  retry.Policy
 	Logger *slog.Logger
+	// Source says where the address came from ("NOMAD_ADDR"), for the
+	// message when Nomad cannot be reached.
+	Source string
 }
 
 // MaxBlockingWait is the longest a blocking query waits. Nomad caps waits
@@ -68,7 +71,7 @@ func New(ep config.Endpoint, opts Options) (*Client, error) {
 	if ns == "" {
 		ns = nomadapi.DefaultNamespace
 	}
-	return &Client{api: c, ns: ns, policy: p, log: log.With("system", apierr.Nomad)}, nil
+	return &Client{api: c, ns: ns, policy: p, log: log.With("system", apierr.Nomad), address: ep.Address, source: opts.Source}, nil
 }
 
 // Namespace is the namespace the client works in ("*" lists across all).
@@ -83,6 +86,17 @@ func (c *Client) InNamespace(ns string) *Client {
 	cp := *c
 	cp.ns = ns
 	return &cp
+}
+
+// Probe checks that Nomad answers at the client's address, once and
+// quickly: a missing agent is one clear line, not a series of retries.
+func (c *Client) Probe(ctx context.Context) error {
+	return apierr.Probe(ctx, apierr.Nomad, c.address, c.source, func(ctx context.Context) error {
+		// The region list needs no ACL token and only Nomad serves it.
+		var regions []string
+		_, err := c.api.Raw().Query("/v1/regions", &regions, (&nomadapi.QueryOptions{}).WithContext(ctx))
+		return wrap("list regions", "", err)
+	})
 }
 
 func (c *Client) q(ctx context.Context) *nomadapi.QueryOptions {
@@ -102,7 +116,7 @@ func (c *Client) read(ctx context.Context, op, object string, fn func() error) e
 // (connection refused, 429, 503): a lost response to a 500 is ambiguous,
 // and the next run, not a blind retry, repairs it.
 func (c *Client) write(ctx context.Context, op, object string, fn func() error) error {
-	return c.do(ctx, op, object, writeRetryable, fn)
+	return c.do(ctx, op, object, apierr.RetryableWrite, fn)
 }
 
 func (c *Client) do(ctx context.Context, op, object string, retryable func(error) bool, fn func() error) error {
@@ -110,15 +124,6 @@ func (c *Client) do(ctx context.Context, op, object string, retryable func(error
 		func(attempt int, err error, wait time.Duration) {
 			c.log.Warn("retrying", "op", op, "object", object, "attempt", attempt, "wait", wait, "error", err)
 		})
-}
-
-func writeRetryable(err error) bool {
-	var e *apierr.Error
-	if errors.As(err, &e) && e.Status != 0 {
-		return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
-	}
-	// Refused: the request never reached Nomad, so it cannot have acted.
-	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // wrap turns a client error into an *apierr.Error.

@@ -253,3 +253,23 @@ func shortID(id string) string {
 	}
 	return id
 }
+
+// NamespaceInfo reads a namespace; apierr.ErrNotFound when it does not
+// exist.
+func (c *Client) NamespaceInfo(ctx context.Context, name string) (*nomadapi.Namespace, error) {
+	var ns *nomadapi.Namespace
+	err := c.read(ctx, "read namespace", quote(name), func() error {
+		var err error
+		ns, _, err = c.api.Namespaces().Info(name, c.q(ctx))
+		return err
+	})
+	return ns, err
+}
+
+// PutNamespace creates or updates a namespace.
+func (c *Client) PutNamespace(ctx context.Context, ns *nomadapi.Namespace) error {
+	return c.write(ctx, "write namespace", quote(ns.Name), func() error {
+		_, err := c.api.Namespaces().Register(ns, c.w(ctx))
+		return err
+	})
+}

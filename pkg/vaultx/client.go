@@ -18,15 +18,19 @@ import (
 
 // Client talks to one Vault (or OpenBao) cluster.
 type Client struct {
-	api    *vaultapi.Client
-	policy retry.Policy
-	log    *slog.Logger
+	api     *vaultapi.Client
+	policy  retry.Policy
+	log     *slog.Logger
+	address string
+	source  string
 }
 
 // Options tune a Client.
 type Options struct {
 	Retry  retry.Policy
 	Logger *slog.Logger
+	// Source says where the address came from ("VAULT_ADDR").
+	Source string
 }
 
 // New builds a client for ep. It does not contact Vault.
@@ -62,13 +66,30 @@ func New(ep config.Endpoint, opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Client{api: c, policy: p, log: log.With("system", apierr.Vault)}, nil
+	return &Client{api: c, policy: p, log: log.With("system", apierr.Vault), address: ep.Address, source: opts.Source}, nil
 }
 
-// do runs fn with retries. Policy and role writes are idempotent, so writes
-// retry like reads.
+// Probe checks that Vault answers at the client's address, once and
+// quickly. The health endpoint needs no token.
+func (c *Client) Probe(ctx context.Context) error {
+	return apierr.Probe(ctx, apierr.Vault, c.address, c.source, func(ctx context.Context) error {
+		_, err := c.api.Sys().HealthWithContext(ctx)
+		return wrap("read", "health", err)
+	})
+}
+
+// do runs a read with retries of transient failures.
 func (c *Client) do(ctx context.Context, op, object string, fn func() error) error {
-	return retry.Do(ctx, c.policy, func(context.Context) error { return wrap(op, object, fn()) }, apierr.Transient,
+	return c.retry(ctx, op, object, apierr.Transient, fn)
+}
+
+// write runs a write, retrying only where Vault cannot have acted.
+func (c *Client) write(ctx context.Context, op, object string, fn func() error) error {
+	return c.retry(ctx, op, object, apierr.RetryableWrite, fn)
+}
+
+func (c *Client) retry(ctx context.Context, op, object string, retryable func(error) bool, fn func() error) error {
+	return retry.Do(ctx, c.policy, func(context.Context) error { return wrap(op, object, fn()) }, retryable,
 		func(attempt int, err error, wait time.Duration) {
 			c.log.Warn("retrying", "op", op, "object", object, "attempt", attempt, "wait", wait, "error", err)
 		})
@@ -108,14 +129,14 @@ func (c *Client) Policy(ctx context.Context, name string) (string, error) {
 
 // PutPolicy creates or replaces an ACL policy.
 func (c *Client) PutPolicy(ctx context.Context, name, text string) error {
-	return c.do(ctx, "write", fmt.Sprintf("policy %q", name), func() error {
+	return c.write(ctx, "write", fmt.Sprintf("policy %q", name), func() error {
 		return c.api.Sys().PutPolicyWithContext(ctx, name, text)
 	})
 }
 
 // DeletePolicy deletes an ACL policy; deleting an absent one succeeds.
 func (c *Client) DeletePolicy(ctx context.Context, name string) error {
-	return c.do(ctx, "delete", fmt.Sprintf("policy %q", name), func() error {
+	return c.write(ctx, "delete", fmt.Sprintf("policy %q", name), func() error {
 		return c.api.Sys().DeletePolicyWithContext(ctx, name)
 	})
 }
@@ -151,7 +172,7 @@ func (c *Client) Read(ctx context.Context, path string) (map[string]any, error) 
 
 // Write writes data to a logical path.
 func (c *Client) Write(ctx context.Context, path string, data map[string]any) error {
-	return c.do(ctx, "write", path, func() error {
+	return c.write(ctx, "write", path, func() error {
 		_, err := c.api.Logical().WriteWithContext(ctx, path, data)
 		return err
 	})
@@ -159,7 +180,7 @@ func (c *Client) Write(ctx context.Context, path string, data map[string]any) er
 
 // Delete deletes a logical path.
 func (c *Client) Delete(ctx context.Context, path string) error {
-	return c.do(ctx, "delete", path, func() error {
+	return c.write(ctx, "delete", path, func() error {
 		_, err := c.api.Logical().DeleteWithContext(ctx, path)
 		return err
 	})

@@ -153,6 +153,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.catalogService(w, r, strings.TrimPrefix(p, "/v1/catalog/service/"))
 	case strings.HasPrefix(p, "/v1/health/service/"):
 		s.healthService(w, r, strings.TrimPrefix(p, "/v1/health/service/"))
+	case p == "/v1/catalog/datacenters":
+		s.writeJSON(w, r, s.raft.Latest(), []string{"dc1"})
 	case p == "/v1/status/leader":
 		s.writeJSON(w, r, s.raft.Latest(), "127.0.0.1:8300")
 	case p == "/v1/status/peers":

@@ -358,6 +358,10 @@ func (s *Server) jobRegister(w http.ResponseWriter, r *http.Request, body []byte
 		s.writeError(w, http.StatusInternalServerError, err)
 		return
 	}
+	if err := s.namespaceMissing(job); err != "" {
+		s.writeError(w, http.StatusInternalServerError, err)
+		return
+	}
 	key := jobKey{*job.Namespace, *job.ID}
 	e := s.jobs[key]
 	var existing *api.Job

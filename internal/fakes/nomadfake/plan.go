@@ -56,6 +56,10 @@ func (s *Server) jobPlan(w http.ResponseWriter, r *http.Request, body []byte, pa
 		s.writeError(w, http.StatusInternalServerError, err)
 		return
 	}
+	if err := s.namespaceMissing(job); err != "" {
+		s.writeError(w, http.StatusInternalServerError, err)
+		return
+	}
 	var existing *api.Job
 	var index uint64
 	if e := s.jobs[jobKey{*job.Namespace, *job.ID}]; e != nil {

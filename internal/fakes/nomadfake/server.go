@@ -50,6 +50,7 @@ type Server struct {
 	evals       map[string]*api.Evaluation
 	policies    map[string]*api.ScalingPolicy
 	vars        map[varKey]*variable
+	namespaces  map[string]*api.Namespace
 }
 
 // Tables whose index blocking queries watch, named as in Nomad's state store.
@@ -80,6 +81,7 @@ func New(t testing.TB) *Server {
 		evals:       map[string]*api.Evaluation{},
 		policies:    map[string]*api.ScalingPolicy{},
 		vars:        map[varKey]*variable{},
+		namespaces:  map[string]*api.Namespace{api.DefaultNamespace: {Name: api.DefaultNamespace, Description: "Default shared namespace"}},
 	}
 	s.raft = blocking.NewIndex(&s.mu)
 	s.srv = httptest.NewServer(s)
@@ -167,6 +169,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.variableList(w, r)
 	case strings.HasPrefix(p, "/v1/var/"):
 		s.variableSpecific(w, r, body, strings.TrimPrefix(p, "/v1/var/"))
+	case p == "/v1/namespaces":
+		s.namespaceList(w, r)
+	case p == "/v1/namespace":
+		s.namespaceSpecific(w, r, body, "")
+	case strings.HasPrefix(p, "/v1/namespace/"):
+		s.namespaceSpecific(w, r, body, strings.TrimPrefix(p, "/v1/namespace/"))
+	case p == "/v1/regions":
+		if _, ok := s.getQuery(w, r); ok {
+			s.writeJSON(w, s.raft.Latest(), []string{"global"})
+		}
 	case p == "/v1/agent/health":
 		if r.Method != http.MethodGet {
 			s.methodNotAllowed(w)
