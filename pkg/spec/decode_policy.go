@@ -287,6 +287,10 @@ func (e *evaluator) policyAttrs(attrs hcl.Attributes) []*PolicyAttr {
 			e.errorf(attr.Expr.Range(), "Invalid value", "The value of %q must be a known string, number or bool.", attr.Name)
 			continue
 		case v.Type() == cty.String:
+			if r := controlChar(v.AsString()); r >= 0 {
+				e.controlError(attr.Expr.Range(), fmt.Sprintf("The value of %q", attr.Name), r)
+				continue
+			}
 			value = v.AsString()
 		case v.Type() == cty.Number:
 			f, _ := v.AsBigFloat().Float64()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -81,11 +82,46 @@ func (c *parseCache) parse(src []byte, name string) (*hcl.File, hcl.Diagnostics)
 	if f, ok := c.files[name]; ok {
 		return f, nil
 	}
-	f, d := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+	f, d := parseHCL(src, name)
 	if f != nil {
 		c.files[name] = f
 	}
 	return f, d
+}
+
+// parseHCL parses one HCL file. A file that is not UTF-8 text (a NUL byte
+// or bytes that are not UTF-8: an archive, an image, a UTF-16 export) gets
+// one diagnostic and is not parsed, since hcl would report every stray byte.
+func parseHCL(src []byte, name string) (*hcl.File, hcl.Diagnostics) {
+	if d := notText(src, name); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
+	return hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+}
+
+// notText reports the first NUL byte or invalid UTF-8 in src, or nil.
+func notText(src []byte, name string) *hcl.Diagnostic {
+	pos := hcl.InitialPos
+	for off := 0; off < len(src); {
+		r, size := utf8.DecodeRune(src[off:])
+		if r == 0 || r == utf8.RuneError && size == 1 {
+			what := "a NUL byte"
+			if r != 0 {
+				what = fmt.Sprintf("the byte 0x%02x, which is not valid UTF-8", src[off])
+			}
+			end := hcl.Pos{Line: pos.Line, Column: pos.Column + 1, Byte: off + 1}
+			return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Not a text file",
+				Detail:  fmt.Sprintf("This file is not UTF-8 text: it contains %s. It is not read as a spec; save it as UTF-8, or move it out of the spec tree if it is not a spec.", what),
+				Subject: &hcl.Range{Filename: name, Start: pos, End: end}}
+		}
+		off += size
+		pos.Byte = off
+		pos.Column++
+		if r == '\n' {
+			pos.Line, pos.Column = pos.Line+1, 1
+		}
+	}
+	return nil
 }
 
 // specFile is one parsed spec file with its top-level blocks.
@@ -181,20 +217,22 @@ func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
 		}
 		return path
 	}
-	var files []string
+	searched := abs
 	if hasProject {
-		files = discover(root)
-	} else {
-		for _, a := range abs {
-			files = append(files, discover(a)...)
-		}
+		searched = []string{root}
+	}
+	var files []string
+	var readDiags hcl.Diagnostics
+	for _, path := range searched {
+		found, d := discover(path, display)
+		files = append(files, found...)
+		readDiags = append(readDiags, d...)
 	}
 	files = uniqueSorted(files)
 	if len(files) == 0 && !hasProject {
-		return nil, errorDiag("No spec files found", fmt.Sprintf("No *.hcl spec files were found in %s.", strings.Join(paths, ", ")))
+		return nil, append(readDiags, errorDiag("No spec files found", fmt.Sprintf("No *.hcl spec files were found in %s.", strings.Join(paths, ", ")))...)
 	}
 
-	var readDiags hcl.Diagnostics
 	read := func(path string, selected bool) *source {
 		src, err := os.ReadFile(path)
 		if err != nil {
@@ -249,6 +287,9 @@ func build(root string, project *source, specs []source, inputs VarInputs) *load
 	parsed := make([]parsedSource, len(specs))
 	parallel.ForEach(len(specs), func(i int) { parsed[i] = parseSource(specs[i], specFileSchema) })
 	for _, ps := range parsed {
+		if ps.file != nil && !ps.diags.HasErrors() {
+			ps.diags = append(ps.diags, emptySpec(ps.file, ps.src.display)...)
+		}
 		if sf := p.addParsed(ps); sf != nil {
 			p.specs = append(p.specs, sf)
 		}
@@ -271,7 +312,7 @@ type parsedSource struct {
 // parseSource parses one file and checks its top level against schema. It
 // touches no shared state, so sources parse in parallel.
 func parseSource(s source, schema *hcl.BodySchema) parsedSource {
-	f, diags := hclsyntax.ParseConfig(s.src, s.display, hcl.InitialPos)
+	f, diags := parseHCL(s.src, s.display)
 	ps := parsedSource{src: s, file: f, diags: diags}
 	if f == nil {
 		return ps
@@ -280,6 +321,18 @@ func parseSource(s source, schema *hcl.BodySchema) parsedSource {
 	ps.diags = append(ps.diags, d...)
 	ps.sf = &specFile{name: s.display, rel: s.rel, content: content, selected: s.selected}
 	return ps
+}
+
+// emptySpec warns about a spec file that declares nothing: zero bytes, or
+// only blank lines and comments. It is usually a save gone wrong or a spec
+// whose content moved elsewhere, and silence would hide both.
+func emptySpec(f *hcl.File, name string) hcl.Diagnostics {
+	if body, ok := f.Body.(*hclsyntax.Body); !ok || len(body.Attributes) > 0 || len(body.Blocks) > 0 {
+		return nil
+	}
+	return hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "Empty spec file",
+		Detail:  "This file holds no blocks, so it declares no app, external or variable. Add one, or delete the file.",
+		Subject: &hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos}}}
 }
 
 // addParsed records a parsed source in the project, in call order.
@@ -438,79 +491,6 @@ func (p *loadedProject) resolve(env string) (*Set, hcl.Diagnostics) {
 	diags := e.diags
 	diags = append(diags, validate(set)...)
 	return set, diags
-}
-
-// findRoot walks up from the given paths to the nearest drover.hcl, stopping
-// at a repository root (.git). Without one, the root is the deepest
-// directory holding all the paths.
-func findRoot(abs []string) (string, bool) {
-	start := abs[0]
-	if info, err := os.Stat(start); err == nil && !info.IsDir() {
-		start = filepath.Dir(start)
-	}
-	for dir := start; ; {
-		if _, err := os.Stat(filepath.Join(dir, ProjectFileName)); err == nil {
-			return dir, true
-		}
-		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	common := start
-	for _, a := range abs[1:] {
-		for !strings.HasPrefix(a+string(filepath.Separator), common+string(filepath.Separator)) {
-			common = filepath.Dir(common)
-		}
-	}
-	return common, false
-}
-
-// discover lists the spec files at path: the file itself, or every *.hcl
-// below a directory except drover.hcl, variable files (*.vars.hcl) and other
-// tools' HCL (*.nomad.hcl, *.pkr.hcl), skipping hidden directories.
-func discover(path string) []string {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil
-	}
-	if !info.IsDir() {
-		return []string{path}
-	}
-	var out []string
-	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if p != path && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if isSpecFileName(name) {
-			out = append(out, p)
-		}
-		return nil
-	})
-	return out
-}
-
-func isSpecFileName(name string) bool {
-	if !strings.HasSuffix(name, ".hcl") || name == ProjectFileName {
-		return false
-	}
-	for _, skip := range []string{".vars.hcl", ".nomad.hcl", ".pkr.hcl"} {
-		if strings.HasSuffix(name, skip) {
-			return false
-		}
-	}
-	return true
 }
 
 // isSelected reports whether file lies in one of the requested paths. With

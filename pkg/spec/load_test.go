@@ -1,8 +1,10 @@
 package spec
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -320,4 +322,119 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestFindRoot: the nearest drover.hcl at or above the directory, never
+// above a repository root.
+func TestFindRoot(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"repo/.git/HEAD":            "ref: refs/heads/main",
+		"repo/proj/drover.hcl":      `project "p" {}`,
+		"repo/proj/apps/api/a.hcl":  `app "a" { image = "r/a:1" }`,
+		"repo/proj/sub/drover.hcl":  `project "inner" {}`,
+		"repo/loose/b.hcl":          `app "b" { image = "r/b:1" }`,
+		"drover.hcl":                `project "outside-the-repo" {}`,
+		"repo/proj/apps/api/readme": "",
+	})
+	cases := []struct {
+		from, want string
+	}{
+		{"repo/proj", "repo/proj"},
+		{"repo/proj/apps/api", "repo/proj"},
+		{"repo/proj/apps/api/a.hcl", "repo/proj"},
+		{"repo/proj/sub", "repo/proj/sub"},
+	}
+	for _, c := range cases {
+		got, err := FindRoot(filepath.Join(dir, c.from))
+		if err != nil || got != filepath.Join(dir, c.want) {
+			t.Errorf("FindRoot(%s) = %q, %v; want %s", c.from, got, err, c.want)
+		}
+	}
+	if got, err := FindRoot(filepath.Join(dir, "repo/loose")); !errors.Is(err, ErrNoProject) {
+		t.Errorf("FindRoot(repo/loose) = %q, %v; want ErrNoProject, not the drover.hcl above the repository", got, err)
+	}
+	if _, err := FindRoot(filepath.Join(dir, "nope")); err == nil || errors.Is(err, ErrNoProject) {
+		t.Errorf("FindRoot of a missing directory: want the stat error, got %v", err)
+	}
+}
+
+// TestNotTextFile: a binary or non-UTF-8 file named *.hcl gives one
+// diagnostic, whatever its size, and the other specs still load.
+func TestNotTextFile(t *testing.T) {
+	junk := make([]byte, 64<<10)
+	for i := range junk {
+		junk[i] = byte(i * 7)
+	}
+	for name, data := range map[string][]byte{"binary": junk, "utf-16": []byte("\xff\xfea\x00p\x00p\x00 \x00")} {
+		t.Run(name, func(t *testing.T) {
+			set, diags := LoadFiles(map[string][]byte{"bad.hcl": data, "ok.hcl": []byte(`app "ok" { image = "r/ok:1" }`)}, "", VarInputs{})
+			if len(diags) != 1 || diags[0].Summary != "Not a text file" || diags[0].Subject.Filename != "bad.hcl" {
+				t.Fatalf("want one 'Not a text file' diagnostic for bad.hcl, got %d: %v", len(diags), diags)
+			}
+			if set.App("ok") == nil {
+				t.Error("the other spec did not load")
+			}
+		})
+	}
+}
+
+// TestEmptySpecFile: a zero-byte file warns like a comments-only one.
+func TestEmptySpecFile(t *testing.T) {
+	dir := writeTree(t, map[string]string{"empty.hcl": "", "blank.hcl": " \n\t\n", "ok.hcl": `app "ok" { image = "r/ok:1" }`})
+	_, diags := Load(LoadOptions{Paths: []string{dir}, WorkDir: dir})
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Subject.Filename+": "+d.Summary)
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff([]string{"blank.hcl: Empty spec file", "empty.hcl: Empty spec file"}, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+	if diags.HasErrors() {
+		t.Errorf("an empty file is a warning, got errors: %v", diags)
+	}
+}
+
+// TestSymlinkedDirectories: a symlinked directory is followed, a directory
+// reached both ways loads once under its real path, and a link back up the
+// tree is reported once and not followed.
+func TestSymlinkedDirectories(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"tree/drover.hcl":     `project "p" {}`,
+		"tree/apps/api.hcl":   `app "api" { image = "r/api:1" }`,
+		"shared/web/web.hcl":  `app "web" { image = "r/web:1" }`,
+		"shared/web/note.txt": "",
+	})
+	for link, target := range map[string]string{
+		"tree/shared":     "../shared",      // outside the tree: followed
+		"tree/also-apps":  "apps",           // inside: loaded once, as apps/
+		"tree/apps/loop":  "..",             // up the tree: a loop
+		"shared/web/self": ".",              // a loop inside a followed link
+		"tree/z-dangling": "does-not-exist", // ignored
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Skipf("no symlinks here: %v", err)
+		}
+	}
+	set, diags := Load(LoadOptions{Paths: []string{"."}, WorkDir: filepath.Join(dir, "tree")})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	files := map[string]string{}
+	for _, a := range set.Apps {
+		files[a.Name] = a.File
+	}
+	if diff := cmp.Diff(map[string]string{"api": "apps/api.hcl", "web": "shared/web/web.hcl"}, files); diff != "" {
+		t.Errorf("apps by file (-want +got):\n%s", diff)
+	}
+	var loops []string
+	for _, d := range diags {
+		if d.Summary == "Symlink loop" && d.Severity == hcl.DiagWarning {
+			loops = append(loops, strings.Fields(d.Detail)[0])
+		}
+	}
+	sort.Strings(loops)
+	if diff := cmp.Diff([]string{"apps/loop", "shared/web/self"}, loops); diff != "" {
+		t.Errorf("loop warnings, by link (-want +got):\n%s", diff)
+	}
 }

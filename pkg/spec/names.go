@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"net"
 	"regexp"
 	"strings"
@@ -51,14 +52,44 @@ func validAddress(a string) bool {
 	return net.ParseIP(a) != nil || validHost(a) && !strings.HasPrefix(a, "*")
 }
 
-// Prefixes of environment variables that Nomad sets itself.
-var reservedEnvPrefixes = []string{"NOMAD_", "CONSUL_", "VAULT_"}
+// Environment variables Nomad sets in a task's environment, from its
+// runtime environment reference
+// (https://developer.hashicorp.com/nomad/docs/runtime/environment). Other
+// NOMAD_, CONSUL_ and VAULT_ names (NOMAD_ADDR, CONSUL_HOST, VAULT_ADDR) are
+// ordinary settings an app may need; NOMAD_TOKEN is set only with a workload
+// identity in the environment (see reservedEnvName).
+var (
+	nomadEnvNames = map[string]bool{
+		"NOMAD_ALLOC_DIR": true, "NOMAD_TASK_DIR": true, "NOMAD_SECRETS_DIR": true,
+		"NOMAD_ALLOC_ID": true, "NOMAD_SHORT_ALLOC_ID": true, "NOMAD_ALLOC_NAME": true, "NOMAD_ALLOC_INDEX": true,
+		"NOMAD_CPU_LIMIT": true, "NOMAD_CPU_CORES": true, "NOMAD_MEMORY_LIMIT": true, "NOMAD_MEMORY_MAX_LIMIT": true,
+		"NOMAD_DC": true, "NOMAD_REGION": true, "NOMAD_NAMESPACE": true,
+		"NOMAD_JOB_ID": true, "NOMAD_JOB_NAME": true, "NOMAD_JOB_PARENT_ID": true, "NOMAD_GROUP_NAME": true, "NOMAD_TASK_NAME": true,
+		"NOMAD_PARENT_CGROUP": true, "NOMAD_UNIX_ADDR": true,
+		"VAULT_TOKEN": true, "VAULT_NAMESPACE": true, // with a vault block, which secrets bring
+	}
+	// Families named after a port label, a meta key or an upstream.
+	nomadEnvPrefixes = []string{
+		"NOMAD_PORT_", "NOMAD_IP_", "NOMAD_ADDR_", "NOMAD_HOST_PORT_", "NOMAD_HOST_IP_", "NOMAD_HOST_ADDR_",
+		"NOMAD_ALLOC_PORT_", "NOMAD_META_", "NOMAD_UPSTREAM_",
+	}
+)
 
-func reservedEnvName(s string) bool {
-	for _, p := range reservedEnvPrefixes {
-		if strings.HasPrefix(s, p) {
-			return true
+// reservedEnvName says why a task may not set name, or "". nomadAPI is true
+// for the main task of an app with nomad_api, whose workload identity puts
+// its token in NOMAD_TOKEN and whose NOMAD_ADDR drover points at the task
+// API socket.
+func reservedEnvName(name string, nomadAPI bool) string {
+	if nomadAPI && (name == "NOMAD_TOKEN" || name == "NOMAD_ADDR") {
+		return fmt.Sprintf("With nomad_api = true, %s is set for the task to reach the Nomad API", name)
+	}
+	if nomadEnvNames[name] {
+		return fmt.Sprintf("Nomad sets %s in the task's environment", name)
+	}
+	for _, p := range nomadEnvPrefixes {
+		if strings.HasPrefix(name, p) {
+			return fmt.Sprintf("Nomad sets the %s* variables in the task's environment", p)
 		}
 	}
-	return false
+	return ""
 }

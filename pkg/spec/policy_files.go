@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/drover-io/drover/pkg/scaling"
 )
@@ -76,7 +75,7 @@ func LoadPolicyFilesFrom(paths []string) (*PolicyFiles, hcl.Diagnostics) {
 			diags = append(diags, errorDiag("Cannot read policy file", err.Error())...)
 			continue
 		}
-		f, d := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+		f, d := parseHCL(src, path)
 		diags = append(diags, d...)
 		if f == nil {
 			continue

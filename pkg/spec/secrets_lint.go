@@ -16,7 +16,6 @@ var secretFormats = []struct {
 	name string
 	re   func() *regexp.Regexp
 }{
-	{"an AWS access key", lazyRegexp(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`)},
 	{"a GitHub token", lazyRegexp(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`)},
 	{"a Slack token", lazyRegexp(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
 	{"a Stripe key", lazyRegexp(`\b[sr]k_(live|test)_[A-Za-z0-9]{16,}`)},
@@ -27,6 +26,13 @@ var secretFormats = []struct {
 	{"a JSON Web Token", lazyRegexp(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
 	{"a URL with a password", lazyRegexp(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
 }
+
+// An AWS access key ID names a key pair; it is an identifier, not a secret
+// (the secret access key is), so AWS_ACCESS_KEY_ID = "AKIA..." passes.
+var (
+	awsKeyIDNameRe = lazyRegexp(`(?i)ACCESS_?KEY_?ID$`)
+	awsKeyIDRe     = lazyRegexp(`^(AKIA|ASIA)[0-9A-Z]{16}$`)
+)
 
 // looksLikeSecret says why an env entry looks like a literal secret, or ""
 // when it does not. A recognised credential format counts whatever the name;
@@ -41,12 +47,16 @@ func looksLikeSecret(name, value string) string {
 	if !secretKeyRe().MatchString(name) || harmlessValue(value) {
 		return ""
 	}
+	if awsKeyIDNameRe().MatchString(name) && awsKeyIDRe().MatchString(value) {
+		return ""
+	}
 	return "its name suggests a secret and its value is a literal"
 }
 
 // harmlessValue reports values that cannot be credentials: empty, numbers,
-// booleans, durations, file paths, URLs without credentials and Nomad
-// runtime interpolations.
+// booleans and switch words (yes, no, on, off, none, empty), durations, file
+// paths, URLs without credentials and Nomad runtime interpolations, so that
+// ALLOW_EMPTY_PASSWORD = "no" passes.
 func harmlessValue(v string) bool {
 	v = strings.TrimSpace(v)
 	if v == "" || strings.Contains(v, "${") {
@@ -68,7 +78,7 @@ func harmlessValue(v string) bool {
 		return true
 	}
 	switch strings.ToLower(v) {
-	case "none", "null", "disabled", "enabled":
+	case "yes", "no", "y", "n", "on", "off", "none", "null", "nil", "empty", "unset", "disabled", "enabled", "required", "optional":
 		return true
 	}
 	return false

@@ -162,13 +162,14 @@ func (v *validator) task(app *App, t *Task) {
 		v.errorf(r.MemoryMax.Range, "Invalid resources", "memory_max (%d MiB) must not be less than memory (%d MiB).", r.MemoryMax.V, r.Memory.V)
 	}
 
+	nomadAPI := app.NomadAPI.V && t == app.Main
 	envNames := map[string]bool{}
 	for _, ev := range t.Env {
 		envNames[ev.Name] = true
 		if !validEnvName(ev.Name) {
 			v.errorf(ev.NameRange, "Invalid environment variable name", "%q is not a valid name: use letters, digits and underscores, not starting with a digit.", ev.Name)
-		} else if reservedEnvName(ev.Name) {
-			v.errorf(ev.NameRange, "Reserved environment variable name", "Names starting with NOMAD_, CONSUL_ or VAULT_ are set by Nomad and its integrations; %q would clash with them.", ev.Name)
+		} else if why := reservedEnvName(ev.Name, nomadAPI); why != "" {
+			v.errorf(ev.NameRange, "Reserved environment variable name", "%s, so a value here would clash with it.", why)
 		}
 		if why := looksLikeSecret(ev.Name, ev.Value); why != "" {
 			v.errorf(ev.ValueRange, "Literal secret in env",
@@ -180,23 +181,22 @@ func (v *validator) task(app *App, t *Task) {
 	for _, s := range t.Secrets {
 		if !validEnvName(s.EnvName) {
 			v.errorf(s.NameRange, "Invalid environment variable name", "%q is not a valid name: use letters, digits and underscores, not starting with a digit.", s.EnvName)
-		} else if reservedEnvName(s.EnvName) {
-			v.errorf(s.NameRange, "Reserved environment variable name", "Names starting with NOMAD_, CONSUL_ or VAULT_ are set by Nomad and its integrations.")
+		} else if why := reservedEnvName(s.EnvName, nomadAPI); why != "" {
+			v.errorf(s.NameRange, "Reserved environment variable name", "%s, so a secret of that name would clash with it.", why)
 		}
 		if envNames[s.EnvName] {
 			v.errorf(s.NameRange, "Secret shadows env", "%s is set both in env and as a secret; keep only the secret.", s.EnvName)
 		}
-		path := s.Path.V
+		path, problem := s.Path.V, secretPathProblem(s.Path.V)
 		switch {
 		case s.Path.Set && strings.TrimSpace(path) == "":
 			v.errorf(s.Path.Range, "Empty secret path", "path is the secret's path inside the %q KV mount, such as \"shop/db\".", mount)
-		case strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") || strings.Contains(path, "//"):
-			v.errorf(s.Path.Range, "Invalid secret path", "path %q must be relative, without leading, trailing or doubled slashes.", path)
+		case !s.Path.Set:
+		case problem != "":
+			v.errorf(s.Path.Range, "Invalid secret path", "path %q %s.", path, problem)
 		case strings.HasPrefix(path, mount+"/") || strings.HasPrefix(path, "data/"):
 			v.errorf(s.Path.Range, "Secret path includes the mount",
 				"path is relative to the KV v2 mount %q; drover adds %q itself. Write %q.", mount, mount+"/data/", strings.TrimPrefix(strings.TrimPrefix(path, mount+"/"), "data/"))
-		case strings.ContainsAny(path, "\"{}`\n"):
-			v.errorf(s.Path.Range, "Invalid secret path", "path %q contains characters that cannot appear in a Vault path.", path)
 		}
 		if s.Key.Set && strings.TrimSpace(s.Key.V) == "" {
 			v.errorf(s.Key.Range, "Empty secret key", "key names the field of the secret to read, such as \"password\".")
@@ -212,6 +212,33 @@ func (v *validator) task(app *App, t *Task) {
 			v.errorf(lc.Sidecar.Range, "Invalid lifecycle", "A poststop task runs after the others stop, so it cannot be a sidecar.")
 		}
 	}
+}
+
+// secretPathProblem says what keeps path from naming exactly one KV secret,
+// or "". The path becomes both the template's read and the Vault policy
+// that allows it, and the task may read exactly the paths it declares: a
+// wildcard would widen the policy, a dot segment or a stray slash would
+// make the policy and the read name different paths.
+func secretPathProblem(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/"):
+		return "must be relative to the KV mount, without a leading or trailing slash"
+	case strings.ContainsAny(path, "\"{}`\n"):
+		return "contains characters that cannot appear in a Vault path"
+	case strings.Contains(path, "*"):
+		return "contains \"*\", a wildcard in Vault policies, so the policy would allow reading every secret the pattern matches; name one exact path"
+	}
+	for _, seg := range strings.Split(path, "/") {
+		switch seg {
+		case "":
+			return "has an empty segment (\"//\"), so it does not name one secret; write its exact path"
+		case "+":
+			return "has a \"+\" segment, a wildcard in Vault policies, so the policy would allow reading every secret the pattern matches; name one exact path"
+		case ".", "..":
+			return fmt.Sprintf("has a %q segment, so the path read and the path the policy allows may name different secrets; write the exact path without \".\" or \"..\" segments", seg)
+		}
+	}
+	return ""
 }
 
 // imageTag returns the tag of an image reference, or "".

@@ -2,9 +2,10 @@ package spec
 
 import (
 	"fmt"
-	"math/big"
+	"math"
 	"sort"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/cronexpr"
 	"github.com/hashicorp/hcl/v2"
@@ -58,7 +59,41 @@ func (e *evaluator) eval(attr *hcl.Attribute, ty cty.Type, what string) (cty.Val
 			"The value of %q must be %s: %s.", attr.Name, what, err.Error())
 		return cty.NilVal, false
 	}
+	if r := controlIn(cv); r >= 0 {
+		e.controlError(attr.Expr.Range(), fmt.Sprintf("The value of %q", attr.Name), r)
+		return cty.NilVal, false
+	}
 	return cv, true
+}
+
+// controlIn returns the first control character in any string of v (see
+// controlChar), or -1.
+func controlIn(v cty.Value) rune {
+	bad := rune(-1)
+	_ = cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
+		if bad < 0 && v.Type() == cty.String && v.IsKnown() && !v.IsNull() {
+			bad = controlChar(v.AsString())
+		}
+		return bad < 0, nil
+	})
+	return bad
+}
+
+// controlError reports control character r in what ("The value of ...").
+func (e *evaluator) controlError(rng hcl.Range, what string, r rune) {
+	e.errorf(rng, "Control character in string",
+		"%s contains the control character %U. Text may hold tabs and line breaks but no other control characters, which would reach the job, its logs and terminals.", what, r)
+}
+
+// controlChar returns the first control character of s other than tab,
+// newline and carriage return, which text may hold (heredocs do), or -1.
+func controlChar(s string) rune {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return r
+		}
+	}
+	return -1
 }
 
 // str decodes a string attribute; a missing attribute yields def with Set
@@ -86,12 +121,18 @@ func (e *evaluator) integer(attrs hcl.Attributes, name string, def int, fallback
 		return Val[int]{V: def, Range: attr.Expr.Range()}
 	}
 	bf := v.AsBigFloat()
-	i, acc := bf.Int64()
-	if acc != big.Exact || i > 1<<31-1 || i < -(1<<31) {
+	i, _ := bf.Int64() // clamped to the int64 range, outside ours anyway
+	switch {
+	case !bf.IsInt():
 		e.errorf(attr.Expr.Range(), "Incorrect attribute value type", "The value of %q must be a whole number, not %s.", name, bf.Text('g', -1))
-		return Val[int]{V: def, Range: attr.Expr.Range()}
+	case i > math.MaxInt32:
+		e.errorf(attr.Expr.Range(), "Number too large", "The value of %q is %s; the largest whole number allowed is %d.", name, bf.Text('g', -1), math.MaxInt32)
+	case i < math.MinInt32:
+		e.errorf(attr.Expr.Range(), "Number too small", "The value of %q is %s; the smallest whole number allowed is %d.", name, bf.Text('g', -1), math.MinInt32)
+	default:
+		return Val[int]{V: int(i), Set: true, Range: attr.Expr.Range()}
 	}
-	return Val[int]{V: int(i), Set: true, Range: attr.Expr.Range()}
+	return Val[int]{V: def, Range: attr.Expr.Range()}
 }
 
 // boolean decodes a bool attribute.
@@ -188,6 +229,14 @@ func (e *evaluator) stringMap(attr *hcl.Attribute) []keyValue {
 			vs, err := convert.Convert(vv, cty.String)
 			if err != nil || vs.IsNull() || !vs.IsKnown() {
 				e.errorf(item.ValueExpr.Range(), "Incorrect attribute value type", "The value of %q in %q must be a string, number or bool.", key, attr.Name)
+				continue
+			}
+			if r := controlChar(key); r >= 0 {
+				e.controlError(item.KeyExpr.Range(), fmt.Sprintf("A key in %q", attr.Name), r)
+				continue
+			}
+			if r := controlChar(vs.AsString()); r >= 0 {
+				e.controlError(item.ValueExpr.Range(), fmt.Sprintf("The value of %q in %q", key, attr.Name), r)
 				continue
 			}
 			out = append(out, keyValue{Key: key, Value: vs.AsString(), KeyRange: item.KeyExpr.Range(), ValueRange: item.ValueExpr.Range()})

@@ -1,0 +1,197 @@
+package spec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// ErrNoProject means that no drover.hcl was found at or above a directory.
+var ErrNoProject = errors.New("no " + ProjectFileName + " found")
+
+// FindRoot returns the project root for dir: the nearest directory at or
+// above dir that holds drover.hcl, looking no higher than the root of a
+// repository (a directory holding .git). Without one the error wraps
+// ErrNoProject. Commands given no path use it to find their project from
+// any directory inside it.
+func FindRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", unwrapPathError(err)
+	}
+	if root, ok := projectRootAbove(abs); ok {
+		return root, nil
+	}
+	return "", fmt.Errorf("%w in %s or above it", ErrNoProject, abs)
+}
+
+// projectRootAbove walks up from start, a file or directory, to the nearest
+// directory holding drover.hcl, stopping at a repository root (.git).
+func projectRootAbove(start string) (string, bool) {
+	if info, err := os.Stat(start); err == nil && !info.IsDir() {
+		start = filepath.Dir(start)
+	}
+	for dir := start; ; {
+		if _, err := os.Stat(filepath.Join(dir, ProjectFileName)); err == nil {
+			return dir, true
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return "", false
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// findRoot finds the project root of the given paths (see FindRoot).
+// Without a project, the root is the deepest directory holding all the
+// paths.
+func findRoot(abs []string) (string, bool) {
+	if root, ok := projectRootAbove(abs[0]); ok {
+		return root, true
+	}
+	common := abs[0]
+	if info, err := os.Stat(common); err == nil && !info.IsDir() {
+		common = filepath.Dir(common)
+	}
+	for _, a := range abs[1:] {
+		for !strings.HasPrefix(a+string(filepath.Separator), common+string(filepath.Separator)) {
+			common = filepath.Dir(common)
+		}
+	}
+	return common, false
+}
+
+// discover lists the spec files at path: the file itself, or every *.hcl
+// below a directory except drover.hcl, variable files (*.vars.hcl) and other
+// tools' HCL (*.nomad.hcl, *.pkr.hcl). It skips hidden directories,
+// testdata, node_modules and render output (see isRenderOutput).
+//
+// Symlinked directories are followed after the real tree, so that a file
+// reachable both ways loads once, under its real path; each directory is
+// walked once. A link to a directory that contains it is a loop: it is
+// reported as a warning and not followed.
+func discover(path string, display func(string) string) ([]string, hcl.Diagnostics) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, nil
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, nil
+	}
+	w := &walker{visited: map[string]bool{}}
+	w.dir(path, real)
+	for len(w.links) > 0 {
+		l := w.links[0]
+		w.links = w.links[1:]
+		target, err := filepath.EvalSymlinks(l.path)
+		switch {
+		case err != nil || w.visited[target] && !contains(target, l.parent):
+		case contains(target, l.parent):
+			w.diags = append(w.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Symlink loop",
+				Detail: fmt.Sprintf("%s links to %s, a directory that contains the link, so following it would never end. It is not followed.", display(l.path), display(target))})
+		default:
+			w.dir(l.path, target)
+		}
+	}
+	return w.files, w.diags
+}
+
+// walker collects spec files for discover.
+type walker struct {
+	files []string
+	// visited holds the real path of every directory walked.
+	visited map[string]bool
+	// links are the symlinked directories still to follow.
+	links []symlinkedDir
+	diags hcl.Diagnostics
+}
+
+type symlinkedDir struct {
+	path   string // the link, as the walk reached it
+	parent string // real path of the directory holding the link
+}
+
+// dir walks the directory at path, whose real path is real.
+func (w *walker) dir(path, real string) {
+	if w.visited[real] {
+		return
+	}
+	w.visited[real] = true
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name, p := e.Name(), filepath.Join(path, e.Name())
+		isLink := e.Type()&fs.ModeSymlink != 0
+		isDir := e.IsDir()
+		if isLink {
+			info, err := os.Stat(p)
+			isDir = err == nil && info.IsDir()
+		}
+		switch {
+		case isDir && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules" || isRenderOutput(p)):
+		case isDir && isLink:
+			w.links = append(w.links, symlinkedDir{path: p, parent: real})
+		case isDir:
+			w.dir(p, filepath.Join(real, name))
+		case isSpecFileName(name):
+			w.files = append(w.files, p)
+		}
+	}
+}
+
+// contains reports whether dir is sub or one of its parents.
+func contains(dir, sub string) bool {
+	return sub == dir || strings.HasPrefix(sub, dir+string(filepath.Separator))
+}
+
+// renderManifestName is the index `drover render -o DIR` writes in DIR
+// (pkg/render ManifestFileName; spec cannot import render).
+const renderManifestName = "manifest.json"
+
+// isRenderOutput reports whether dir holds the manifest of a render: its
+// files (Vault policies in HCL among them) are output, never specs. The
+// manifest must decode as render writes it, an object with drover_version
+// and an artifacts list, so that another tool's manifest.json does not hide
+// a directory of specs.
+func isRenderOutput(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, renderManifestName))
+	if err != nil {
+		return false
+	}
+	var m struct {
+		DroverVersion *string            `json:"drover_version"`
+		Artifacts     *[]json.RawMessage `json:"artifacts"`
+	}
+	return json.Unmarshal(data, &m) == nil && m.DroverVersion != nil && m.Artifacts != nil
+}
+
+func isSpecFileName(name string) bool {
+	if !strings.HasSuffix(name, ".hcl") || name == ProjectFileName {
+		return false
+	}
+	for _, skip := range []string{".vars.hcl", ".nomad.hcl", ".pkr.hcl"} {
+		if strings.HasSuffix(name, skip) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,3 @@
+# WARNING: Empty spec file
+
+# Only comments and blank lines.

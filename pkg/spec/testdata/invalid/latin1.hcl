@@ -1,0 +1,3 @@
+app "café" { # ERROR: Not a text file
+  image = "r/x:1"
+}
