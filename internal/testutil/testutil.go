@@ -27,6 +27,13 @@ func (s *SyncBuffer) String() string {
 	return s.b.String()
 }
 
+// Reset forgets everything written so far.
+func (s *SyncBuffer) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
+}
+
 // PollInterval is how often Eventually checks its condition.
 const PollInterval = 10 * time.Millisecond
 

@@ -79,6 +79,8 @@ type DeployResult struct {
 // failed and what was not attempted. Everything drover writes is
 // idempotent, so running deploy again finishes the job.
 type ApplyError struct {
+	// Op is the use case that stopped: "deploy" or "destroy".
+	Op      string
 	Applied []string
 	Failed  []string
 	Pending []string
@@ -89,8 +91,12 @@ type ApplyError struct {
 }
 
 func (e *ApplyError) Error() string {
-	return fmt.Sprintf("deploy stopped after applying %d change(s); %d failed and %d not attempted: %v",
-		len(e.Applied), len(e.Failed), len(e.Pending), e.Err)
+	op := e.Op
+	if op == "" {
+		op = "deploy"
+	}
+	return fmt.Sprintf("%s stopped after applying %d change(s); %d failed and %d not attempted: %v",
+		op, len(e.Applied), len(e.Failed), len(e.Pending), e.Err)
 }
 
 func (e *ApplyError) Unwrap() error { return e.Err }
@@ -242,8 +248,9 @@ type applier struct {
 	opts DeployOptions
 	out  io.Writer
 	log  *slog.Logger
-	// purge removes stopped jobs from Nomad's state (destroy --purge).
-	purge   bool
+	// destroying: the plan is a destroy's; purge also removes stopped
+	// jobs from Nomad's state (destroy --purge).
+	destroying, purge bool
 	mu      sync.Mutex
 	applied []*Change
 	jobs    []registeredJob
@@ -289,7 +296,10 @@ func (a *applier) apply(ctx context.Context, plan *Plan) ([]registeredJob, error
 			}
 		})
 		if err := errors.Join(errs...); err != nil {
-			ae := &ApplyError{Err: err}
+			ae := &ApplyError{Op: "deploy", Err: err}
+			if a.destroying {
+				ae.Op = "destroy"
+			}
 			for _, ch := range a.applied {
 				ae.Applied = append(ae.Applied, ch.Key())
 			}

@@ -114,7 +114,7 @@ func Destroy(ctx context.Context, opts DestroyOptions) (res *DestroyResult, err 
 		res.Cancelled = true
 		return res, nil
 	}
-	a := &applier{c: c, l: &loaded{set: remaining, bundle: bundle}, opts: DeployOptions{}, out: opts.progress(), log: opts.logger(), purge: opts.Purge}
+	a := &applier{c: c, l: &loaded{set: remaining, bundle: bundle}, opts: DeployOptions{}, out: opts.progress(), log: opts.logger(), destroying: true, purge: opts.Purge}
 	_, err = a.apply(ctx, plan)
 	res.Applied = a.applied
 	return res, err

@@ -847,6 +847,13 @@ func (s *Server) ConfigEntry(kind, name string) api.ConfigEntry {
 	return copyEntry(e)
 }
 
+// ConfigEntryNames lists the names of the entries of a kind, sorted.
+func (s *Server) ConfigEntryNames(kind string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sortedKeys(s.entries[kind])
+}
+
 // SeedConfigEntry stores an entry as if written with PUT /v1/config,
 // normalized and checked the same way; a rejected entry fails the test.
 func (s *Server) SeedConfigEntry(entry api.ConfigEntry) {

@@ -117,3 +117,14 @@ func (s *Server) Namespace(name string) *api.Namespace {
 	}
 	return nil
 }
+
+// JobIn returns a copy of the latest version of a job in namespace ns, or
+// nil.
+func (s *Server) JobIn(ns, id string) *api.Job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.jobs[jobKey{ns, id}]; e != nil {
+		return clone(e.job)
+	}
+	return nil
+}
