@@ -14,8 +14,12 @@ OUT         ?= out
 .DEFAULT_GOAL := help
 
 .PHONY: help
+# The comments are shown as make would run them: $(OUT) expanded, $$ as $.
+# Target names are coloured only on a terminal.
 help: ## Show this help
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+	@if [ -t 1 ]; then on='\033[36m'; off='\033[0m'; else on=; off=; fi; \
+	grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sed -e 's|\$$(OUT)|$(OUT)|g' -e 's|\$$\$$|$$|g' | \
+	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*?## "}; {printf "  %s%-18s%s %s\n", on, $$1, off, $$2}'
 
 .PHONY: build
 # A static binary (no cgo): it runs anywhere and starts about 0.5 ms sooner

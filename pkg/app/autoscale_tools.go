@@ -215,8 +215,11 @@ type SimulateOptions struct {
 // SimulateResult holds a simulation under drover's semantics and under
 // the Autoscaler's, side by side.
 type SimulateResult struct {
-	Policy     string             `json:"policy"`
-	Trace      string             `json:"trace"`
+	Policy string `json:"policy"`
+	Trace  string `json:"trace"`
+	// Min and Max are the policy's bounds on the count.
+	Min        int64              `json:"min"`
+	Max        int64              `json:"max"`
 	Drover     *scaling.SimResult `json:"drover"`
 	Autoscaler *scaling.SimResult `json:"autoscaler"`
 	trace      scaling.Trace
@@ -233,7 +236,7 @@ func Simulate(opts SimulateOptions) (*SimulateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &SimulateResult{Policy: opts.Policy, Trace: opts.Trace, trace: trace}
+	res := &SimulateResult{Policy: opts.Policy, Trace: opts.Trace, Min: p.Min, Max: p.Max, trace: trace}
 	so := scaling.SimOptions{Startup: opts.Startup, Initial: opts.Initial}
 	drover := *p
 	if !drover.Behavior.Drover() {
@@ -301,7 +304,7 @@ func loadTrace(name string) (scaling.Trace, error) {
 // WriteSimulation prints both runs' totals side by side and their actions.
 func WriteSimulation(w io.Writer, r *SimulateResult) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Policy %s, trace %s (%s), target %g per instance\n\n", r.Policy, r.Trace, r.trace.Duration(), r.Drover.Target)
+	fmt.Fprintf(&b, "Policy %s, trace %s (%s), bounds [%d, %d], target %g per instance\n\n", r.Policy, r.Trace, r.trace.Duration(), r.Min, r.Max, r.Drover.Target)
 	fmt.Fprintf(&b, "%-28s %12s %12s\n", "", "drover", "autoscaler")
 	row := func(name string, a, c float64, format string) {
 		fmt.Fprintf(&b, "%-28s %12s %12s\n", name, fmt.Sprintf(format, a), fmt.Sprintf(format, c))

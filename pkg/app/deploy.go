@@ -251,9 +251,9 @@ type applier struct {
 	// destroying: the plan is a destroy's; purge also removes stopped
 	// jobs from Nomad's state (destroy --purge).
 	destroying, purge bool
-	mu      sync.Mutex
-	applied []*Change
-	jobs    []registeredJob
+	mu                sync.Mutex
+	applied           []*Change
+	jobs              []registeredJob
 }
 
 // apply runs the changes step by step: creates and updates in dependency

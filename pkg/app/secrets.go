@@ -32,10 +32,12 @@ type SecretCheck struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// SecretsResult is every check, and the problems with Vault itself.
+// SecretsResult is every check, and the problems with Vault itself. Its
+// JSON form has only the checks and the problems: the diagnostics (and the
+// parsed specs they point into) are not part of it.
 type SecretsResult struct {
-	Diagnostics
-	Checks []SecretCheck `json:"checks"`
+	Diagnostics `json:"-"`
+	Checks      []SecretCheck `json:"checks"`
 	// Problems are failures that affect every secret (the KV mount, the
 	// JWT auth method).
 	Problems []string `json:"problems"`
@@ -62,25 +64,34 @@ var ErrSecretsMissing = errors.New("some secrets would not resolve")
 // exists in Vault with the key they name, that the KV mount is version 2,
 // and that the JWT auth method the roles live under exists. It reads each
 // secret once to see its keys and never returns, prints or logs a value.
-func CheckSecrets(ctx context.Context, opts ClusterOptions) (*SecretsResult, error) {
+func CheckSecrets(ctx context.Context, opts ClusterOptions) (res *SecretsResult, err error) {
+	ctx, timedOut, cancel := opts.deadline(ctx)
+	defer cancel()
+	defer func() { err = timedOut(err, "checking secrets") }()
 	l, d, err := opts.load()
-	res := &SecretsResult{Diagnostics: d, Checks: []SecretCheck{}, Problems: []string{}}
+	res = &SecretsResult{Diagnostics: d, Checks: []SecretCheck{}, Problems: []string{}}
 	if err != nil {
 		return res, err
 	}
-	c, err := opts.clients()
+	c, err := opts.connect(ctx, l, systems{vault: true})
 	if err != nil {
 		return res, err
 	}
 	v := l.set.Project.Vault
-	if ver, err := c.Vault.KVVersion(ctx, v.KVMount); err != nil {
-		res.Problems = append(res.Problems, fmt.Sprintf("no KV secrets engine at %s/: %v", v.KVMount, err))
+	// Only a "not there" is a finding; any other failure (a refused token,
+	// a lost connection) means the check could not be made.
+	if ver, err := c.Vault.KVVersion(ctx, v.KVMount); errors.Is(err, apierr.ErrNotFound) {
+		res.Problems = append(res.Problems, fmt.Sprintf("no KV secrets engine at %s/", v.KVMount))
+	} else if err != nil {
+		return res, err
 	} else if ver != 2 {
 		res.Problems = append(res.Problems, fmt.Sprintf("the KV secrets engine at %s/ is version %d; drover's templates read version 2", v.KVMount, ver))
 	}
 	if len(l.bundle.VaultRoles) > 0 {
-		if typ, err := c.Vault.AuthMethod(ctx, v.AuthPath); err != nil {
-			res.Problems = append(res.Problems, fmt.Sprintf("no auth method at auth/%s: %v", v.AuthPath, err))
+		if typ, err := c.Vault.AuthMethod(ctx, v.AuthPath); errors.Is(err, apierr.ErrNotFound) {
+			res.Problems = append(res.Problems, fmt.Sprintf("no auth method at auth/%s", v.AuthPath))
+		} else if err != nil {
+			return res, err
 		} else if typ != "jwt" {
 			res.Problems = append(res.Problems, fmt.Sprintf("the auth method at auth/%s is %s, not jwt", v.AuthPath, typ))
 		}

@@ -58,22 +58,27 @@ type ServiceHealth struct {
 	Critical  int `json:"critical"`
 }
 
-// StatusResult is the status of every selected app.
+// StatusResult is the status of every selected app. Its JSON form, the
+// document of `drover status --json`, is {"apps": [AppStatus...]}; the
+// diagnostics (and the parsed specs they point into) are not part of it.
 type StatusResult struct {
-	Diagnostics
-	Apps []AppStatus `json:"apps"`
+	Diagnostics `json:"-"`
+	Apps        []AppStatus `json:"apps"`
 }
 
 // Status reports, per app: the job, its latest deployment, desired,
 // running and healthy counts per group, health in Consul, and whether it is
 // public.
-func Status(ctx context.Context, opts StatusOptions) (*StatusResult, error) {
+func Status(ctx context.Context, opts StatusOptions) (res *StatusResult, err error) {
+	ctx, timedOut, cancel := opts.deadline(ctx)
+	defer cancel()
+	defer func() { err = timedOut(err, "reading the status") }()
 	l, d, err := opts.load()
-	res := &StatusResult{Diagnostics: d}
+	res = &StatusResult{Diagnostics: d}
 	if err != nil {
 		return res, err
 	}
-	c, err := opts.clients()
+	c, err := opts.connect(ctx, l, systems{nomad: true, consul: true})
 	if err != nil {
 		return res, err
 	}

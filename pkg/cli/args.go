@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -14,10 +15,12 @@ import (
 //	drover deploy jobs/ --nomad-addr http://...   a global flag after the command
 //
 // Each command's flags move before its positional arguments, and global
-// flags move before the command. Arguments after "--" are left alone.
-func intersperse(app *ucli.App, args []string) []string {
+// flags move before the command. Arguments after "--" are left alone. A
+// flag that takes a value and is the last argument is a usage error (moved
+// before the command, it would take the command's name as its value).
+func intersperse(app *ucli.App, args []string) ([]string, error) {
 	if len(args) == 0 {
-		return args
+		return args, nil
 	}
 	var global []string
 	var out []string
@@ -25,6 +28,7 @@ func intersperse(app *ucli.App, args []string) []string {
 	flags := app.Flags
 	commands := app.Commands
 	root := true
+	path := app.Name
 	for {
 		var flagArgs, positional []string
 		var sub *ucli.Command
@@ -41,7 +45,10 @@ func intersperse(app *ucli.App, args []string) []string {
 					dst, known = &global, app.Flags
 				}
 				*dst = append(*dst, tok)
-				if !strings.Contains(tok, "=") && takesValue(known, name) && i+1 < len(rest) {
+				if !strings.Contains(tok, "=") && takesValue(known, name) {
+					if i+1 == len(rest) {
+						return nil, usageError{err: fmt.Errorf("flag needs an argument: %s", tok), cmd: path}
+					}
 					i++
 					*dst = append(*dst, rest[i])
 				}
@@ -58,9 +65,10 @@ func intersperse(app *ucli.App, args []string) []string {
 		if sub == nil {
 			out = append(out, flagArgs...)
 			out = append(out, positional...)
-			return append(append([]string{args[0]}, global...), out...)
+			return append(append([]string{args[0]}, global...), out...), nil
 		}
 		flags, commands, root = sub.Flags, sub.Subcommands, false
+		path += " " + sub.Name
 	}
 }
 

@@ -39,7 +39,7 @@ func globalFlags() []ucli.Flag {
 		str("vault-ca-cert", "CA certificate `FILE` for Vault (VAULT_CACERT)"),
 		boolean("vault-skip-verify", "do not verify Vault's TLS certificate (VAULT_SKIP_VERIFY)"),
 		&ucli.StringFlag{Name: "config", Usage: "drover config `FILE` with nomad {}, consul {} and vault {} blocks (DROVER_CONFIG; default ~/.config/drover/config.hcl)", Category: connectionCategory},
-		&ucli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn or error (DROVER_LOG_LEVEL)", EnvVars: []string{"DROVER_LOG_LEVEL"}},
+		&ucli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn or error", EnvVars: []string{"DROVER_LOG_LEVEL"}},
 		&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 	}
 }
@@ -62,7 +62,7 @@ func clusterOptions(c *ucli.Context, stdio IO) (app.ClusterOptions, error) {
 		},
 	})
 	if err != nil {
-		return app.ClusterOptions{}, usageError{err}
+		return app.ClusterOptions{}, usageError{err: err}
 	}
 	log, err := newLogger(c, stdio)
 	if err != nil {
@@ -110,13 +110,4 @@ func varFlags(c *ucli.Context) map[string]string {
 		return nil
 	}
 	return out
-}
-
-// printResult is a helper for commands that print a result either as JSON
-// or through a writer function.
-func printResult(c *ucli.Context, stdio IO, v any, text func() error) error {
-	if c.Bool(flagJSON) {
-		return writeJSON(stdio.Out, v)
-	}
-	return text()
 }

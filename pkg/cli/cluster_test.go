@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,6 +54,12 @@ type fakeCluster struct {
 	consul *consulfake.Server
 	vault  *vaultfake.Server
 	env    []string
+	// ctx, when set, replaces run's ten-second timeout.
+	ctx context.Context
+	// stdin is what drover reads; inTTY and errTTY say whether stdin and
+	// stderr are terminals.
+	stdin         string
+	inTTY, errTTY bool
 }
 
 func newFakeCluster(t *testing.T, autoSucceed bool) *fakeCluster {
@@ -90,11 +97,15 @@ func (f *fakeCluster) run(t *testing.T, vaultToken string, args ...string) resul
 		"--vault-addr", f.vault.URL(), "--vault-token", vaultToken)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if f.ctx != nil {
+		ctx = f.ctx
+	}
 	var out, errOut bytes.Buffer
 	stdio := IO{
-		In: strings.NewReader(""), Out: &out, Err: &errOut,
-		Getenv:  func(k string) string { return lookup(f.env, k) },
-		Environ: func() []string { return f.env },
+		In: strings.NewReader(f.stdin), Out: &out, Err: &errOut,
+		Getenv:     func(k string) string { return lookup(f.env, k) },
+		Environ:    func() []string { return f.env },
+		IsTerminal: f.errTTY, InIsTerminal: f.inTTY,
 	}
 	code := Main(ctx, append([]string{"drover"}, args...), stdio)
 	return result{code, out.String(), errOut.String()}
@@ -184,6 +195,13 @@ func TestClusterErrorsExit1(t *testing.T) {
 		}
 	})
 
+	t.Run("scale of an app the specs lack", func(t *testing.T) {
+		f := newFakeCluster(t, true)
+		if r := f.run(t, "", "scale", "nope", "3", f.dir); r.code != ExitError || !strings.Contains(r.stderr, `the specs have no app "nope"`) {
+			t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+	})
+
 	t.Run("scale of an app never deployed", func(t *testing.T) {
 		f := newFakeCluster(t, true)
 		if r := f.run(t, "", "scale", "web", "3"); r.code != ExitError || !strings.Contains(r.stderr, "deploy it first") {
@@ -254,5 +272,74 @@ func TestClusterDestroy(t *testing.T) {
 	}
 	if j := f.nomad.Job("web"); !*j.Stop {
 		t.Error("web is still running")
+	}
+}
+
+// TestClusterJSONDocuments: status and secrets check print their small
+// documented documents, never the parsed specs.
+func TestClusterJSONDocuments(t *testing.T) {
+	f := newFakeCluster(t, true)
+	if r := f.run(t, "", "deploy", f.dir); r.code != ExitOK {
+		t.Fatalf("deploy: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		code ExitCode
+		keys string
+	}{
+		{[]string{"status", f.dir, "--json"}, ExitOK, "apps"},
+		{[]string{"secrets", "check", f.dir, "--json"}, ExitError, "checks error problems"},
+	} {
+		r := f.run(t, "", c.args...)
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != c.code {
+			t.Errorf("%v: exit %d, %v\n%s", c.args, r.code, err, r.stdout)
+			continue
+		}
+		keys := slices.Sorted(maps.Keys(doc))
+		if strings.Join(keys, " ") != c.keys || len(r.stdout) > 2048 {
+			t.Errorf("%v: keys %v, %d bytes, want keys %q and a small document:\n%.2000s", c.args, keys, len(r.stdout), c.keys, r.stdout)
+		}
+	}
+	r := f.run(t, "", "secrets", "check", f.dir, "--json")
+	if !strings.Contains(r.stdout, `"kind": "secrets_missing"`) || !strings.Contains(r.stdout, `"status": "missing-secret"`) {
+		t.Errorf("secrets check --json with a missing secret:\n%s", r.stdout)
+	}
+}
+
+// TestClusterDeployJSONFailure: a failed deploy --json prints its document
+// with the error member, and exits 1.
+func TestClusterDeployJSONFailure(t *testing.T) {
+	f := newFakeCluster(t, true)
+	r := f.run(t, "hvs.wrong", "deploy", f.dir, "--json")
+	var doc struct {
+		Error *struct{ Message, Kind string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || r.code != ExitError || doc.Error == nil || doc.Error.Kind != "error" || !strings.Contains(doc.Error.Message, "permission denied") {
+		t.Errorf("exit %d, %v, stdout:\n%s", r.code, err, r.stdout)
+	}
+	if r := f.run(t, "hvs.wrong", "plan", f.dir, "--json"); r.code != ExitError || !strings.Contains(r.stdout, `"error": {`) {
+		t.Errorf("plan --json with a wrong token: exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+}
+
+// TestClusterDestroyAsksOnlyOnATerminalStdin: the guard tests stdin, not
+// stderr.
+func TestClusterDestroyAsksOnlyOnATerminalStdin(t *testing.T) {
+	f := newFakeCluster(t, true)
+	if r := f.run(t, "", "deploy", f.dir); r.code != ExitOK {
+		t.Fatalf("deploy: exit %d\n%s", r.code, r.stderr)
+	}
+	web := filepath.Join(f.dir, "web.hcl")
+	f.errTTY, f.inTTY = true, false
+	if r := f.run(t, "", "destroy", web); r.code != ExitUsage || !strings.Contains(r.stderr, "pass --yes") {
+		t.Errorf("stdin not a terminal, stderr one: exit %d\n%s", r.code, r.stderr)
+	}
+	f.errTTY, f.inTTY, f.stdin = false, true, "no\n"
+	if r := f.run(t, "", "destroy", web); r.code != ExitOK || !strings.Contains(r.stderr, "Destroy these objects?") || !strings.Contains(r.stderr, "Cancelled") {
+		t.Errorf("stdin a terminal, stderr not: exit %d\n%s", r.code, r.stderr)
+	}
+	if j := f.nomad.Job("web"); *j.Stop {
+		t.Error("web was stopped without confirmation")
 	}
 }

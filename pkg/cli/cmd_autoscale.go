@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -120,18 +121,23 @@ source can never reach, checks that fight each other.
 Examples:
   drover autoscale lint jobs/
   drover autoscale lint --policy-dir /etc/drover/policies`,
-				Flags: append(specFlags(), &ucli.StringFlag{Name: "policy-dir", Usage: "lint the Autoscaler policy files in `DIR`"}),
+				Flags: append(specFlags(),
+					&ucli.StringFlag{Name: "policy-dir", Usage: "lint the Autoscaler policy files in `DIR`"},
+					jsonFlag("print the result and any warnings as JSON on stdout"),
+				),
 				Action: func(c *ucli.Context) error {
 					if c.NArg() == 0 && c.String("policy-dir") == "" {
 						return usagef("name specs to lint or give --policy-dir")
 					}
-					load := loadOptions(c, stdio)
-					res, err := app.LintPolicies(app.LintOptions{Load: load, PolicyDir: c.String("policy-dir")})
+					res, err := app.LintPolicies(app.LintOptions{Load: loadOptions(c, stdio), PolicyDir: c.String("policy-dir")})
 					printDiagnostics(stdio, *res)
-					if err == nil {
-						fmt.Fprintln(stdio.Out, "The policies are valid.")
+					if err != nil {
+						return err
 					}
-					return err
+					return printResult(c, stdio, lintOutput{Valid: true, Diagnostics: jsonDiagnostics(*res)}, func() error {
+						_, err := fmt.Fprintln(stdio.Out, "The policies are valid.")
+						return err
+					})
 				},
 			},
 			{
@@ -150,17 +156,27 @@ Examples:
   drover autoscale simulate --policy jobs/shop/api.hcl --trace spike
   drover autoscale simulate --policy api.hcl --trace load.csv --plot load.png --startup 45s`,
 				Flags: []ucli.Flag{
-					&ucli.StringFlag{Name: "policy", Required: true, Usage: "app spec or Autoscaler policy `FILE`"},
-					&ucli.StringFlag{Name: "trace", Required: true, Usage: "trace CSV `FILE` or built-in name"},
+					&ucli.StringFlag{Name: "policy", Usage: "app spec or Autoscaler policy `FILE` (required)"},
+					&ucli.StringFlag{Name: "trace", Usage: "trace CSV `FILE` or built-in name (required)"},
 					&ucli.StringFlag{Name: "plot", Usage: "also draw load, target and count over time to a PNG `FILE`"},
-					&ucli.DurationFlag{Name: "startup", Value: 30_000_000_000, Usage: "how long a new instance takes to run"},
-					&ucli.Int64Flag{Name: "initial", Usage: "instances at the start (default: the policy's min)"},
+					&ucli.DurationFlag{Name: "startup", Value: 30 * time.Second, Usage: "how long a new instance takes to run"},
+					&ucli.Int64Flag{Name: "initial", DefaultText: "the policy's min", Usage: "instances at the start, within the policy's bounds"},
 					jsonFlag("print both runs as JSON"),
 				},
 				Action: func(c *ucli.Context) error {
-					res, err := app.Simulate(app.SimulateOptions{Policy: c.String("policy"), Trace: c.String("trace"), Startup: c.Duration("startup"), Initial: c.Int64("initial")})
+					switch {
+					case c.String("policy") == "" || c.String("trace") == "":
+						return usagef("simulate needs --policy and --trace, such as 'drover autoscale simulate --policy api.hcl --trace spike'")
+					case c.Duration("startup") < 0:
+						return usagef("--startup must not be negative, not %s", c.Duration("startup"))
+					}
+					initial := c.Int64("initial")
+					res, err := app.Simulate(app.SimulateOptions{Policy: c.String("policy"), Trace: c.String("trace"), Startup: c.Duration("startup"), Initial: initial})
 					if err != nil {
 						return err
+					}
+					if c.IsSet("initial") && (initial < res.Min || initial > res.Max) {
+						return usagef("--initial must be within the policy's bounds [%d, %d], not %d", res.Min, res.Max, initial)
 					}
 					if path := c.String("plot"); path != "" {
 						f, err := os.Create(path)
@@ -206,4 +222,12 @@ func autoscaleOptions(c *ucli.Context, stdio IO) (app.AutoscaleOptions, error) {
 		LockPath:       c.String("lock-path"),
 		LockTTL:        c.Duration("lock-ttl"),
 	}, nil
+}
+
+// lintOutput is the document of `autoscale lint --json`: Valid is always
+// true (invalid policies print the error document) and Diagnostics are the
+// warnings.
+type lintOutput struct {
+	Valid       bool             `json:"valid"`
+	Diagnostics []jsonDiagnostic `json:"diagnostics"`
 }

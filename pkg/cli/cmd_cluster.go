@@ -110,11 +110,17 @@ Examples:
 				VariableFlags: varFlags(c),
 			})
 			printDiagnostics(stdio, res.Diagnostics)
-			if c.Bool(flagJSON) {
-				if werr := writeJSON(stdio.Out, deployJSON(res, err)); werr != nil {
+			switch {
+			case res.Plan == nil: // failed before planning: nothing to show
+			case c.Bool(flagJSON):
+				out := deployOutput{Plan: res.Plan, Applied: appliedKeys(res.Applied), Deployments: res.Deployments, Error: newJSONError(err)}
+				if out.Deployments == nil {
+					out.Deployments = []*app.DeploymentOutcome{}
+				}
+				if werr := writeJSON(stdio.Out, out); werr != nil {
 					return werr
 				}
-			} else if res.Plan != nil && res.Plan.HasChanges() {
+			case res.Plan.HasChanges():
 				_ = app.WriteOutcomes(stdio.Out, res.Deployments)
 			}
 			return deployExit(err, stdio)
@@ -122,25 +128,14 @@ Examples:
 	}
 }
 
+// deployOutput is the document of `deploy --json`, also when the deploy
+// failed after planning (then Error is set).
 type deployOutput struct {
-	Plan        *app.Plan                `json:"plan"`
+	Plan *app.Plan `json:"plan"`
+	// Applied are the changes written, as "system kind name".
 	Applied     []string                 `json:"applied"`
 	Deployments []*app.DeploymentOutcome `json:"deployments"`
-	Error       string                   `json:"error,omitempty"`
-}
-
-func deployJSON(res *app.DeployResult, err error) deployOutput {
-	out := deployOutput{Plan: res.Plan, Applied: []string{}, Deployments: res.Deployments}
-	for _, ch := range res.Applied {
-		out.Applied = append(out.Applied, ch.Key())
-	}
-	if out.Deployments == nil {
-		out.Deployments = []*app.DeploymentOutcome{}
-	}
-	if err != nil {
-		out.Error = err.Error()
-	}
-	return out
+	Error       *jsonError               `json:"error,omitempty"`
 }
 
 // deployExit explains an interrupted or partial apply and picks the code.
@@ -202,14 +197,16 @@ func scaleCommand(stdio IO) *ucli.Command {
 	return &ucli.Command{
 		Name:      "scale",
 		Usage:     "set an app's instance count within its scaling bounds",
-		ArgsUsage: "APP COUNT",
+		ArgsUsage: "APP COUNT [PATH...]",
 		Description: `Sets the count of APP's task group through Nomad's scale endpoint, within the
 group's scaling min and max, check-and-set on the job's modify index. The
 change is recorded as a scaling event, so an autoscaler's cooldown starts,
-and later deploys keep it when the app autoscales.
+and later deploys keep it when the app autoscales. With spec paths, APP must
+be one of their apps, and its job is found in their project's namespace.
 
 Examples:
   drover scale api 6
+  drover scale api 6 jobs/
   drover scale worker 0 --message "pause the queue"`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "group", Usage: "task group to scale (default: the job's only group)"},
@@ -217,7 +214,7 @@ Examples:
 			jsonFlag("print the result as JSON on stdout"),
 		},
 		Action: func(c *ucli.Context) error {
-			if c.NArg() != 2 {
+			if c.NArg() < 2 {
 				return usagef("scale takes an app and a count, such as 'drover scale api 6'")
 			}
 			count, err := strconv.Atoi(c.Args().Get(1))
@@ -228,6 +225,7 @@ Examples:
 			if err != nil {
 				return err
 			}
+			base.Load.Paths = c.Args().Slice()[2:]
 			res, err := app.Scale(c.Context, app.ScaleOptions{ClusterOptions: base, App: c.Args().First(), Group: c.String("group"), Count: count, Message: c.String("message")})
 			if err != nil {
 				return err
@@ -271,7 +269,7 @@ Examples:
 				return err
 			}
 			yes := c.Bool("yes")
-			if !yes && !stdio.IsTerminal {
+			if !yes && !stdio.InIsTerminal {
 				return usagef("destroy asks for confirmation, and stdin is not a terminal: pass --yes")
 			}
 			res, err := app.Destroy(c.Context, app.DestroyOptions{ClusterOptions: base, Purge: c.Bool("purge"), Confirm: func(p *app.Plan) bool {
@@ -284,19 +282,30 @@ Examples:
 				return strings.TrimSpace(line) == "yes"
 			}})
 			printDiagnostics(stdio, res.Diagnostics)
-			if res.Cancelled {
-				fmt.Fprintln(stdio.Err, "Cancelled: nothing was changed.")
-				return nil
-			}
-			if c.Bool(flagJSON) {
-				out := map[string]any{"plan": res.Plan, "applied": appliedKeys(res.Applied)}
+			if c.Bool(flagJSON) && res.Plan != nil {
+				out := destroyOutput{Plan: res.Plan, Applied: appliedKeys(res.Applied), Cancelled: res.Cancelled, Error: newJSONError(err)}
 				if werr := writeJSON(stdio.Out, out); werr != nil {
 					return werr
 				}
 			}
+			if res.Cancelled {
+				fmt.Fprintln(stdio.Err, "Cancelled: nothing was changed.")
+				return nil
+			}
 			return deployExit(err, stdio)
 		},
 	}
+}
+
+// destroyOutput is the document of `destroy --json`, also when the destroy
+// failed after planning (then Error is set).
+type destroyOutput struct {
+	Plan *app.Plan `json:"plan"`
+	// Applied are the changes made, as "system kind name".
+	Applied []string `json:"applied"`
+	// Cancelled: the question was answered with something other than yes.
+	Cancelled bool       `json:"cancelled,omitempty"`
+	Error     *jsonError `json:"error,omitempty"`
 }
 
 func appliedKeys(changes []*app.Change) []string {
@@ -311,6 +320,12 @@ func secretsCommand(stdio IO) *ucli.Command {
 	return &ucli.Command{
 		Name:  "secrets",
 		Usage: "work with the Vault secrets the specs reference",
+		Description: `Commands for the Vault secrets the specs' secret blocks reference. No
+secret value ever appears in anything drover writes or prints.
+
+Examples:
+  drover secrets check jobs/
+  drover secrets check jobs/ --env prod --json`,
 		Subcommands: []*ucli.Command{{
 			Name:      "check",
 			Usage:     "prove every referenced secret exists with its key, printing no value",
@@ -336,11 +351,21 @@ Examples:
 				if err != nil && !errors.Is(err, app.ErrSecretsMissing) {
 					return err
 				}
-				if perr := printResult(c, stdio, res, func() error { return app.WriteSecrets(stdio.Out, res) }); perr != nil {
+				out := secretsOutput{Checks: res.Checks, Problems: res.Problems, Error: newJSONError(err)}
+				if perr := printResult(c, stdio, out, func() error { return app.WriteSecrets(stdio.Out, res) }); perr != nil {
 					return perr
 				}
 				return err
 			},
 		}},
 	}
+}
+
+// secretsOutput is the document of `secrets check --json`; Error is set
+// (kind secrets_missing) when some secret would not resolve.
+type secretsOutput struct {
+	Checks []app.SecretCheck `json:"checks"`
+	// Problems affect every secret: the KV mount, the JWT auth method.
+	Problems []string   `json:"problems"`
+	Error    *jsonError `json:"error,omitempty"`
 }

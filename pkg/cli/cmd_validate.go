@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -31,44 +30,36 @@ Examples:
 		Flags: append(specFlags(), jsonFlag("print the result and diagnostics as JSON on stdout")),
 		Action: func(c *ucli.Context) error {
 			res, err := app.Validate(app.ValidateOptions{Load: loadOptions(c, stdio)})
-			var input *app.InputError
-			if err != nil && !errors.As(err, &input) {
-				return err
-			}
-			if c.Bool(flagJSON) {
-				if werr := writeJSON(stdio.Out, validateJSON(res, err == nil)); werr != nil {
-					return werr
-				}
-				if err != nil {
-					return exitError{code: ExitError, err: err}
-				}
-				return nil
-			}
 			printDiagnostics(stdio, res.Diagnostics)
 			if err != nil {
 				return err
 			}
-			envs := ""
-			if len(res.Environments) > 0 {
-				envs = fmt.Sprintf(" (base and environments %s)", strings.Join(res.Environments, ", "))
-			}
-			_, warns := diag.Counts(res.Diags)
-			fmt.Fprintf(stdio.Out, "%d apps and %d externals are valid%s; %d warning(s).\n", len(res.Apps), len(res.Externals), envs, warns)
-			return nil
+			return printResult(c, stdio, validateJSON(res), func() error {
+				envs := ""
+				if len(res.Environments) > 0 {
+					envs = fmt.Sprintf(" (base and environments %s)", strings.Join(res.Environments, ", "))
+				}
+				_, warns := diag.Counts(res.Diags)
+				_, err := fmt.Fprintf(stdio.Out, "%d apps and %d externals are valid%s; %d warning(s).\n", len(res.Apps), len(res.Externals), envs, warns)
+				return err
+			})
 		},
 	}
 }
 
+// validateOutput is the document of `validate --json`. Valid is always
+// true (invalid specs print the error document, with their diagnostics);
+// Diagnostics are the warnings.
 type validateOutput struct {
-	Valid        bool                  `json:"valid"`
-	Apps         []string              `json:"apps"`
-	Externals    []string              `json:"externals"`
-	Environments []string              `json:"environments"`
-	Diagnostics  []diag.JSONDiagnostic `json:"diagnostics"`
+	Valid        bool             `json:"valid"`
+	Apps         []string         `json:"apps"`
+	Externals    []string         `json:"externals"`
+	Environments []string         `json:"environments"`
+	Diagnostics  []jsonDiagnostic `json:"diagnostics"`
 }
 
-func validateJSON(res *app.ValidateResult, valid bool) validateOutput {
-	out := validateOutput{Valid: valid, Apps: res.Apps, Externals: res.Externals, Environments: res.Environments, Diagnostics: diag.ToJSON(res.Diags)}
+func validateJSON(res *app.ValidateResult) validateOutput {
+	out := validateOutput{Valid: true, Apps: res.Apps, Externals: res.Externals, Environments: res.Environments, Diagnostics: jsonDiagnostics(res.Diagnostics)}
 	for _, s := range []*[]string{&out.Apps, &out.Externals, &out.Environments} {
 		if *s == nil {
 			*s = []string{}

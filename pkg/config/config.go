@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -98,7 +99,10 @@ type Flags struct {
 type LoadOptions struct {
 	// File is a config file; "" means $DROVER_CONFIG, else
 	// ~/.config/drover/config.hcl when it exists.
-	File   string
+	File string
+	// Getenv is the environment: the variables each system's CLI reads,
+	// and HOME, for ~/.config/drover/config.hcl and ~/.vault-token. Nil
+	// is an empty environment (and so no home directory).
 	Getenv func(string) string
 	Flags  Flags
 }
@@ -115,10 +119,8 @@ func Load(opts LoadOptions) (Config, error) {
 		file = getenv("DROVER_CONFIG")
 	}
 	explicit := file != ""
-	if file == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			file = filepath.Join(home, ".config", "drover", "config.hcl")
-		}
+	if home := homeDir(getenv); file == "" && home != "" {
+		file = filepath.Join(home, ".config", "drover", "config.hcl")
 	}
 	if file != "" {
 		if _, err := os.Stat(file); err == nil || explicit {
@@ -135,6 +137,16 @@ func Load(opts LoadOptions) (Config, error) {
 	c.Consul.Address = withScheme(c.Consul.Address, "http")
 	c.Vault.Address = withScheme(c.Vault.Address, "https")
 	return c, nil
+}
+
+// homeDir is the user's home directory as the environment names it (HOME,
+// or USERPROFILE on Windows), like os.UserHomeDir but from getenv; "" when
+// unset.
+func homeDir(getenv func(string) string) string {
+	if runtime.GOOS == "windows" {
+		return getenv("USERPROFILE")
+	}
+	return getenv("HOME")
 }
 
 // withScheme adds a scheme to a bare host:port, as CONSUL_HTTP_ADDR often is.
@@ -258,7 +270,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	c.setSecret("vault.token", &c.Vault.Token, Secret(getenv("VAULT_TOKEN")), "VAULT_TOKEN")
 	if c.Vault.Token == "" {
 		// The Vault CLI's token helper file, as `vault login` leaves it.
-		if home, err := os.UserHomeDir(); err == nil {
+		if home := homeDir(getenv); home != "" {
 			if data, err := os.ReadFile(filepath.Join(home, ".vault-token")); err == nil {
 				c.setSecret("vault.token", &c.Vault.Token, Secret(strings.TrimSpace(string(data))), "~/.vault-token")
 			}

@@ -92,3 +92,40 @@ func TestTokensNeverPrint(t *testing.T) {
 		t.Error("Reveal must return the token")
 	}
 }
+
+// TestHomeFromGetenv: the default config file and ~/.vault-token are found
+// under the HOME of the injected environment, never the process's.
+func TestHomeFromGetenv(t *testing.T) {
+	write := func(path, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	broken := t.TempDir()
+	write(filepath.Join(broken, ".config", "drover", "config.hcl"), "nomad {\n  address =\n")
+	t.Setenv("HOME", broken)
+	t.Setenv("USERPROFILE", broken)
+	if _, err := Load(LoadOptions{Getenv: envOf()}); err != nil {
+		t.Errorf("without HOME in its environment, Load read the process's home: %v", err)
+	}
+
+	home := t.TempDir()
+	write(filepath.Join(home, ".config", "drover", "config.hcl"), "nomad {\n  address = \"http://from-home:4646\"\n}\n")
+	write(filepath.Join(home, ".vault-token"), "hvs.from-home\n")
+	c, err := Load(LoadOptions{Getenv: envOf("HOME", home, "USERPROFILE", home)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Nomad.Address != "http://from-home:4646" || c.Vault.Token.Reveal() != "hvs.from-home" {
+		t.Errorf("the config and token under the injected HOME were not read: %s, token set %v", c.Nomad.Address, c.Vault.Token != "")
+	}
+
+	_, err = Load(LoadOptions{Getenv: envOf("HOME", broken, "USERPROFILE", broken)})
+	if err == nil || !strings.Contains(err.Error(), broken) {
+		t.Errorf("a broken config under the injected HOME must be an error naming it, got %v", err)
+	}
+}

@@ -8,5 +8,6 @@
 //
 // It does not build API clients (the adapters in pkg/nomadx, pkg/consulx
 // and pkg/vaultx do, from a Config) and it reads the environment only
-// through the getenv function it is given.
+// through the getenv function it is given, HOME included: the process's
+// own environment never leaks into a test.
 package config
