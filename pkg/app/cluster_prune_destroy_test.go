@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	consulapi "github.com/hashicorp/consul/api"
+	nomadapi "github.com/hashicorp/nomad/api"
 
 	"github.com/drover-io/drover/pkg/app"
 	"github.com/drover-io/drover/pkg/render"
@@ -409,4 +410,51 @@ func TestDestroyExternalSpec(t *testing.T) {
 			t.Error("the catalog node of cache is left behind")
 		}
 	})
+}
+
+// TestPruneLeavesWhatIsNotThisProjects: prune deletes only what this
+// project owns. Objects of another drover project and objects drover never
+// made survive, however they are named.
+func TestPruneLeavesWhatIsNotThisProjects(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, shopFiles(), autoSucceed)
+	c.deploy(app.DeployOptions{})
+	other := map[string]string{render.MetaManaged: "true", render.MetaProject: "other", render.MetaApp: "x"}
+	c.consul.SeedConfigEntry(&consulapi.ServiceConfigEntry{Kind: consulapi.ServiceDefaults, Name: "other-svc", Protocol: "http", Meta: other})
+	c.consul.SeedConfigEntry(&consulapi.ServiceConfigEntry{Kind: consulapi.ServiceDefaults, Name: "hand-made", Protocol: "http"})
+	c.consul.SeedConfigEntry(&consulapi.ServiceIntentionsConfigEntry{Kind: consulapi.ServiceIntentions, Name: "other-svc", Meta: other,
+		Sources: []*consulapi.SourceIntention{{Name: "*", Action: consulapi.IntentionActionDeny}}})
+	c.vault.PutPolicy("drover-other", `# Managed by drover 1: project "other", app "x", spec "x.hcl".`+"\npath \"secret/data/x\" {\n  capabilities = [\"read\"]\n}\n")
+	c.vault.PutPolicy("drover-hand", "path \"secret/data/y\" {\n  capabilities = [\"read\"]\n}\n")
+	if err := c.consulc.Register(testContext(t), &consulapi.CatalogRegistration{Node: "external-legacy", Address: "10.0.0.9",
+		NodeMeta: map[string]string{render.MetaManaged: "true", render.MetaProject: "other"}}); err != nil {
+		t.Fatal(err)
+	}
+	c.nomad.SeedJob(&nomadapi.Job{ID: new("other-job"), Name: new("other-job"), Type: new("service"), Datacenters: []string{"dc1"},
+		Meta: other, TaskGroups: []*nomadapi.TaskGroup{{Name: new("g"), Tasks: []*nomadapi.Task{{Name: "t", Driver: "docker", Config: map[string]any{"image": "x:1"}}}}}})
+
+	c.remove("docs.hcl") // something of this project to prune, to be sure prune ran
+	res := c.deploy(app.DeployOptions{PlanOptions: app.PlanOptions{Prune: true}})
+	if !contains(changes(res.Plan), "delete nomad nomad-job docs") {
+		t.Fatalf("prune did not run: %v", changes(res.Plan))
+	}
+	for _, kind := range []string{consulapi.ServiceDefaults, consulapi.ServiceIntentions} {
+		if c.consul.ConfigEntry(kind, "other-svc") == nil {
+			t.Errorf("prune deleted %s other-svc of project other", kind)
+		}
+	}
+	if c.consul.ConfigEntry(consulapi.ServiceDefaults, "hand-made") == nil {
+		t.Error("prune deleted an unmanaged service-defaults")
+	}
+	for _, p := range []string{"drover-other", "drover-hand"} {
+		if _, ok := c.vault.Policy(p); !ok {
+			t.Errorf("prune deleted vault policy %s, which is not this project's", p)
+		}
+	}
+	if c.consul.Node("external-legacy") == nil {
+		t.Error("prune deregistered a catalog node of project other")
+	}
+	if j := c.nomad.Job("other-job"); j == nil || *j.Stop {
+		t.Error("prune stopped a job of project other")
+	}
 }

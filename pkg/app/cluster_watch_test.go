@@ -303,3 +303,42 @@ func TestDeployDetachedDoesNotWatch(t *testing.T) {
 		}
 	}
 }
+
+// TestPromoteWaitingCanariesWithNothingToApply: `deploy --promote`, as the
+// hint of an awaiting deployment says, promotes its canaries even when the
+// specs have not changed since.
+func TestPromoteWaitingCanariesWithNothingToApply(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, webFiles(canaryWebHCL), autoSucceed)
+	c.deploy(app.DeployOptions{}) // a new job has no canaries
+	c.write("web.hcl", strings.Replace(canaryWebHCL, "r/web:1", "r/web:2", 1))
+	h := c.hook(&hookedNomad{onBlock: func(n int, id string) {
+		if n == 1 {
+			c.nomad.SetDeployment("web", func(d *nomadapi.Deployment) {
+				st := d.TaskGroups["web"]
+				st.PlacedCanaries, st.PlacedAllocs, st.HealthyAllocs = []string{"canary-1"}, 1, 1
+			})
+		}
+	}})
+	res, err := deployErr(t, c, app.DeployOptions{})
+	if err != nil || res.Deployments[0].Status != app.StatusAwaitingPromotion {
+		t.Fatalf("first deploy: %v, %+v", err, res.Deployments)
+	}
+	waiting := res.Deployments[0].DeploymentID
+	h.onBlock = nil
+
+	c.resetRequests()
+	res, err = deployErr(t, c, app.DeployOptions{Promote: true})
+	if err != nil {
+		t.Fatalf("deploy --promote: %v", err)
+	}
+	if len(res.Applied) != 0 {
+		t.Errorf("applied %d changes, want none", len(res.Applied))
+	}
+	if got := res.Deployments[0].Status; got != app.StatusSuccessful {
+		t.Errorf("status = %q, want successful", got)
+	}
+	if got := nomadRequests(c.nomad, http.MethodPut, "/v1/deployment/promote/"+waiting); got != 1 {
+		t.Errorf("%d promote requests, want 1", got)
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"log/slog"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -39,6 +40,7 @@ func globalFlags() []ucli.Flag {
 		str("vault-ca-cert", "CA certificate `FILE` for Vault (VAULT_CACERT)"),
 		boolean("vault-skip-verify", "do not verify Vault's TLS certificate (VAULT_SKIP_VERIFY)"),
 		&ucli.StringFlag{Name: "config", Usage: "drover config `FILE` with nomad {}, consul {} and vault {} blocks (DROVER_CONFIG; default ~/.config/drover/config.hcl)", Category: connectionCategory},
+		&ucli.DurationFlag{Name: "timeout", Usage: "give up on a cluster command after `DURATION` (DROVER_TIMEOUT; default 30m for deploy, 15m for destroy, 5m for the others)", EnvVars: []string{"DROVER_TIMEOUT"}, Category: connectionCategory},
 		&ucli.StringFlag{Name: "log-level", Value: "warn", Usage: "log level on stderr: debug, info, warn or error", EnvVars: []string{"DROVER_LOG_LEVEL"}},
 		&ucli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
 	}
@@ -74,6 +76,7 @@ func clusterOptions(c *ucli.Context, stdio IO) (app.ClusterOptions, error) {
 		Logger:   log,
 		Progress: stdio.Err,
 		TTY:      stdio.IsTerminal,
+		Timeout:  commandTimeout(c),
 	}
 	if c.Command != nil && hasFlag(c.Command.Flags, flagEnv) {
 		opts.Load = loadOptions(c, stdio)
@@ -110,4 +113,23 @@ func varFlags(c *ucli.Context) map[string]string {
 		return nil
 	}
 	return out
+}
+
+// commandTimeout is --timeout, or the command's own bound: a deploy watches
+// rollouts that take minutes, a status that waits that long is broken.
+func commandTimeout(c *ucli.Context) time.Duration {
+	if d := c.Duration("timeout"); d > 0 {
+		return d
+	}
+	name := ""
+	if c.Command != nil {
+		name = c.Command.Name
+	}
+	switch name {
+	case "deploy":
+		return 30 * time.Minute
+	case "destroy":
+		return 15 * time.Minute
+	}
+	return 5 * time.Minute
 }

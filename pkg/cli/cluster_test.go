@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -244,6 +247,117 @@ func TestClusterDeployFailedDeploymentExits1(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "web: failed") || !strings.Contains(r.stderr, "deployment of web did not succeed") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+
+	// A CI retry writes nothing, but must not go green while web's
+	// deployment is failed.
+	writes := len(f.nomad.Writes())
+	r = f.run(t, "", "deploy", f.dir)
+	if r.code != ExitError || !strings.Contains(r.stdout, "web: failed") {
+		t.Errorf("redeploy after a failed deployment: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if w := len(f.nomad.Writes()); w != writes {
+		t.Errorf("the redeploy wrote %d time(s) to Nomad", w-writes)
+	}
+}
+
+// run2 runs drover with exactly the given arguments (no fake addresses
+// appended) and gives up after ten seconds.
+func (f *fakeCluster) run2(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	stdio := IO{
+		In: strings.NewReader(f.stdin), Out: &out, Err: &errOut,
+		Getenv:  func(k string) string { return lookup(f.env, k) },
+		Environ: func() []string { return f.env },
+	}
+	code := Main(ctx, append([]string{"drover"}, args...), stdio)
+	return result{code, out.String(), errOut.String()}
+}
+
+// closedAddr is an address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestClusterUnreachableSystemIsOneClearLine(t *testing.T) {
+	f := newFakeCluster(t, true)
+	dead := closedAddr(t)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nomad from a flag", []string{"status", f.dir, "--nomad-addr", dead, "--consul-addr", f.consul.URL()},
+			"drover: cannot reach Nomad at " + dead + " (flag --nomad-addr): connection refused"},
+		{"vault from its variable", []string{"secrets", "check", f.dir}, "drover: cannot reach Vault at " + dead + " (VAULT_ADDR): connection refused"},
+	}
+	f.env = append(f.env, "VAULT_ADDR="+dead, "VAULT_TOKEN=x")
+	for _, tc := range cases {
+		r := f.run2(t, tc.args...)
+		if r.code != ExitError {
+			t.Errorf("%s: exit %d, want 1", tc.name, r.code)
+		}
+		if got := strings.TrimSpace(r.stderr); got != tc.want {
+			t.Errorf("%s: stderr\n%s\nwant the one line\n%s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestClusterSomethingElseAtTheAddressIsNotNotDeployed(t *testing.T) {
+	f := newFakeCluster(t, true)
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	r := f.run2(t, "status", f.dir, "--nomad-addr", web.URL, "--consul-addr", f.consul.URL())
+	if r.code != ExitError || !strings.Contains(r.stderr, "something answered, but not as Nomad does (HTTP 404)") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout, "not deployed") {
+		t.Errorf("a 404 from a web server reads as not deployed:\n%s", r.stdout)
+	}
+}
+
+func TestClusterTimeoutBoundsASilentServer(t *testing.T) {
+	f := newFakeCluster(t, true)
+	// A server that accepts connections and never answers.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	r := f.run2(t, "status", f.dir, "--timeout", "300ms", "--nomad-addr", "http://"+l.Addr().String(), "--consul-addr", f.consul.URL())
+	if r.code != ExitError || !strings.Contains(r.stderr, "gave up after 300ms (--timeout) while reading the status") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+func TestClusterScaleContactsOnlyNomad(t *testing.T) {
+	f := newFakeCluster(t, true)
+	if r := f.run(t, "", "deploy", f.dir); r.code != ExitOK {
+		t.Fatalf("deploy: exit %d\n%s", r.code, r.stderr)
+	}
+	dead := closedAddr(t)
+	r := f.run2(t, "scale", "web", "3", f.dir, "--nomad-addr", f.nomad.URL(), "--consul-addr", dead, "--vault-addr", dead)
+	if r.code != ExitOK {
+		t.Errorf("scale with Consul and Vault down: exit %d\n%s", r.code, r.stderr)
 	}
 }
 

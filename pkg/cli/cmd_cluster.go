@@ -120,10 +120,10 @@ Examples:
 				if werr := writeJSON(stdio.Out, out); werr != nil {
 					return werr
 				}
-			case res.Plan.HasChanges():
+			case len(res.Deployments) > 0:
 				_ = app.WriteOutcomes(stdio.Out, res.Deployments)
 			}
-			return deployExit(err, stdio)
+			return deployExit(err, "deploy", stdio)
 		},
 	}
 }
@@ -138,9 +138,11 @@ type deployOutput struct {
 	Error       *jsonError               `json:"error,omitempty"`
 }
 
-// deployExit explains an interrupted or partial apply and picks the code.
-func deployExit(err error, stdio IO) error {
+// deployExit explains an interrupted or partial apply (of a deploy or a
+// destroy, named by op) and picks the code.
+func deployExit(err error, op string, stdio IO) error {
 	var apply *app.ApplyError
+	var watch *app.WatchStoppedError
 	switch {
 	case err == nil:
 		return nil
@@ -152,13 +154,19 @@ func deployExit(err error, stdio IO) error {
 		for _, p := range apply.Pending {
 			fmt.Fprintf(stdio.Err, "  not applied: %s\n", p)
 		}
-		fmt.Fprintln(stdio.Err, "Everything drover applies is idempotent: run the same deploy again to finish.")
+		if apply.Registered > 0 {
+			fmt.Fprintf(stdio.Err, "The deployments of the %d job(s) registered go on in Nomad.\n", apply.Registered)
+		}
+		fmt.Fprintf(stdio.Err, "Everything drover applies is idempotent: run the same %s again to finish.\n", op)
 		if errors.Is(err, context.Canceled) {
 			return exitError{code: ExitInterrupted, err: err}
 		}
 		return err
+	case errors.As(err, &watch):
+		fmt.Fprintf(stdio.Err, "Stopped watching: the deployments of %s go on in Nomad; `drover status` shows them.\n", strings.Join(watch.Jobs, ", "))
+		return exitError{code: ExitInterrupted, err: err}
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintln(stdio.Err, "Stopped watching: the deployments go on in Nomad; `drover status` shows them.")
+		fmt.Fprintf(stdio.Err, "Interrupted before anything was applied: nothing changed.\n")
 		return exitError{code: ExitInterrupted, err: err}
 	}
 	return err
@@ -201,18 +209,20 @@ func scaleCommand(stdio IO) *ucli.Command {
 		Description: `Sets the count of APP's task group through Nomad's scale endpoint, within the
 group's scaling min and max, check-and-set on the job's modify index. The
 change is recorded as a scaling event, so an autoscaler's cooldown starts,
-and later deploys keep it when the app autoscales. With spec paths, APP must
-be one of their apps, and its job is found in their project's namespace.
+and later deploys keep it when the app autoscales. APP must be an app of the
+specs at PATH (default: the project around the working directory, found by
+its drover.hcl), and its job is found in their project's namespace; outside
+a project, in NOMAD_NAMESPACE. Only Nomad is contacted.
 
 Examples:
   drover scale api 6
   drover scale api 6 jobs/
   drover scale worker 0 --message "pause the queue"`,
-		Flags: []ucli.Flag{
+		Flags: append(specFlags(),
 			&ucli.StringFlag{Name: "group", Usage: "task group to scale (default: the job's only group)"},
 			&ucli.StringFlag{Name: "message", Usage: "reason recorded with the scaling event"},
 			jsonFlag("print the result as JSON on stdout"),
-		},
+		),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() < 2 {
 				return usagef("scale takes an app and a count, such as 'drover scale api 6'")
@@ -225,8 +235,15 @@ Examples:
 			if err != nil {
 				return err
 			}
-			base.Load.Paths = c.Args().Slice()[2:]
+			// The paths after APP COUNT, or the project around the working
+			// directory; none outside a project (then NOMAD_NAMESPACE says
+			// where the job is).
+			base.Load.Paths = specPaths(c.Args().Slice()[2:])
 			res, err := app.Scale(c.Context, app.ScaleOptions{ClusterOptions: base, App: c.Args().First(), Group: c.String("group"), Count: count, Message: c.String("message")})
+			var input *app.InputError
+			if errors.As(err, &input) {
+				printDiagnostics(stdio, input.Diagnostics)
+			}
 			if err != nil {
 				return err
 			}
@@ -292,7 +309,7 @@ Examples:
 				fmt.Fprintln(stdio.Err, "Cancelled: nothing was changed.")
 				return nil
 			}
-			return deployExit(err, stdio)
+			return deployExit(err, "destroy", stdio)
 		},
 	}
 }

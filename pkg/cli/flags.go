@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/drover-io/drover/pkg/spec"
@@ -38,7 +39,7 @@ func jsonFlag(usage string) ucli.Flag {
 // loadOptions builds spec.LoadOptions from the shared flags and arguments.
 func loadOptions(c *ucli.Context, stdio IO) spec.LoadOptions {
 	return spec.LoadOptions{
-		Paths:       c.Args().Slice(),
+		Paths:       specPaths(c.Args().Slice()),
 		Environment: c.String(flagEnv),
 		Inputs: spec.VarInputs{
 			Vars:     c.StringSlice(flagVar),
@@ -46,4 +47,19 @@ func loadOptions(c *ucli.Context, stdio IO) spec.LoadOptions {
 			Environ:  stdio.Environ(),
 		},
 	}
+}
+
+// specPaths are the paths named, or else the project the working directory
+// is in: the nearest drover.hcl upward, not every spec below (a spec tree
+// inside another repository's subdirectory stays the project's).
+func specPaths(args []string) []string {
+	if len(args) > 0 {
+		return args
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if root, err := spec.FindRoot(wd); err == nil {
+			return []string{root}
+		}
+	}
+	return nil
 }
