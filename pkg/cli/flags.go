@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"os"
 	ucli "github.com/urfave/cli/v2"
+	"os"
 
 	"github.com/drover-io/drover/pkg/spec"
 )
