@@ -38,6 +38,11 @@ variable "release" {
   type    = string
   default = "1"
 }
+
+variable "listen" {
+  type    = string
+  default = ":8080"
+}
 `
 
 // it-worker runs for real (no sidecar, a local image) and reads a Vault
@@ -47,7 +52,7 @@ app "it-worker" {
   image = var.image
   count = 1
   env = {
-    LISTEN_ADDR = ":8080"
+    LISTEN_ADDR = var.listen
     RELEASE     = var.release
   }
   secret "APP_PASSWORD" {
@@ -281,8 +286,9 @@ func jobVersion(t *testing.T, nomad, id string) int {
 	return j.Version
 }
 
-// TestFailedDeploymentIsExplained: an image that cannot be pulled fails the
-// deployment, auto-revert rolls it back, and drover exits 1 saying why.
+// TestFailedDeploymentIsExplained: a release that cannot start (it cannot
+// listen: the image is local, nothing is pulled) fails the deployment,
+// auto-revert rolls it back, and drover exits 1 saying why.
 func TestFailedDeploymentIsExplained(t *testing.T) {
 	_, _, vault := requireAll(t)
 	token := os.Getenv("VAULT_TOKEN")
@@ -294,11 +300,11 @@ func TestFailedDeploymentIsExplained(t *testing.T) {
 	if r := drover(t, append([]string{"deploy", dir}, imageArgs()...)...); r.code != cli.ExitOK {
 		t.Fatalf("first deploy: exit %d", r.code)
 	}
-	r := drover(t, "deploy", dir, "--var", "image=testapp:does-not-exist")
+	r := drover(t, append([]string{"deploy", dir, "--var", "listen=no-such-address"}, imageArgs()...)...)
 	if r.code != cli.ExitError {
-		t.Fatalf("deploy of a missing image: exit %d, want 1", r.code)
+		t.Fatalf("deploy of a release that cannot start: exit %d, want 1", r.code)
 	}
-	for _, want := range []string{"rolled-back", "rolled the job back to version", "Failed to pull"} {
+	for _, want := range []string{"rolled-back", "rolled the job back to version", "Terminated"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("the outcome should say %q:\n%s", want, r.stdout)
 		}
