@@ -134,7 +134,7 @@ func (o *ClusterOptions) load() (*loaded, Diagnostics, error) {
 	}
 	b, err := render.Render(set, render.Options{Version: o.Version})
 	if err != nil {
-		return nil, d, err
+		return nil, d, renderError(err, &d)
 	}
 	return &loaded{set: set, bundle: b}, d, nil
 }

@@ -1,11 +1,13 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/drover-io/drover/pkg/diag"
+	"github.com/drover-io/drover/pkg/render"
 )
 
 // Diagnostics are problems found in the specs, with the parsed files needed
@@ -33,4 +35,16 @@ func inputError(diags hcl.Diagnostics, files map[string]*hcl.File) error {
 		return nil
 	}
 	return &InputError{Diagnostics{Diags: diags, Files: files}}
+}
+
+// renderError turns what render found wrong in the specs (a nomad block
+// outside Nomad's vocabulary) into an *InputError with their diagnostics,
+// added to d; other errors pass unchanged.
+func renderError(err error, d *Diagnostics) error {
+	var de *render.DiagnosticsError
+	if !errors.As(err, &de) {
+		return err
+	}
+	d.Diags = append(d.Diags, de.Diags...)
+	return &InputError{*d}
 }

@@ -53,6 +53,9 @@ func Render(opts RenderOptions) (*RenderResult, error) {
 	}
 	bundle, err := render.Render(set, render.Options{Version: opts.Version})
 	if err != nil {
+		if err = renderError(err, &res.Diagnostics); errors.As(err, new(*InputError)) {
+			return res, err
+		}
 		return res, fmt.Errorf("render: %w", err)
 	}
 	res.Bundle = bundle

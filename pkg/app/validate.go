@@ -1,6 +1,9 @@
 package app
 
 import (
+	"errors"
+
+	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 )
 
@@ -35,6 +38,14 @@ func Validate(opts ValidateOptions) (*ValidateResult, error) {
 	}
 	for i, set := range sets {
 		res.Files = set.Files
+		if !res.Diags.HasErrors() {
+			// A nomad block is checked against Nomad's vocabulary by render.
+			if _, err := render.Render(set, render.Options{}); err != nil {
+				if err = renderError(err, &res.Diagnostics); !errors.As(err, new(*InputError)) {
+					return &res, err
+				}
+			}
+		}
 		if i == 0 {
 			for _, a := range set.Apps {
 				res.Apps = append(res.Apps, a.Name)

@@ -2,12 +2,20 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/pkg/jobspec"
 	"github.com/drover-io/drover/pkg/spec"
 )
 
@@ -23,6 +31,7 @@ var goldenCases = []struct {
 	{"grpc", "../spec/testdata/valid/grpc.hcl", ""},
 	{"helpers", "../spec/testdata/valid/helpers.hcl", ""},
 	{"policies", "../spec/testdata/valid/policies.hcl", ""},
+	{"production", "../spec/testdata/valid/production.hcl", ""},
 	{"project-staging", "../spec/testdata/valid/project", "staging"},
 	{"project-prod", "../spec/testdata/valid/project", "prod"},
 }
@@ -110,4 +119,67 @@ func firstDifference(a, b []byte) string {
 		}
 	}
 	return fmt.Sprintf("line %d, column %d", line, col)
+}
+
+// TestHCLFormCarriesEveryField reads the --format hcl rendering of every
+// golden case back through Nomad's vocabulary and compares each group with
+// the job it was printed from: a field the HCL form forgot (a typed block's
+// or a nomad block's) fails here, offline. The integration suite makes the
+// same comparison with Nomad's own parser.
+func TestHCLFormCarriesEveryField(t *testing.T) {
+	for _, c := range goldenCases {
+		b, err := Render(loadCase(t, c.path, c.env), Options{Version: goldenVersion})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range b.Jobs {
+			t.Run(c.name+"/"+j.ID(), func(t *testing.T) {
+				src := JobHCL(j.Readable())
+				f, diags := hclsyntax.ParseConfig([]byte(src), j.ID()+".hcl", hcl.InitialPos)
+				if diags.HasErrors() {
+					t.Fatalf("the HCL form does not parse: %s\n%s", diags.Error(), src)
+				}
+				job := f.Body.(*hclsyntax.Body).Blocks[0]
+				var groups []*hclsyntax.Block
+				for _, blk := range job.Body.Blocks {
+					if blk.Type == "group" {
+						groups = append(groups, blk)
+					}
+				}
+				want := j.Readable().TaskGroups
+				if len(groups) != len(want) {
+					t.Fatalf("%d groups printed, want %d", len(groups), len(want))
+				}
+				for i, gb := range groups {
+					var got nomadapi.TaskGroup
+					if diags := jobspec.Decode(gb.Body, nil, &got, nil); diags.HasErrors() {
+						t.Fatalf("group %s: %s", gb.Labels[0], diags.Error())
+					}
+					got.Name = &gb.Labels[0]
+					w := *want[i]
+					// The scaling policy is Nomad's free-form map, printed by
+					// its own writer; compare the rest.
+					got.Scaling, w.Scaling = nil, nil
+					// As JSON: a driver's config holds []any where the job has
+					// []string, and both mean the same job.
+					if diff := cmp.Diff(asGeneric(t, &w), asGeneric(t, &got), cmpopts.EquateEmpty()); diff != "" {
+						t.Errorf("group %s: the HCL form differs from the job (-job +hcl):\n%s", gb.Labels[0], diff)
+					}
+				}
+			})
+		}
+	}
+}
+
+func asGeneric(t *testing.T, v any) any {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -70,8 +70,16 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 	}
 
 	group := &nomadapi.TaskGroup{Name: ptr(app.Name), Count: ptr(app.EffectiveCount())}
+	if app.Type.V == spec.TypeSystem || app.Type.V == spec.TypeSysbatch {
+		group.Count = nil // one on every eligible client
+	}
+	// One network namespace for the group: the sidecar's, and the one in
+	// which helper tasks reach the app (and each other) on localhost.
+	// Published ports are mapped from the host into it.
+	if app.Service != nil || len(app.Helpers) > 0 || hasPublished(app) {
+		group.Networks = []*nomadapi.NetworkResource{r.network(app)}
+	}
 	if app.Service != nil {
-		group.Networks = []*nomadapi.NetworkResource{{Mode: "bridge"}}
 		group.Services = []*nomadapi.Service{r.service(app)}
 	}
 	if s := app.Scaling; s != nil {
@@ -87,8 +95,39 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 	for _, t := range app.Tasks() {
 		group.Tasks = append(group.Tasks, r.task(app, t))
 	}
+	if diags := applyNomadBlock(app, group, app.Service != nil); diags.HasErrors() {
+		return nil, &DiagnosticsError{Diags: diags}
+	}
 	job.TaskGroups = []*nomadapi.TaskGroup{group}
 	return job, nil
+}
+
+func hasPublished(app *spec.App) bool {
+	for _, p := range app.Ports {
+		if p.Published() {
+			return true
+		}
+	}
+	return false
+}
+
+// network renders the group's bridge network with the published ports:
+// a static port is reserved on the host, the others get a dynamic host
+// port; each maps to the container port (to) when the spec names one.
+func (r *renderer) network(app *spec.App) *nomadapi.NetworkResource {
+	n := &nomadapi.NetworkResource{Mode: "bridge"}
+	for _, p := range app.Ports {
+		if !p.Published() {
+			continue
+		}
+		port := nomadapi.Port{Label: p.Label, Value: p.Static.V, To: p.To.V, HostNetwork: p.HostNetwork.V}
+		if p.Static.V > 0 {
+			n.ReservedPorts = append(n.ReservedPorts, port)
+		} else {
+			n.DynamicPorts = append(n.DynamicPorts, port)
+		}
+	}
+	return n
 }
 
 // finishJob canonicalizes one build of the job and keeps the builder for
@@ -171,7 +210,10 @@ func (r *renderer) service(app *spec.App) *nomadapi.Service {
 // from Vault into the task's secrets directory and loads as env vars:
 // values never pass through drover.
 func (r *renderer) task(app *spec.App, t *spec.Task) *nomadapi.Task {
-	config := map[string]any{"image": t.Image.V}
+	config := map[string]any{}
+	if t.Driver.V == spec.DriverDocker {
+		config["image"] = t.Image.V
+	}
 	if t.Command.V != "" {
 		config["command"] = t.Command.V
 	}
@@ -180,7 +222,7 @@ func (r *renderer) task(app *spec.App, t *spec.Task) *nomadapi.Task {
 	}
 	task := &nomadapi.Task{
 		Name:   t.Name,
-		Driver: "docker",
+		Driver: t.Driver.V,
 		Config: config,
 		Resources: &nomadapi.Resources{
 			CPU:      ptr(t.Resources.CPU.V),

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/drover-io/drover/pkg/jobspec"
 	"github.com/drover-io/drover/pkg/spec"
 )
 
@@ -56,7 +57,7 @@ func (r *renderer) vault(app *spec.App) (*VaultPolicy, *VaultRole) {
 			"nomad_task":      "nomad_task",
 		},
 		"token_type":     "service",
-		"token_period":   formatDuration(v.TokenPeriod),
+		"token_period":   jobspec.FormatDuration(v.TokenPeriod),
 		"token_policies": []string{name},
 	}}
 	return &VaultPolicy{Owner: owner, Name: name, Policy: b.String(), Paths: paths}, role

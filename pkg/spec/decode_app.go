@@ -6,6 +6,13 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
+// Task drivers.
+const (
+	DriverDocker  = "docker"
+	DriverExec    = "exec"
+	DriverRawExec = "raw_exec"
+)
+
 // Defaults of an app spec.
 const (
 	DefaultCPU      = 100 // MHz
@@ -65,6 +72,9 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 	for _, b := range e.uniqueLabels(blocks["task"], "app "+quote(app.Name)) {
 		app.Helpers = append(app.Helpers, decodeHelperTask(b, e))
 	}
+	if b := e.onlyOne(blocks["nomad"], "an app"); b != nil {
+		app.Nomad = &NomadBlock{Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
+	}
 	for _, b := range e.uniqueLabels(blocks["environment"], "app "+quote(app.Name)) {
 		name := b.Labels[0]
 		if known != nil && !known[name] {
@@ -82,7 +92,9 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 // decodeTaskParts fills the attributes and blocks a task shares with an app's
 // body: image, command, args, env, secrets and resources.
 func decodeTaskParts(t *Task, attrs hcl.Attributes, blocks map[string]hcl.Blocks, e *evaluator) *Task {
+	t.Driver = e.str(attrs, "driver", DriverDocker, t.DeclRange)
 	t.Image = e.str(attrs, "image", "", t.DeclRange)
+	t.imageAbsent = attrs["image"] == nil
 	t.Command = e.str(attrs, "command", "", t.DeclRange)
 	t.Args = e.strings(attrs, "args", t.DeclRange)
 	for _, kv := range e.stringMap(attrs["env"]) {
@@ -153,11 +165,16 @@ func decodeResourcesInto(r *Resources, block *hcl.Block, e *evaluator) {
 func decodePort(block *hcl.Block, e *evaluator) *Port {
 	content, d := block.Body.Content(portSchema)
 	e.add(d)
+	a := content.Attributes
 	return &Port{
-		Label:      block.Labels[0],
-		LabelRange: block.LabelRanges[0],
-		DeclRange:  block.DefRange,
-		To:         e.integer(content.Attributes, "to", 0, block.DefRange),
+		Label:       block.Labels[0],
+		LabelRange:  block.LabelRanges[0],
+		DeclRange:   block.DefRange,
+		To:          e.integer(a, "to", 0, block.DefRange),
+		Publish:     e.boolean(a, "publish", false, block.DefRange),
+		Static:      e.integer(a, "static", 0, block.DefRange),
+		HostNetwork: e.str(a, "host_network", "", block.DefRange),
+		toAbsent:    a["to"] == nil,
 	}
 }
 

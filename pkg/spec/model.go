@@ -153,8 +153,10 @@ type ProjectEnvironment struct {
 
 // App types.
 const (
-	TypeService = "service"
-	TypeBatch   = "batch"
+	TypeService  = "service"
+	TypeBatch    = "batch"
+	TypeSystem   = "system"
+	TypeSysbatch = "sysbatch"
 )
 
 // App is one service, worker or batch job: it becomes one Nomad job with a
@@ -186,6 +188,18 @@ type App struct {
 	// identity (NOMAD_TOKEN) and the task API socket (NOMAD_ADDR), for apps
 	// that call Nomad, such as drover autoscale itself.
 	NomadAPI Val[bool]
+	// Nomad is the app's `nomad { }` block: Nomad's own job file
+	// vocabulary for the group (and, in `task "name" { }` blocks, for its
+	// tasks), merged onto what drover renders. Decoded and checked by
+	// render, which knows Nomad's types; nil when absent.
+	Nomad *NomadBlock
+}
+
+// NomadBlock is the escape hatch to Nomad's job file vocabulary.
+type NomadBlock struct {
+	Body      hcl.Body
+	Ctx       *hcl.EvalContext
+	DeclRange hcl.Range
 }
 
 // EffectiveCount is the instance count Nomad gets: count when set, else
@@ -232,12 +246,15 @@ func (a *App) Secrets() []*Secret {
 type Task struct {
 	Name      string
 	DeclRange hcl.Range
-	Image     Val[string]
-	Command   Val[string]
-	Args      Val[[]string]
-	Env       []*EnvVar
-	Secrets   []*Secret
-	Resources Resources
+	// Driver is docker (the default), exec or raw_exec.
+	Driver      Val[string]
+	Image       Val[string]
+	imageAbsent bool // no `image` at all (not one that failed to evaluate)
+	Command     Val[string]
+	Args        Val[[]string]
+	Env         []*EnvVar
+	Secrets     []*Secret
+	Resources   Resources
 	// Lifecycle is nil for the main task and for helpers that run beside it
 	// for the whole life of the group.
 	Lifecycle *Lifecycle
@@ -293,7 +310,19 @@ type Port struct {
 	DeclRange  hcl.Range
 	// To is the port the container listens on.
 	To Val[int]
+	// Publish puts the port on the host, outside the mesh: reachable by
+	// anything that reaches the node, and named in the task's env as
+	// NOMAD_PORT_<label>, NOMAD_ADDR_<label>. Static sets the host port
+	// (and implies Publish); HostNetwork picks the client's host network.
+	Publish     Val[bool]
+	Static      Val[int]
+	HostNetwork Val[string]
+
+	toAbsent bool // no `to` at all (not one that failed to evaluate)
 }
+
+// Published reports whether the port is on the host.
+func (p *Port) Published() bool { return p.Publish.V || p.Static.V > 0 }
 
 // Protocols a service may speak, as Consul's service-defaults names them.
 const (

@@ -77,7 +77,8 @@ var variableSchema = &hcl.BodySchema{
 
 // taskAttributes are shared by an app's body (its main task) and helper tasks.
 var taskAttributes = []hcl.AttributeSchema{
-	{Name: "image", Required: true},
+	{Name: "driver"},
+	{Name: "image"},
 	{Name: "command"},
 	{Name: "args"},
 	{Name: "env"},
@@ -104,6 +105,7 @@ var appSchema = &hcl.BodySchema{
 		{Type: "periodic"},
 		{Type: "task", LabelNames: []string{"name"}},
 		{Type: "environment", LabelNames: []string{"name"}},
+		{Type: "nomad"},
 	}, taskBlocks...),
 }
 
@@ -136,7 +138,10 @@ var resourcesSchema = &hcl.BodySchema{
 
 var portSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
-		{Name: "to", Required: true},
+		{Name: "to"},
+		{Name: "publish"},
+		{Name: "static"},
+		{Name: "host_network"},
 	},
 }
 

@@ -77,9 +77,18 @@ func (v *validator) uniqueNames() {
 
 func (v *validator) app(app *App) {
 	switch app.Type.V {
-	case TypeService, TypeBatch:
+	case TypeService, TypeBatch, TypeSystem, TypeSysbatch:
 	default:
-		v.errorf(app.Type.Range, "Invalid app type", "type must be %q (long-running, the default) or %q (runs to completion), not %q.", TypeService, TypeBatch, app.Type.V)
+		v.errorf(app.Type.Range, "Invalid app type", "type must be %q (long-running, the default), %q (runs to completion), %q (one on every client) or %q (runs to completion on every client), not %q.",
+			TypeService, TypeBatch, TypeSystem, TypeSysbatch, app.Type.V)
+	}
+	if perNode := app.Type.V == TypeSystem || app.Type.V == TypeSysbatch; perNode {
+		if app.Count.Set {
+			v.errorf(app.Count.Range, "No count for a "+app.Type.V+" app", "A %s app runs one instance on every eligible client; Nomad takes no count. Remove it.", app.Type.V)
+		}
+		if app.Scaling != nil {
+			v.errorf(app.Scaling.DeclRange, "No scaling for a "+app.Type.V+" app", "A %s app runs one instance on every eligible client, so it cannot scale. Remove the scaling block.", app.Type.V)
+		}
 	}
 	if app.Count.Set && app.Count.V < 0 {
 		v.errorf(app.Count.Range, "Invalid count", "count must be 0 or more.")
@@ -124,9 +133,18 @@ func (v *validator) ports(app *App) {
 	byTo := map[int]*Port{}
 	for _, p := range app.Ports {
 		if !validPortLabel(p.Label) {
-			v.errorf(p.LabelRange, "Invalid port label", "A port label must be lowercase letters, digits and underscores, starting with a letter; Nomad exposes it as NOMAD_PORT_<label>.")
+			v.errorf(p.LabelRange, "Invalid port label", "A port label must be lowercase letters, digits and underscores, starting with a letter; a published port is NOMAD_PORT_<label> in the task's env.")
+		}
+		if p.Static.Set && (p.Static.V < 1 || p.Static.V > 65535) {
+			v.errorf(p.Static.Range, "Invalid port", "A static host port must be between 1 and 65535.")
+		}
+		if p.HostNetwork.Set && !p.Published() {
+			v.errorf(p.HostNetwork.Range, "Host network of an unpublished port", "host_network picks where a published port listens on the host; set publish = true (or a static port), or remove it.")
 		}
 		if !p.To.Set {
+			if p.toAbsent && !p.Published() {
+				v.errorf(p.DeclRange, "Missing port number", "A port needs to = <the port the container listens on>; a published port (publish = true or static) may leave it out when the task listens on the host port itself.")
+			}
 			continue
 		}
 		if p.To.V < 1 || p.To.V > 65535 {
@@ -141,6 +159,24 @@ func (v *validator) ports(app *App) {
 }
 
 func (v *validator) task(app *App, t *Task) {
+	switch t.Driver.V {
+	case DriverDocker:
+		if t.imageAbsent {
+			v.errorf(t.DeclRange, "Missing image", "A docker task needs image = \"registry.example.com/team/app:1.2.3\".")
+		}
+	case DriverExec, DriverRawExec:
+		if t.Image.Set {
+			v.errorf(t.Image.Range, "Image of a non-docker task", "An %s task runs command on the client itself; it has no image. Remove it, or use driver = \"docker\".", t.Driver.V)
+		}
+		if !t.Command.Set {
+			v.errorf(t.DeclRange, "Missing command", "An %s task runs command (with args) on the client; set command.", t.Driver.V)
+		}
+		if t == app.Main && app.Service != nil {
+			v.errorf(t.Driver.Range, "A mesh app runs in a container", "The app's own task sits behind a Connect sidecar in the group's network namespace; give it an image (driver docker). exec and raw_exec suit helper tasks.")
+		}
+	default:
+		v.errorf(t.Driver.Range, "Invalid driver", "driver must be %q (the default), %q or %q, not %q.", DriverDocker, DriverExec, DriverRawExec, t.Driver.V)
+	}
 	if t.Image.Set {
 		image := t.Image.V
 		switch {

@@ -20,7 +20,7 @@ app "api" {
   }
 }
 
-app "worker" { # ERROR: Missing required argument
+app "worker" { # ERROR: Missing image
   count = 1
 }
 

@@ -1,4 +1,4 @@
-package render
+package jobspec
 
 import (
 	"fmt"
@@ -8,11 +8,11 @@ import (
 	"strings"
 )
 
-// hclBody is a tree of HCL attributes and blocks, printed with the layout
+// Body is a tree of HCL attributes and blocks, printed with the layout
 // `hcl fmt` gives (two-space indent, aligned = in runs of attributes).
 // drover writes HCL with this small printer rather than hclwrite, whose
 // dependencies cost every drover start more than a millisecond.
-type hclBody struct {
+type Body struct {
 	items []hclItem
 }
 
@@ -21,36 +21,40 @@ type hclItem struct {
 	name   string
 	value  any
 	raw    string // pre-rendered value (heredocs); used when not empty
-	block  *hclBody
+	block  *Body
 	labels []string
 }
 
-func (b *hclBody) attr(name string, value any) {
+// Attr adds an attribute; value is a string, number, bool, list or map.
+func (b *Body) Attr(name string, value any) {
 	b.items = append(b.items, hclItem{name: name, value: value})
 }
 
-func (b *hclBody) rawAttr(name, raw string) { b.items = append(b.items, hclItem{name: name, raw: raw}) }
+// RawAttr adds an attribute whose value is already HCL (a heredoc).
+func (b *Body) RawAttr(name, raw string) { b.items = append(b.items, hclItem{name: name, raw: raw}) }
 
-func (b *hclBody) block(typ string, labels ...string) *hclBody {
-	child := &hclBody{}
+// Block adds a block and returns its body.
+func (b *Body) Block(typ string, labels ...string) *Body {
+	child := &Body{}
 	b.items = append(b.items, hclItem{name: typ, block: child, labels: labels})
 	return child
 }
 
-func (b *hclBody) String() string {
+// String prints the body.
+func (b *Body) String() string {
 	var sb strings.Builder
 	b.write(&sb, 0)
 	return sb.String()
 }
 
-func (b *hclBody) write(sb *strings.Builder, depth int) {
+func (b *Body) write(sb *strings.Builder, depth int) {
 	pad := strings.Repeat("  ", depth)
 	for i := 0; i < len(b.items); i++ {
 		it := b.items[i]
 		if it.block != nil {
 			sb.WriteString(pad + it.name)
 			for _, l := range it.labels {
-				sb.WriteString(" " + hclQuote(l))
+				sb.WriteString(" " + Quote(l))
 			}
 			if len(it.block.items) == 0 {
 				sb.WriteString(" {\n" + pad + "}\n")
@@ -96,7 +100,7 @@ func hclValue(v any, depth int) string {
 	case nil:
 		return "null"
 	case string:
-		return hclQuote(x)
+		return Quote(x)
 	case bool:
 		return strconv.FormatBool(x)
 	case int:
@@ -111,7 +115,7 @@ func hclValue(v any, depth int) string {
 	case []string:
 		parts := make([]string, len(x))
 		for i, s := range x {
-			parts[i] = hclQuote(s)
+			parts[i] = Quote(s)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case []any:
@@ -132,9 +136,9 @@ func hclValue(v any, depth int) string {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		inner := &hclBody{}
+		inner := &Body{}
 		for _, k := range keys {
-			inner.attr(k, x[k])
+			inner.Attr(k, x[k])
 		}
 		var sb strings.Builder
 		inner.write(&sb, depth+1)
@@ -146,7 +150,7 @@ func hclValue(v any, depth int) string {
 		}
 		return hclValue(m, depth)
 	}
-	return hclQuote(fmt.Sprint(v))
+	return Quote(fmt.Sprint(v))
 }
 
 // hclKey returns name bare when it is an HCL identifier, else quoted.
@@ -154,7 +158,7 @@ func hclKey(name string) string {
 	for i, r := range name {
 		ok := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r == '-' || r >= '0' && r <= '9')
 		if !ok {
-			return hclQuote(name)
+			return Quote(name)
 		}
 	}
 	if name == "" {
@@ -163,9 +167,9 @@ func hclKey(name string) string {
 	return name
 }
 
-// hclQuote quotes s as an HCL string literal: JSON-like escapes, plus the
+// Quote quotes s as an HCL string literal: JSON-like escapes, plus the
 // doubled $${ and %%{ that keep template sequences literal.
-func hclQuote(s string) string {
+func Quote(s string) string {
 	var sb strings.Builder
 	sb.WriteByte('"')
 	for i, r := range s {
@@ -192,9 +196,9 @@ func hclQuote(s string) string {
 	return sb.String()
 }
 
-// hclHeredoc renders a multi-line string as an indented-free heredoc,
+// Heredoc renders a multi-line string as an indented-free heredoc,
 // doubling the template sequences HCL would otherwise interpolate.
-func hclHeredoc(s string) string {
+func Heredoc(s string) string {
 	escaped := strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
 	if !strings.HasSuffix(escaped, "\n") {
 		escaped += "\n"

@@ -1,0 +1,32 @@
+app "api" {
+  image = "registry.example.com/api:1.0.0"
+
+  port "http" {
+    to = 8080
+  }
+
+  service {}
+
+  nomad {
+    count = 3 # ERROR: "count" is drover's
+    kill_timout = "5s" # ERROR: Unsupported argument
+
+    network { # ERROR: A mesh app's network is bridge
+      mode = "host"
+    }
+
+    restart {
+      attempts = "many" # ERROR: Invalid value for "attempts"
+    }
+
+    task "api" {
+      driver = "exec" # ERROR: "driver" is drover's
+      kill_timeout = "forever" # ERROR: Invalid value for "kill_timeout"
+      vault { # ERROR: "vault" is drover's
+      }
+    }
+
+    task "nope" { # ERROR: Unknown task
+    }
+  }
+}
