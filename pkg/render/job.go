@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,6 +82,9 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 	}
 	if app.Service != nil {
 		group.Services = []*nomadapi.Service{r.service(app)}
+	}
+	for _, ps := range app.PlainServices {
+		group.Services = append(group.Services, r.plainService(app, ps))
 	}
 	if s := app.Scaling; s != nil {
 		group.Scaling = &nomadapi.ScalingPolicy{
@@ -172,25 +176,14 @@ func (r *renderer) service(app *spec.App) *nomadapi.Service {
 	if port := app.Port(s.Port.V); port != nil {
 		svc.PortLabel = strconv.Itoa(port.To.V)
 	}
+	if s.CanaryTags.Set {
+		svc.CanaryTags = append([]string(nil), s.CanaryTags.V...)
+	}
+	if s.Meta.Set {
+		svc.Meta = maps.Clone(s.Meta.V)
+	}
 	for _, c := range s.Checks {
-		check := nomadapi.ServiceCheck{
-			Name:     c.Name,
-			Type:     c.Type.V,
-			Interval: c.Interval.V,
-			Timeout:  c.Timeout.V,
-		}
-		switch c.Type.V {
-		case spec.CheckHTTP:
-			// Consul reaches the check through a path the sidecar exposes.
-			check.Path = c.Path.V
-			check.Method = c.Method.V
-			check.Expose = true
-		case spec.CheckGRPC:
-			// gRPC health has no path to expose: Consul dials the
-			// allocation's bridge address instead.
-			check.AddressMode = "alloc"
-		}
-		svc.Checks = append(svc.Checks, check)
+		svc.Checks = append(svc.Checks, r.check(app, c, true))
 	}
 	if len(s.Upstreams) > 0 {
 		proxy := &nomadapi.ConsulProxy{}
@@ -202,6 +195,64 @@ func (r *renderer) service(app *spec.App) *nomadapi.Service {
 		}
 		sort.Slice(proxy.Upstreams, func(i, j int) bool { return proxy.Upstreams[i].DestinationName < proxy.Upstreams[j].DestinationName })
 		svc.Connect.SidecarService.Proxy = proxy
+	}
+	return svc
+}
+
+// check renders a health check. In the mesh an http check goes through a
+// path the sidecar exposes, and a grpc check dials the allocation's bridge
+// address; outside it, Consul reaches the published port.
+func (r *renderer) check(app *spec.App, c *spec.Check, mesh bool) nomadapi.ServiceCheck {
+	check := nomadapi.ServiceCheck{
+		Name:     c.Name,
+		Type:     c.Type.V,
+		Interval: c.Interval.V,
+		Timeout:  c.Timeout.V,
+	}
+	switch c.Type.V {
+	case spec.CheckHTTP:
+		check.Path = c.Path.V
+		check.Method = c.Method.V
+		check.Expose = mesh
+		if c.Headers.Set {
+			check.Header = map[string][]string{}
+			for k, v := range c.Headers.V {
+				check.Header[k] = []string{v}
+			}
+		}
+	case spec.CheckGRPC:
+		if mesh {
+			check.AddressMode = "alloc"
+		}
+	case spec.CheckScript:
+		check.Command = c.Command.V
+		check.Args = append([]string(nil), c.Args.V...)
+		check.TaskName = c.Task.V
+		if check.TaskName == "" {
+			check.TaskName = app.Name
+		}
+	}
+	if rs := c.Restart; rs != nil {
+		check.CheckRestart = &nomadapi.CheckRestart{Limit: rs.Limit.V, Grace: ptr(rs.Grace.V), IgnoreWarnings: rs.IgnoreWarnings.V}
+	}
+	return check
+}
+
+// plainService renders a service outside the mesh: Consul registers it at
+// the host address and port Nomad published for its port label.
+func (r *renderer) plainService(app *spec.App, s *spec.Service) *nomadapi.Service {
+	svc := &nomadapi.Service{
+		Name:       s.Name.V,
+		PortLabel:  s.Port.V,
+		Provider:   "consul",
+		Tags:       append([]string(nil), s.Tags.V...),
+		CanaryTags: append([]string(nil), s.CanaryTags.V...),
+	}
+	if s.Meta.Set {
+		svc.Meta = maps.Clone(s.Meta.V)
+	}
+	for _, c := range s.Checks {
+		svc.Checks = append(svc.Checks, r.check(app, c, false))
 	}
 	return svc
 }

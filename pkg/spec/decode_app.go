@@ -51,10 +51,19 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 	for _, b := range e.uniqueLabels(blocks["port"], "app "+quote(app.Name)) {
 		app.Ports = append(app.Ports, decodePort(b, e))
 	}
-	if b := e.onlyOne(blocks["service"], "an app"); b != nil {
-		app.Service = decodeService(b, e, app.Name)
-		if !app.Service.Port.Set && len(app.Ports) == 1 {
-			app.Service.Port.V = app.Ports[0].Label // the only port is the obvious one
+	for _, b := range blocks["service"] {
+		s := decodeService(b, e, app.Name)
+		if !s.Port.Set && len(app.Ports) == 1 {
+			s.Port.V = app.Ports[0].Label // the only port is the obvious one
+		}
+		switch {
+		case !s.Mesh.V:
+			app.PlainServices = append(app.PlainServices, s)
+		case app.Service != nil:
+			e.errorf(b.DefRange, "Two services in the mesh",
+				"An app has one service in the mesh (its sidecar's), declared at line %d; mark this one mesh = false to register it outside the mesh at a published port.", app.Service.DeclRange.Start.Line)
+		default:
+			app.Service = s
 		}
 	}
 	if b := e.onlyOne(blocks["expose"], "an app"); b != nil {
@@ -184,10 +193,20 @@ func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
 	attrs := content.Attributes
 	blocks := content.Blocks.ByType()
 	s := &Service{
-		DeclRange: block.DefRange,
-		Port:      e.str(attrs, "port", "", block.DefRange),
-		Protocol:  e.str(attrs, "protocol", DefaultProtocol, block.DefRange),
-		Tags:      e.strings(attrs, "tags", block.DefRange),
+		DeclRange:  block.DefRange,
+		Name:       e.str(attrs, "name", app, block.DefRange),
+		Mesh:       e.boolean(attrs, "mesh", true, block.DefRange),
+		Port:       e.str(attrs, "port", "", block.DefRange),
+		Protocol:   e.str(attrs, "protocol", DefaultProtocol, block.DefRange),
+		Tags:       e.strings(attrs, "tags", block.DefRange),
+		CanaryTags: e.strings(attrs, "canary_tags", block.DefRange),
+	}
+	if meta, ok := attrs["meta"]; ok {
+		m := map[string]string{}
+		for _, kv := range e.stringMap(meta) {
+			m[kv.Key] = kv.Value
+		}
+		s.Meta = Val[map[string]string]{V: m, Set: true, Range: meta.Expr.Range()}
 	}
 	for _, b := range e.uniqueLabels(blocks["check"], "the service of app "+quote(app)) {
 		s.Checks = append(s.Checks, decodeCheck(b, e))
@@ -215,16 +234,37 @@ func decodeCheck(block *hcl.Block, e *evaluator) *Check {
 	content, d := block.Body.Content(checkSchema)
 	e.add(d)
 	attrs := content.Attributes
-	return &Check{
+	c := &Check{
 		Name:      block.Labels[0],
 		NameRange: block.LabelRanges[0],
 		DeclRange: block.DefRange,
 		Type:      e.str(attrs, "type", CheckHTTP, block.DefRange),
 		Path:      e.str(attrs, "path", "", block.DefRange),
 		Method:    e.str(attrs, "method", "", block.DefRange),
+		Command:   e.str(attrs, "command", "", block.DefRange),
+		Args:      e.strings(attrs, "args", block.DefRange),
+		Task:      e.str(attrs, "task", "", block.DefRange),
 		Interval:  e.duration(attrs, "interval", DefaultCheckInterval, block.DefRange),
 		Timeout:   e.duration(attrs, "timeout", DefaultCheckTimeout, block.DefRange),
 	}
+	if h, ok := attrs["header"]; ok {
+		m := map[string]string{}
+		for _, kv := range e.stringMap(h) {
+			m[kv.Key] = kv.Value
+		}
+		c.Headers = Val[map[string]string]{V: m, Set: true, Range: h.Expr.Range()}
+	}
+	if b := e.onlyOne(content.Blocks.OfType("check_restart"), "a check"); b != nil {
+		rc, d := b.Body.Content(checkRestartSchema)
+		e.add(d)
+		c.Restart = &CheckRestart{
+			DeclRange:      b.DefRange,
+			Limit:          e.integer(rc.Attributes, "limit", 3, b.DefRange),
+			Grace:          e.duration(rc.Attributes, "grace", 10*time.Second, b.DefRange),
+			IgnoreWarnings: e.boolean(rc.Attributes, "ignore_warnings", false, b.DefRange),
+		}
+	}
+	return c
 }
 
 func decodeExpose(block *hcl.Block, e *evaluator) *Expose {

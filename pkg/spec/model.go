@@ -177,10 +177,13 @@ type App struct {
 	Main    *Task
 	Helpers []*Task
 	Ports   []*Port
-	Service *Service
-	Expose  *Expose
-	Update  *Update
-	Scaling *Scaling
+	// Service is the app's service in the mesh (nil when it has none);
+	// PlainServices are registered outside the mesh, at published ports.
+	Service       *Service
+	PlainServices []*Service
+	Expose        *Expose
+	Update        *Update
+	Scaling       *Scaling
 	// Periodic makes a batch app run on a schedule.
 	Periodic *Periodic
 	Meta     Val[map[string]string]
@@ -335,20 +338,28 @@ const (
 // Service registers the app in Consul and puts it in the service mesh.
 type Service struct {
 	DeclRange hcl.Range
+	// Name is the Consul service name: the app's for its mesh service.
+	Name Val[string]
+	// Mesh is false for a service outside the mesh: registered in Consul
+	// at a published host port, without a sidecar, intentions or upstreams.
+	Mesh Val[bool]
 	// Port is the label of the app port the service serves on; empty for a
 	// mesh client that serves nothing (a worker with upstreams).
-	Port      Val[string]
-	Protocol  Val[string]
-	Tags      Val[[]string]
-	Checks    []*Check
-	Upstreams []*Upstream
+	Port       Val[string]
+	Protocol   Val[string]
+	Tags       Val[[]string]
+	CanaryTags Val[[]string]
+	Meta       Val[map[string]string]
+	Checks     []*Check
+	Upstreams  []*Upstream
 }
 
 // Check types.
 const (
-	CheckHTTP = "http"
-	CheckGRPC = "grpc"
-	CheckTCP  = "tcp"
+	CheckHTTP   = "http"
+	CheckGRPC   = "grpc"
+	CheckTCP    = "tcp"
+	CheckScript = "script"
 )
 
 // Check is a Consul health check of the app's service.
@@ -359,8 +370,24 @@ type Check struct {
 	Type      Val[string]
 	Path      Val[string]
 	Method    Val[string]
-	Interval  Val[time.Duration]
-	Timeout   Val[time.Duration]
+	Headers   Val[map[string]string]
+	// Command and Args run a script check inside Task (the app's own task
+	// when unset).
+	Command  Val[string]
+	Args     Val[[]string]
+	Task     Val[string]
+	Interval Val[time.Duration]
+	Timeout  Val[time.Duration]
+	// Restart restarts the task after Limit failures in a row.
+	Restart *CheckRestart
+}
+
+// CheckRestart restarts a task whose check keeps failing.
+type CheckRestart struct {
+	DeclRange      hcl.Range
+	Limit          Val[int]
+	Grace          Val[time.Duration]
+	IgnoreWarnings Val[bool]
 }
 
 // Upstream is a service this app calls through the mesh; it becomes a local

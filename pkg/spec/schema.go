@@ -147,9 +147,13 @@ var portSchema = &hcl.BodySchema{
 
 var serviceSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
+		{Name: "name"},
+		{Name: "mesh"},
 		{Name: "port"},
 		{Name: "protocol"},
 		{Name: "tags"},
+		{Name: "canary_tags"},
+		{Name: "meta"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check", LabelNames: []string{"name"}},
@@ -162,8 +166,23 @@ var checkSchema = &hcl.BodySchema{
 		{Name: "type"},
 		{Name: "path"},
 		{Name: "method"},
+		{Name: "header"},
+		{Name: "command"},
+		{Name: "args"},
+		{Name: "task"},
 		{Name: "interval"},
 		{Name: "timeout"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{
+		{Type: "check_restart"},
+	},
+}
+
+var checkRestartSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "limit"},
+		{Name: "grace"},
+		{Name: "ignore_warnings"},
 	},
 }
 

@@ -105,6 +105,10 @@ func (v *validator) app(app *App) {
 	if app.Service != nil {
 		v.service(app)
 	}
+	names := map[string]bool{app.Name: app.Service != nil}
+	for _, s := range app.PlainServices {
+		v.plainService(app, s, names)
+	}
 	if app.Expose != nil {
 		v.expose(app)
 	}
@@ -290,6 +294,9 @@ var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT"
 
 func (v *validator) service(app *App) {
 	s := app.Service
+	if s.Name.Set && s.Name.V != app.Name {
+		v.errorf(s.Name.Range, "A mesh service is named after its app", "Callers name app %q in their upstreams, so its mesh service is %q; remove name, or set mesh = false to register %q outside the mesh.", app.Name, app.Name, s.Name.V)
+	}
 	switch s.Protocol.V {
 	case ProtocolHTTP, ProtocolHTTP2, ProtocolGRPC, ProtocolTCP:
 	default:
@@ -305,7 +312,7 @@ func (v *validator) service(app *App) {
 		v.errorf(s.Checks[0].DeclRange, "Check without a port", "Health checks need the port the service serves on; declare a port block and set the service's port.")
 	}
 	for _, c := range s.Checks {
-		v.check(c)
+		v.check(app, c, true)
 	}
 	upstreamPorts := map[int]string{}
 	for _, p := range app.Ports {
@@ -329,7 +336,54 @@ func portList(app *App) string {
 	return "ports " + strings.Join(labels, ", ")
 }
 
-func (v *validator) check(c *Check) {
+// plainService checks a service outside the mesh: registered at a host
+// port, so its port must be published, and it calls no one.
+func (v *validator) plainService(app *App, s *Service, names map[string]bool) {
+	if names[s.Name.V] {
+		v.errorf(s.Name.Range, "Duplicate service name", "App %q already registers a service %q; give this one its own name.", app.Name, s.Name.V)
+	}
+	names[s.Name.V] = true
+	if !validServiceName(s.Name.V) {
+		v.errorf(s.Name.Range, "Invalid service name", "%q is not a valid Consul service name: use lowercase letters, digits and dashes.", s.Name.V)
+	}
+	if s.Protocol.Set {
+		v.errorf(s.Protocol.Range, "Protocol outside the mesh", "protocol tells the mesh how to route to a service; a service outside the mesh has none. Remove it.")
+	}
+	for _, u := range s.Upstreams {
+		v.errorf(u.DeclRange, "Upstream outside the mesh", "Only the app's mesh service has upstreams; declare %q in its service block.", u.Name)
+	}
+	switch p := app.Port(s.Port.V); {
+	case s.Port.V == "":
+		v.errorf(s.DeclRange, "Service without a port", "A service outside the mesh is reached at a published host port; set port = \"<label>\".")
+	case p == nil:
+		v.errorf(s.Port.Range, "Unknown port", "The service uses port %q, but app %q declares %s.", s.Port.V, app.Name, portList(app))
+	case !p.Published():
+		v.errorf(s.Port.Range, "Service at an unpublished port", "A service outside the mesh is reached at a host port, but port %q is mesh-only; set publish = true (or a static port) on it.", s.Port.V)
+	}
+	for _, c := range s.Checks {
+		v.check(app, c, false)
+	}
+}
+
+func validServiceName(s string) bool {
+	for i, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0) {
+			return false
+		}
+	}
+	return s != "" && len(s) <= 63
+}
+
+func (v *validator) check(app *App, c *Check, mesh bool) {
+	if c.Headers.Set && c.Type.V != CheckHTTP {
+		v.errorf(c.Headers.Range, "Unsupported argument", "header applies to http checks only.")
+	}
+	if (c.Command.Set || c.Args.Set) && c.Type.V != CheckScript {
+		v.errorf(c.Command.Range, "Unsupported argument", "command and args belong to script checks (type = \"script\").")
+	}
+	if c.Task.Set && c.Type.V != CheckScript {
+		v.errorf(c.Task.Range, "Unsupported argument", "task names where a script check runs; other checks run from Consul.")
+	}
 	switch c.Type.V {
 	case CheckHTTP:
 		if !c.Path.Set || !strings.HasPrefix(c.Path.V, "/") {
@@ -341,10 +395,28 @@ func (v *validator) check(c *Check) {
 			v.errorf(c.Path.Range, "Unsupported argument", "A grpc check calls the standard gRPC health service and takes no path.")
 		}
 	case CheckTCP:
-		v.errorf(c.Type.Range, "Unsupported check type",
-			"Nomad does not allow tcp checks on services in the mesh, because Consul cannot reach the app's port directly. Use an http or grpc check.")
+		if mesh {
+			v.errorf(c.Type.Range, "Unsupported check type",
+				"Nomad does not allow tcp checks on services in the mesh, because Consul cannot reach the app's port directly. Use an http or grpc check.")
+		}
+	case CheckScript:
+		if !c.Command.Set {
+			v.errorf(c.DeclRange, "Missing command", "A script check runs command (with args) inside a task; set command.")
+		}
+		if c.Task.Set {
+			found := false
+			for _, t := range app.Tasks() {
+				found = found || t.Name == c.Task.V
+			}
+			if !found {
+				v.errorf(c.Task.Range, "Unknown task", "App %q has no task %q to run the check in.", app.Name, c.Task.V)
+			}
+		}
 	default:
-		v.errorf(c.Type.Range, "Invalid check type", "type must be %q or %q.", CheckHTTP, CheckGRPC)
+		v.errorf(c.Type.Range, "Invalid check type", "type must be %q, %q, %q or %q.", CheckHTTP, CheckGRPC, CheckTCP, CheckScript)
+	}
+	if r := c.Restart; r != nil && r.Limit.V < 1 {
+		v.errorf(r.Limit.Range, "Invalid check_restart", "limit is how many failures in a row restart the task; at least 1.")
 	}
 	if c.Method.Set {
 		if c.Type.V != CheckHTTP {

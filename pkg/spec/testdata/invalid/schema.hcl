@@ -8,7 +8,7 @@ app "api" {
   service {
   }
 
-  service { # ERROR: Duplicate service block
+  service { # ERROR: Two services in the mesh
   }
 
   port "http" {

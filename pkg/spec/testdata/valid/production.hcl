@@ -16,6 +16,43 @@ app "edge" {
     to      = 9100
   }
 
+  # Outside the mesh: Consul registers these at the published host ports.
+  service {
+    mesh        = false
+    name        = "edge"
+    port        = "http"
+    tags        = ["public"]
+    canary_tags = ["canary"]
+
+    check "ready" {
+      type   = "http"
+      path   = "/ready"
+      header = { Host = "edge.example.com" }
+
+      check_restart {
+        limit = 3
+        grace = "30s"
+      }
+    }
+
+    check "config" {
+      type    = "script"
+      command = "/bin/edge"
+      args    = ["check-config"]
+    }
+  }
+
+  service {
+    mesh = false
+    name = "edge-metrics"
+    port = "metrics"
+    meta = { scrape = "true" }
+
+    check "alive" {
+      type = "tcp"
+    }
+  }
+
   nomad {
     constraint {
       attribute = "$${node.class}"
@@ -52,19 +89,6 @@ app "edge" {
       type      = "host"
       source    = "edge-certs"
       read_only = true
-    }
-
-    service {
-      name     = "edge-metrics"
-      port     = "metrics"
-      provider = "consul"
-      tags     = ["prometheus"]
-
-      check {
-        type     = "tcp"
-        interval = "15s"
-        timeout  = "3s"
-      }
     }
 
     task "edge" {

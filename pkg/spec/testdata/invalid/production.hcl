@@ -1,0 +1,72 @@
+app "edge" {
+  image = "registry.example.com/edge:2.4.1"
+
+  port "http" {
+    static = 70000 # ERROR: Invalid port
+  }
+
+  port "admin" {
+    to           = 9000
+    host_network = "public" # ERROR: Host network of an unpublished port
+  }
+
+  port "bare" { # ERROR: Missing port number
+  }
+
+  service {
+    mesh     = false
+    name     = "edge"
+    port     = "admin" # ERROR: Service at an unpublished port
+    protocol = "http"  # ERROR: Protocol outside the mesh
+
+    check "bad" {
+      type    = "tcp"
+      command = "/bin/x" # ERROR: Unsupported argument
+    }
+
+    check "script" { # ERROR: Missing command
+      type = "script"
+      task = "nope"   # ERROR: Unknown task
+    }
+  }
+
+  service {
+    mesh = false
+    name = "edge" # ERROR: Duplicate service name
+    port = "http"
+  }
+}
+
+app "agent" {
+  type  = "system"
+  image = "registry.example.com/agent:1.0.0"
+  count = 2 # ERROR: No count for a system app
+
+  task "tool" {
+    driver  = "raw_exec"
+    command = "/bin/tool"
+    image   = "registry.example.com/tool:1.0.0" # ERROR: Image of a non-docker task
+  }
+
+  task "other" { # ERROR: Missing command
+    driver = "exec"
+  }
+
+  task "weird" {
+    driver  = "qemu" # ERROR: Invalid driver
+    command = "x"
+  }
+}
+
+app "meshy" {
+  driver  = "raw_exec" # ERROR: A mesh app runs in a container
+  command = "/bin/meshy"
+
+  port "http" {
+    to = 8080
+  }
+
+  service {
+    name = "other" # ERROR: A mesh service is named after its app
+  }
+}
