@@ -43,8 +43,10 @@ type GraphNode struct {
 type GraphEdge struct {
 	From string `json:"from"`
 	To   string `json:"to"`
-	// Kind is "public" (through the ingress gateway), "mesh" (an upstream)
-	// or "egress" (to an external, through the terminating gateway).
+	// Kind is "public" (through the ingress gateway), "mesh" (an upstream),
+	// "remote" (an upstream in another drover project, named
+	// "project/app") or "egress" (to an external, through the terminating
+	// gateway).
 	Kind string `json:"kind"`
 	// Label is the host and path for public edges, the local port for
 	// upstreams.
@@ -73,16 +75,24 @@ func BuildGraph(set *spec.Set) *Graph {
 			g.Edges = append(g.Edges, GraphEdge{From: internetNode, To: p.App.Name, Kind: "public", Label: h.Host + p.Prefix})
 		}
 	}
+	remote := map[string]bool{}
 	for _, a := range set.Apps {
 		if a.Service == nil {
 			continue
 		}
 		for _, u := range a.Service.Upstreams {
-			kind := "mesh"
-			if set.External(u.Name) != nil {
+			kind, to := "mesh", u.Name
+			switch {
+			case u.Remote():
+				kind, to = "remote", u.Project+"/"+u.Name
+				if !remote[to] {
+					remote[to] = true
+					g.Nodes = append(g.Nodes, GraphNode{Name: to, Kind: "remote"})
+				}
+			case set.External(u.Name) != nil:
 				kind = "egress"
 			}
-			g.Edges = append(g.Edges, GraphEdge{From: a.Name, To: u.Name, Kind: kind, Label: fmt.Sprintf(":%d", u.LocalPort.V)})
+			g.Edges = append(g.Edges, GraphEdge{From: a.Name, To: to, Kind: kind, Label: fmt.Sprintf(":%d", u.LocalPort.V)})
 		}
 	}
 	sort.SliceStable(g.Edges, func(i, j int) bool {
@@ -130,7 +140,7 @@ func RenderGraph(opts GraphOptions) (*Diagnostics, error) {
 func (g *Graph) Mermaid() string {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
-	id := func(n string) string { return "n_" + strings.ReplaceAll(n, "-", "_") }
+	id := func(n string) string { return "n_" + strings.NewReplacer("-", "_", "/", "__").Replace(n) }
 	for _, n := range g.Nodes {
 		if n.Kind == internetNode {
 			fmt.Fprintf(&b, "  %s((internet))\n", id(n.Name))
@@ -148,8 +158,11 @@ func (g *Graph) Mermaid() string {
 	}
 	b.WriteString("  end\n")
 	for _, n := range g.Nodes {
-		if n.Kind == "external" {
+		switch n.Kind {
+		case "external":
 			fmt.Fprintf(&b, "  %s[(%s)]\n", id(n.Name), n.Name)
+		case "remote":
+			fmt.Fprintf(&b, "  %s{{%s}}\n", id(n.Name), n.Name)
 		}
 	}
 	for _, e := range g.Edges {
@@ -173,6 +186,8 @@ func (g *Graph) DOT() string {
 			attrs = "shape=circle"
 		case n.Kind == "external":
 			attrs = "shape=cylinder"
+		case n.Kind == "remote":
+			attrs = "shape=hexagon"
 		case n.Public:
 			attrs = "shape=box, style=bold"
 		}

@@ -193,7 +193,7 @@ func (r *renderer) externalSelected(ext *spec.External) bool {
 		}
 		if app.Service != nil {
 			for _, u := range app.Service.Upstreams {
-				if u.Name == ext.Name {
+				if u.Name == ext.Name && !u.Remote() {
 					return true
 				}
 			}

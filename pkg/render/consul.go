@@ -3,6 +3,7 @@ package render
 import (
 	"sort"
 	"strconv"
+	"strings"
 
 	consulapi "github.com/hashicorp/consul/api"
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -23,6 +24,11 @@ func (r *renderer) appConfigEntries(app *spec.App) []*ConfigEntry {
 	owner := r.owner(app)
 	meta := owner.Meta(r.opts.Version)
 	callers := append([]string(nil), r.set.Callers(app.Name)...)
+	for _, from := range app.Service.AllowFrom.V {
+		// Consul names the caller's service by its app alone.
+		_, caller, _ := strings.Cut(from, "/")
+		callers = append(callers, caller)
+	}
 	if r.set.PubliclyReachable(app) {
 		callers = append(callers, r.set.Project.Ingress.Name)
 	}

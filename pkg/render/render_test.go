@@ -284,3 +284,57 @@ func TestRoutersSplitSharedHosts(t *testing.T) {
 		t.Errorf("ingress services (-want +got):\n%s", diff)
 	}
 }
+
+// TestServiceSharedAcrossProjects: a project's app may be called from
+// another project. The callee's project names the callers (allow_from)
+// and owns the intentions, still ending in deny; the caller names the
+// service with its project, gets the sidecar upstream, and writes no
+// intentions of the callee's.
+func TestServiceSharedAcrossProjects(t *testing.T) {
+	callee := renderFiles(t, map[string]string{
+		"drover.hcl": "project \"platform\" {\n  datacenters = [\"dc1\"]\n}\n",
+		"redis.hcl": `app "redis" {
+  image = "r/redis:7"
+  port "redis" {
+    to = 6379
+  }
+  service {
+    protocol   = "tcp"
+    allow_from = ["team-b/api", "team-c/worker"]
+  }
+}
+`})
+	ixn := entry(callee, consulapi.ServiceIntentions, "redis").(*consulapi.ServiceIntentionsConfigEntry)
+	var sources []string
+	for _, s := range ixn.Sources {
+		sources = append(sources, s.Name+" "+string(s.Action))
+	}
+	if diff := cmp.Diff([]string{"api allow", "worker allow", "* deny"}, sources); diff != "" {
+		t.Errorf("redis intentions (-want +got):\n%s", diff)
+	}
+	if ixn.Meta[MetaProject] != "platform" {
+		t.Errorf("redis intentions are owned by %q, want the callee's project", ixn.Meta[MetaProject])
+	}
+
+	caller := renderFiles(t, map[string]string{
+		"drover.hcl": "project \"team-b\" {\n  datacenters = [\"dc1\"]\n}\n",
+		"api.hcl": `app "api" {
+  image = "r/api:1"
+  port "http" {
+    to = 8080
+  }
+  service {
+    upstream "platform/redis" {
+      local_port = 6379
+    }
+  }
+}
+`})
+	if entry(caller, consulapi.ServiceIntentions, "redis") != nil || entry(caller, consulapi.ServiceDefaults, "redis") != nil {
+		t.Error("the caller's project renders entries of the callee's service")
+	}
+	up := job(caller, "api").Job.TaskGroups[0].Services[0].Connect.SidecarService.Proxy.Upstreams
+	if len(up) != 1 || up[0].DestinationName != "redis" || up[0].LocalBindPort != 6379 {
+		t.Errorf("upstreams = %+v, want redis on 6379", up)
+	}
+}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -200,6 +201,7 @@ func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
 		Protocol:   e.str(attrs, "protocol", DefaultProtocol, block.DefRange),
 		Tags:       e.strings(attrs, "tags", block.DefRange),
 		CanaryTags: e.strings(attrs, "canary_tags", block.DefRange),
+		AllowFrom:  e.strings(attrs, "allow_from", block.DefRange),
 	}
 	if meta, ok := attrs["meta"]; ok {
 		m := map[string]string{}
@@ -214,12 +216,16 @@ func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
 	for _, b := range e.uniqueLabels(blocks["upstream"], "the service of app "+quote(app)) {
 		uc, d := b.Body.Content(upstreamSchema)
 		e.add(d)
-		s.Upstreams = append(s.Upstreams, &Upstream{
+		u := &Upstream{
 			Name:      b.Labels[0],
 			NameRange: b.LabelRanges[0],
 			DeclRange: b.DefRange,
 			LocalPort: e.integer(uc.Attributes, "local_port", 0, b.DefRange),
-		})
+		}
+		if project, name, ok := strings.Cut(u.Name, "/"); ok {
+			u.Project, u.Name = project, name
+		}
+		s.Upstreams = append(s.Upstreams, u)
 	}
 	return s
 }

@@ -66,6 +66,9 @@ func (s *Set) idx() *setIndex {
 			if a.Service != nil {
 				seen := map[string]bool{}
 				for _, u := range a.Service.Upstreams {
+					if u.Remote() {
+						continue // the callee's project says who may call it
+					}
 					if !seen[u.Name] {
 						seen[u.Name] = true
 						ix.callers[u.Name] = append(ix.callers[u.Name], a.Name)
@@ -352,6 +355,9 @@ type Service struct {
 	Meta       Val[map[string]string]
 	Checks     []*Check
 	Upstreams  []*Upstream
+	// AllowFrom lets apps of other drover projects call this one, as
+	// "project/app": they join its intentions, which stay this project's.
+	AllowFrom Val[[]string]
 }
 
 // Check types.
@@ -394,11 +400,18 @@ type CheckRestart struct {
 // port that the sidecar forwards to the destination, and an intention that
 // allows the call.
 type Upstream struct {
+	// Name is the service called; Project is set when it belongs to another
+	// drover project (the label "project/name"), whose spec must allow
+	// this app to call it.
 	Name      string
+	Project   string
 	NameRange hcl.Range
 	DeclRange hcl.Range
 	LocalPort Val[int]
 }
+
+// Remote reports whether the upstream is an app of another project.
+func (u *Upstream) Remote() bool { return u.Project != "" }
 
 // Expose makes the app's service reachable from outside the mesh, through
 // the ingress gateway. Without it, an app is reachable only by apps that

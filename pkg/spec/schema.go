@@ -154,6 +154,7 @@ var serviceSchema = &hcl.BodySchema{
 		{Name: "tags"},
 		{Name: "canary_tags"},
 		{Name: "meta"},
+		{Name: "allow_from"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check", LabelNames: []string{"name"}},

@@ -323,6 +323,15 @@ func (v *validator) service(app *App) {
 	for _, u := range s.Upstreams {
 		v.upstream(app, u, upstreamPorts)
 	}
+	for _, from := range s.AllowFrom.V {
+		project, caller, ok := strings.Cut(from, "/")
+		switch {
+		case !ok || !validServiceName(project) || !validServiceName(caller):
+			v.errorf(s.AllowFrom.Range, "Invalid allow_from", "%q should name an app of another drover project as \"<project>/<app>\".", from)
+		case project == v.set.Project.Name:
+			v.errorf(s.AllowFrom.Range, "allow_from of this project", "%q is in this project: apps of this project are allowed by naming %q as an upstream.", from, app.Name)
+		}
+	}
 }
 
 func portList(app *App) string {
@@ -437,6 +446,14 @@ func (v *validator) check(app *App, c *Check, mesh bool) {
 
 func (v *validator) upstream(app *App, u *Upstream, usedPorts map[int]string) {
 	switch {
+	case u.Project == v.set.Project.Name:
+		v.errorf(u.NameRange, "Upstream in this project", "%q is this project's own name; name its app alone: upstream %q.", u.Project, u.Name)
+	case u.Remote():
+		// Another project's app: its spec is not here. Its allow_from
+		// decides, and plan says when it does not allow this app yet.
+		if !validServiceName(u.Project) || !validServiceName(u.Name) {
+			v.errorf(u.NameRange, "Invalid upstream", "A service of another project is named \"<project>/<app>\", both lowercase letters, digits and dashes.")
+		}
 	case u.Name == app.Name:
 		v.errorf(u.NameRange, "Upstream to itself", "App %q cannot declare itself as an upstream; it reaches itself directly.", app.Name)
 	case v.set.External(u.Name) != nil:

@@ -70,3 +70,23 @@ app "meshy" {
     name = "other" # ERROR: A mesh service is named after its app
   }
 }
+
+app "shared" {
+  image = "registry.example.com/shared:1.0.0"
+
+  port "http" {
+    to = 8080
+  }
+
+  service {
+    allow_from = ["not-a-project-app"] # ERROR: Invalid allow_from
+
+    upstream "drover/edge" { # ERROR: Upstream in this project
+      local_port = 19000
+    }
+
+    upstream "Other/App" { # ERROR: Invalid upstream
+      local_port = 19001
+    }
+  }
+}
