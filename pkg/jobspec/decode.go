@@ -537,3 +537,20 @@ func toGo(val cty.Value) any {
 	}
 	return nil
 }
+
+// DecodeBlock decodes one block of Nomad's vocabulary, named typ, into the
+// field of out (a pointer to a nomad/api struct such as *api.TaskGroup)
+// that the vocabulary names typ: a group's `constraint` is appended to
+// out.Constraints, its `restart` sets out.RestartPolicy. It is how blocks
+// given outside a full group body are read.
+func DecodeBlock(typ string, body hcl.Body, rng hcl.Range, ctx *hcl.EvalContext, out any) hcl.Diagnostics {
+	v := reflect.ValueOf(out).Elem()
+	for _, f := range fields(v.Type()) {
+		if f.name == typ && f.kind == kindBlock {
+			d := &decoder{ctx: ctx}
+			d.blocks([]*hcl.Block{{Type: typ, Body: body, DefRange: rng, TypeRange: rng}}, v.Field(f.index))
+			return d.diags
+		}
+	}
+	panic(fmt.Sprintf("jobspec.DecodeBlock: %s has no block %q", v.Type(), typ))
+}

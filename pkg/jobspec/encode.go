@@ -73,7 +73,7 @@ func encodeAttr(b *Body, name string, v reflect.Value) {
 		b.Attr(name, FormatDuration(time.Duration(v.Int())))
 		return
 	}
-	if v.Kind() == reflect.String && strings.Contains(v.String(), "\n") {
+	if v.Kind() == reflect.String && heredocable(v.String()) {
 		b.RawAttr(name, Heredoc(v.String()))
 		return
 	}
@@ -199,7 +199,7 @@ func encodeMapBlock(b *Body, v reflect.Value) {
 			nested = append(nested, k)
 			continue
 		}
-		if s, ok := val.(string); ok && strings.Contains(s, "\n") {
+		if s, ok := val.(string); ok && heredocable(s) {
 			b.RawAttr(k, Heredoc(s))
 			continue
 		}
@@ -243,4 +243,11 @@ func FormatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// heredocable: a multi-line string that ends with a newline reads best as
+// a heredoc, which always ends with one; any other string stays quoted, so
+// that it reads back exactly.
+func heredocable(s string) bool {
+	return strings.Contains(s, "\n") && strings.HasSuffix(s, "\n")
 }

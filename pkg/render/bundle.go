@@ -1,7 +1,10 @@
 package render
 
 import (
+	"errors"
 	"sort"
+
+	"github.com/hashicorp/hcl/v2"
 
 	consulapi "github.com/hashicorp/consul/api"
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -137,6 +140,7 @@ func (r *VaultRole) Path() string { return "auth/" + r.Mount + "/role/" + r.Name
 func Render(set *spec.Set, opts Options) (*Bundle, error) {
 	r := &renderer{set: set, opts: opts}
 	b := &Bundle{Project: set.Project.Name}
+	var diags hcl.Diagnostics
 	for _, app := range set.Apps {
 		if !set.Selected[app.Name] {
 			// The ingress gateway serves the whole project, and Consul checks
@@ -148,7 +152,12 @@ func Render(set *spec.Set, opts Options) (*Bundle, error) {
 			continue
 		}
 		job, err := r.appJob(app)
-		if err != nil {
+		var de *DiagnosticsError
+		if errors.As(err, &de) {
+			// Every app's problems, not the first app's.
+			diags = append(diags, de.Diags...)
+			continue
+		} else if err != nil {
 			return nil, err
 		}
 		b.Jobs = append(b.Jobs, job)
@@ -173,6 +182,9 @@ func Render(set *spec.Set, opts Options) (*Bundle, error) {
 	if job, ce := r.terminatingGateway(); job != nil {
 		b.Jobs = append(b.Jobs, job)
 		b.ConfigEntries = append(b.ConfigEntries, ce)
+	}
+	if diags.HasErrors() {
+		return nil, &DiagnosticsError{Diags: diags}
 	}
 	sortBundle(b)
 	return b, nil

@@ -96,10 +96,14 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 			group.Scaling.Policy = policyMap(s.Policy)
 		}
 	}
+	diags := groupExtras(app, group)
 	for _, t := range app.Tasks() {
-		group.Tasks = append(group.Tasks, r.task(app, t))
+		task := r.task(app, t)
+		diags = append(diags, taskExtras(app, t, task)...)
+		group.Tasks = append(group.Tasks, task)
 	}
-	if diags := applyNomadBlock(app, group, app.Service != nil); diags.HasErrors() {
+	diags = append(diags, applyNomadBlock(app, group, app.Service != nil)...)
+	if diags.HasErrors() {
 		return nil, &DiagnosticsError{Diags: diags}
 	}
 	job.TaskGroups = []*nomadapi.TaskGroup{group}
@@ -302,15 +306,17 @@ func (r *renderer) task(app *spec.App, t *spec.Task) *nomadapi.Task {
 		}
 		task.Env["NOMAD_ADDR"] = "unix://${NOMAD_SECRETS_DIR}/api.sock"
 	}
-	if len(t.Secrets) > 0 {
+	if hasVault(t) {
 		v := r.set.Project.Vault
-		task.Templates = []*nomadapi.Template{{
-			EmbeddedTmpl:  ptr(secretsTemplate(v.KVMount, t.Secrets)),
-			DestPath:      ptr(secretsTemplatePath),
-			Envvars:       ptr(true),
-			ChangeMode:    ptr("restart"),
-			ErrMissingKey: ptr(true),
-		}}
+		if len(t.Secrets) > 0 {
+			task.Templates = []*nomadapi.Template{{
+				EmbeddedTmpl:  ptr(secretsTemplate(v.KVMount, t.Secrets)),
+				DestPath:      ptr(secretsTemplatePath),
+				Envvars:       ptr(true),
+				ChangeMode:    ptr("restart"),
+				ErrMissingKey: ptr(true),
+			}}
+		}
 		task.Vault = &nomadapi.Vault{Role: vaultName(v, app), ChangeMode: ptr("restart")}
 		task.Identities = []*nomadapi.WorkloadIdentity{{
 			Name:     vaultIdentityName,

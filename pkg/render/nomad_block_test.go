@@ -26,7 +26,9 @@ func TestNomadBlockDiagnostics(t *testing.T) {
 	var want []string
 	for i, line := range strings.Split(string(src), "\n") {
 		if m := markerRe.FindStringSubmatch(line); m != nil {
-			want = append(want, fmt.Sprintf("%d: %s", i+1, strings.TrimSpace(m[1])))
+			for _, summary := range strings.Split(m[1], " | ERROR: ") {
+				want = append(want, fmt.Sprintf("%d: %s", i+1, strings.TrimSpace(summary)))
+			}
 		}
 	}
 	_, err = Render(loadCase(t, path, ""), Options{})

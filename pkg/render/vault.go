@@ -17,8 +17,14 @@ func vaultName(v spec.VaultSettings, app *spec.App) string { return v.PolicyPref
 // app's workload identity only: bound to the job ID and namespace claims
 // that Nomad signs. Apps without secrets get neither.
 func (r *renderer) vault(app *spec.App) (*VaultPolicy, *VaultRole) {
-	secrets := app.Secrets()
-	if len(secrets) == 0 {
+	var kvPaths []string
+	for _, s := range app.Secrets() {
+		kvPaths = append(kvPaths, s.Path.V)
+	}
+	for _, t := range app.Tasks() {
+		kvPaths = append(kvPaths, fileSecretPaths(t)...)
+	}
+	if len(kvPaths) == 0 {
 		return nil, nil
 	}
 	v := r.set.Project.Vault
@@ -27,8 +33,8 @@ func (r *renderer) vault(app *spec.App) (*VaultPolicy, *VaultRole) {
 
 	seen := map[string]bool{}
 	var paths []string
-	for _, s := range secrets {
-		p := kvDataPath(v.KVMount, s.Path.V)
+	for _, kp := range kvPaths {
+		p := kvDataPath(v.KVMount, kp)
 		if !seen[p] {
 			seen[p] = true
 			paths = append(paths, p)

@@ -1,6 +1,9 @@
 package spec
 
 import (
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -83,7 +86,18 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 		app.Helpers = append(app.Helpers, decodeHelperTask(b, e))
 	}
 	if b := e.onlyOne(blocks["nomad"], "an app"); b != nil {
-		app.Nomad = &NomadBlock{Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
+		app.Nomad = &NomadBlock{Type: "nomad", Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
+	}
+	for _, typ := range GroupBlocks {
+		for _, b := range blocks[typ] {
+			app.GroupBlocks = append(app.GroupBlocks, &NomadBlock{Type: typ, Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange})
+		}
+	}
+	sort.SliceStable(app.GroupBlocks, func(i, j int) bool {
+		return app.GroupBlocks[i].DeclRange.Start.Byte < app.GroupBlocks[j].DeclRange.Start.Byte
+	})
+	for _, b := range e.uniqueLabels(blocks["volume"], "app "+quote(app.Name)) {
+		app.Volumes = append(app.Volumes, decodeVolume(b, e))
 	}
 	for _, b := range e.uniqueLabels(blocks["environment"], "app "+quote(app.Name)) {
 		name := b.Labels[0]
@@ -121,7 +135,73 @@ func decodeTaskParts(t *Task, attrs hcl.Attributes, blocks map[string]hcl.Blocks
 	if b := e.onlyOne(blocks["resources"], "a task"); b != nil {
 		decodeResourcesInto(&t.Resources, b, e)
 	}
+	t.User = e.str(attrs, "user", "", t.DeclRange)
+	t.KillTimeout = e.duration(attrs, "kill_timeout", 0, t.DeclRange)
+	t.KillSignal = e.str(attrs, "kill_signal", "", t.DeclRange)
+	t.ShutdownDelay = e.duration(attrs, "shutdown_delay", 0, t.DeclRange)
+	for _, b := range e.uniqueLabels(blocks["file"], "task "+quote(t.Name)) {
+		t.Files = append(t.Files, decodeFile(b, e))
+	}
+	for _, b := range e.uniqueLabels(blocks["mount"], "task "+quote(t.Name)) {
+		mc, d := b.Body.Content(mountSchema)
+		e.add(d)
+		t.Mounts = append(t.Mounts, &Mount{Volume: b.Labels[0], DeclRange: b.DefRange,
+			Path: e.str(mc.Attributes, "path", "", b.DefRange), ReadOnly: e.boolean(mc.Attributes, "read_only", false, b.DefRange)})
+	}
+	if b := e.onlyOne(blocks["docker"], "a task"); b != nil {
+		t.Docker = &NomadBlock{Type: "docker", Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
+	}
 	return t
+}
+
+func decodeFile(b *hcl.Block, e *evaluator) *File {
+	c, d := b.Body.Content(fileSchema)
+	e.add(d)
+	a := c.Attributes
+	f := &File{
+		Destination:  b.Labels[0],
+		DeclRange:    b.DefRange,
+		Content:      e.str(a, "content", "", b.DefRange),
+		Source:       e.str(a, "source", "", b.DefRange),
+		ChangeMode:   e.str(a, "change_mode", "restart", b.DefRange),
+		ChangeSignal: e.str(a, "change_signal", "", b.DefRange),
+		Perms:        e.str(a, "perms", "", b.DefRange),
+		Mount:        e.str(a, "mount", "", b.DefRange),
+		Secrets:      e.strings(a, "secrets", b.DefRange),
+	}
+	switch {
+	case f.Content.Set && f.Source.Set:
+		e.errorf(f.Source.Range, "Two contents", "A file takes content or source (a template file next to the spec), not both.")
+	case f.Source.Set:
+		path := f.Source.V
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(filepath.Dir(b.DefRange.Filename), path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			e.errorf(f.Source.Range, "Cannot read the template", "The file's source %q cannot be read: %v.", f.Source.V, err)
+			break
+		}
+		f.Content = Val[string]{V: string(data), Set: true, Range: f.Source.Range}
+	case !f.Content.Set:
+		e.errorf(b.DefRange, "File without content", "A file needs content (the template) or source (a template file next to the spec).")
+	}
+	return f
+}
+
+func decodeVolume(b *hcl.Block, e *evaluator) *Volume {
+	c, d := b.Body.Content(volumeSchema)
+	e.add(d)
+	a := c.Attributes
+	return &Volume{
+		Name: b.Labels[0], NameRange: b.LabelRanges[0], DeclRange: b.DefRange,
+		Type:           e.str(a, "type", "host", b.DefRange),
+		Source:         e.str(a, "source", "", b.DefRange),
+		ReadOnly:       e.boolean(a, "read_only", false, b.DefRange),
+		AccessMode:     e.str(a, "access_mode", "", b.DefRange),
+		AttachmentMode: e.str(a, "attachment_mode", "", b.DefRange),
+		PerAlloc:       e.boolean(a, "per_alloc", false, b.DefRange),
+	}
 }
 
 func decodeHelperTask(block *hcl.Block, e *evaluator) *Task {

@@ -194,6 +194,12 @@ type App struct {
 	// identity (NOMAD_TOKEN) and the task API socket (NOMAD_ADDR), for apps
 	// that call Nomad, such as drover autoscale itself.
 	NomadAPI Val[bool]
+	// Volumes are host and CSI volumes the app's tasks mount.
+	Volumes []*Volume
+	// GroupBlocks are Nomad's own group blocks given at the app level
+	// (constraint, restart, ...; see GroupBlocks), in source order, for
+	// render to read in Nomad's vocabulary.
+	GroupBlocks []*NomadBlock
 	// Nomad is the app's `nomad { }` block: Nomad's own job file
 	// vocabulary for the group (and, in `task "name" { }` blocks, for its
 	// tasks), merged onto what drover renders. Decoded and checked by
@@ -201,11 +207,55 @@ type App struct {
 	Nomad *NomadBlock
 }
 
-// NomadBlock is the escape hatch to Nomad's job file vocabulary.
+// NomadBlock is a block in Nomad's job file vocabulary: the escape hatch,
+// or one of Nomad's own group blocks (Type says which).
 type NomadBlock struct {
+	Type      string
 	Body      hcl.Body
 	Ctx       *hcl.EvalContext
 	DeclRange hcl.Range
+}
+
+// Volume is a host or CSI volume of the app's group.
+type Volume struct {
+	Name           string
+	NameRange      hcl.Range
+	DeclRange      hcl.Range
+	Type           Val[string] // host (default) or csi
+	Source         Val[string]
+	ReadOnly       Val[bool]
+	AccessMode     Val[string]
+	AttachmentMode Val[string]
+	PerAlloc       Val[bool]
+}
+
+// File is a file Nomad renders into the task directory at run time from
+// a template (consul-template: Consul KV and services, Nomad variables,
+// Vault), re-rendered when what it reads changes.
+type File struct {
+	// Destination is the path in the task directory ("local/app.conf").
+	Destination string
+	DeclRange   hcl.Range
+	// Content is the template; from Source (a file next to the spec) when
+	// that is set.
+	Content      Val[string]
+	Source       Val[string]
+	ChangeMode   Val[string]
+	ChangeSignal Val[string]
+	Perms        Val[string]
+	// Mount also bind-mounts the file into a docker container at this path.
+	Mount Val[string]
+	// Secrets are the KV paths the template reads with `secret`: the app's
+	// Vault policy grants read on exactly them.
+	Secrets Val[[]string]
+}
+
+// Mount mounts one of the app's volumes into a task.
+type Mount struct {
+	Volume    string
+	DeclRange hcl.Range
+	Path      Val[string]
+	ReadOnly  Val[bool]
 }
 
 // EffectiveCount is the instance count Nomad gets: count when set, else
@@ -264,6 +314,17 @@ type Task struct {
 	// Lifecycle is nil for the main task and for helpers that run beside it
 	// for the whole life of the group.
 	Lifecycle *Lifecycle
+	Files     []*File
+	Mounts    []*Mount
+	// User runs the task as this user; KillTimeout, KillSignal and
+	// ShutdownDelay shape how it stops.
+	User          Val[string]
+	KillTimeout   Val[time.Duration]
+	KillSignal    Val[string]
+	ShutdownDelay Val[time.Duration]
+	// Docker holds docker driver options (privileged, cap_add, logging,
+	// ...), in the driver's own names, merged into its config; nil if none.
+	Docker *NomadBlock
 }
 
 // EnvVar is one plain environment variable.

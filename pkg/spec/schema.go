@@ -82,11 +82,54 @@ var taskAttributes = []hcl.AttributeSchema{
 	{Name: "command"},
 	{Name: "args"},
 	{Name: "env"},
+	{Name: "user"},
+	{Name: "kill_timeout"},
+	{Name: "kill_signal"},
+	{Name: "shutdown_delay"},
 }
 
 var taskBlocks = []hcl.BlockHeaderSchema{
 	{Type: "secret", LabelNames: []string{"env_name"}},
 	{Type: "resources"},
+	{Type: "file", LabelNames: []string{"destination"}},
+	{Type: "mount", LabelNames: []string{"volume"}},
+	{Type: "docker"},
+}
+
+// GroupBlocks are Nomad's own group blocks that an app takes as they are,
+// in Nomad's vocabulary (render reads them through nomad/api's tags): the
+// placement and lifecycle settings of production jobs, spelled as in a
+// Nomad job file, at the app level.
+var GroupBlocks = []string{"constraint", "affinity", "spread", "restart", "reschedule", "migrate", "ephemeral_disk", "disconnect"}
+
+var fileSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "content"},
+		{Name: "source"},
+		{Name: "change_mode"},
+		{Name: "change_signal"},
+		{Name: "perms"},
+		{Name: "mount"},
+		{Name: "secrets"},
+	},
+}
+
+var mountSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "path", Required: true},
+		{Name: "read_only"},
+	},
+}
+
+var volumeSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "type"},
+		{Name: "source", Required: true},
+		{Name: "read_only"},
+		{Name: "access_mode"},
+		{Name: "attachment_mode"},
+		{Name: "per_alloc"},
+	},
 }
 
 var appSchema = &hcl.BodySchema{
@@ -106,6 +149,15 @@ var appSchema = &hcl.BodySchema{
 		{Type: "task", LabelNames: []string{"name"}},
 		{Type: "environment", LabelNames: []string{"name"}},
 		{Type: "nomad"},
+		{Type: "volume", LabelNames: []string{"name"}},
+		{Type: "constraint"},
+		{Type: "affinity"},
+		{Type: "spread"},
+		{Type: "restart"},
+		{Type: "reschedule"},
+		{Type: "migrate"},
+		{Type: "ephemeral_disk"},
+		{Type: "disconnect"},
 	}, taskBlocks...),
 }
 

@@ -2,7 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // validate time_zone the same way on every machine
@@ -94,6 +96,7 @@ func (v *validator) app(app *App) {
 		v.errorf(app.Count.Range, "Invalid count", "count must be 0 or more.")
 	}
 	v.ports(app)
+	v.volumes(app)
 	seenTasks := map[string]bool{}
 	for _, t := range app.Tasks() {
 		if seenTasks[t.Name] {
@@ -162,7 +165,82 @@ func (v *validator) ports(app *App) {
 	}
 }
 
+// files, mounts and stop settings of a task.
+func (v *validator) taskExtras(app *App, t *Task) {
+	mount := v.set.Project.Vault.KVMount
+	for _, f := range t.Files {
+		dest := f.Destination
+		switch {
+		case strings.HasPrefix(dest, "/") || slices.Contains(strings.Split(dest, "/"), ".."):
+			v.errorf(f.DeclRange, "Invalid file destination", "%q must be a path inside the task directory, such as \"local/app.conf\" (or \"secrets/...\" for what holds secrets).", dest)
+		case f.Secrets.Set && !strings.HasPrefix(dest, "secrets/"):
+			v.warnf(f.DeclRange, "Secret file on disk", "%q reads Vault secrets but is not under secrets/, the task's in-memory directory that other tasks cannot read; put it there.", dest)
+		}
+		switch f.ChangeMode.V {
+		case "restart", "noop", "script":
+		case "signal":
+			if !f.ChangeSignal.Set {
+				v.errorf(f.ChangeMode.Range, "Missing change_signal", "change_mode \"signal\" sends change_signal (such as \"SIGHUP\") when the file changes; set it.")
+			}
+		default:
+			v.errorf(f.ChangeMode.Range, "Invalid change_mode", "change_mode must be \"restart\" (the default), \"signal\", \"noop\" or \"script\".")
+		}
+		if f.Perms.Set {
+			if _, err := strconv.ParseUint(f.Perms.V, 8, 32); err != nil || len(f.Perms.V) < 3 {
+				v.errorf(f.Perms.Range, "Invalid perms", "perms is an octal mode such as \"0644\".")
+			}
+		}
+		if f.Mount.Set && (t.Driver.V != DriverDocker || !strings.HasPrefix(f.Mount.V, "/")) {
+			v.errorf(f.Mount.Range, "Invalid mount", "mount bind-mounts the file into a docker container at an absolute path such as \"/etc/app/app.conf\".")
+		}
+		for _, p := range f.Secrets.V {
+			if problem := secretPathProblem(p); problem != "" {
+				v.errorf(f.Secrets.Range, "Invalid secret path", "path %q %s.", p, problem)
+			} else if strings.HasPrefix(p, mount+"/") {
+				v.errorf(f.Secrets.Range, "Secret path includes the mount", "path is relative to the KV v2 mount %q; drover adds %q itself.", mount, mount+"/data/")
+			}
+		}
+	}
+	for _, m := range t.Mounts {
+		if !slices.ContainsFunc(app.Volumes, func(vol *Volume) bool { return vol.Name == m.Volume }) {
+			v.errorf(m.DeclRange, "Unknown volume", "App %q declares no volume %q; add a volume block for it.", app.Name, m.Volume)
+		}
+		if !strings.HasPrefix(m.Path.V, "/") {
+			v.errorf(m.Path.Range, "Invalid mount path", "path is where the volume appears in the task, an absolute path such as \"/var/lib/app\".")
+		}
+	}
+	if t.KillSignal.Set && !strings.HasPrefix(t.KillSignal.V, "SIG") {
+		v.errorf(t.KillSignal.Range, "Invalid kill_signal", "kill_signal is a signal name such as \"SIGTERM\" or \"SIGQUIT\".")
+	}
+	if t.Docker != nil && t.Driver.V != DriverDocker {
+		v.errorf(t.Docker.DeclRange, "Docker options of a non-docker task", "The docker block configures the docker driver; this task uses %s.", t.Driver.V)
+	}
+}
+
+func (v *validator) volumes(app *App) {
+	for _, vol := range app.Volumes {
+		switch vol.Type.V {
+		case "host":
+			for _, a := range []Val[string]{vol.AccessMode, vol.AttachmentMode} {
+				if a.Set {
+					v.errorf(a.Range, "CSI setting of a host volume", "access_mode and attachment_mode apply to CSI volumes (type = \"csi\").")
+				}
+			}
+			if vol.PerAlloc.Set {
+				v.errorf(vol.PerAlloc.Range, "CSI setting of a host volume", "per_alloc applies to CSI volumes (type = \"csi\").")
+			}
+		case "csi":
+			if !vol.AccessMode.Set || !vol.AttachmentMode.Set {
+				v.errorf(vol.DeclRange, "Incomplete CSI volume", "A CSI volume needs access_mode (such as \"single-node-writer\") and attachment_mode (\"file-system\" or \"block-device\").")
+			}
+		default:
+			v.errorf(vol.Type.Range, "Invalid volume type", "type must be \"host\" (the default) or \"csi\".")
+		}
+	}
+}
+
 func (v *validator) task(app *App, t *Task) {
+	v.taskExtras(app, t)
 	switch t.Driver.V {
 	case DriverDocker:
 		if t.imageAbsent {

@@ -30,3 +30,15 @@ app "api" {
     }
   }
 }
+
+app "pull" {
+  image = "registry.example.com/pull:1.0.0"
+
+  docker { # ERROR: Registry password in the job | ERROR: "image" is drover's
+    image = "other:1"
+    auth {
+      username = "ci"
+      password = "hunter2"
+    }
+  }
+}

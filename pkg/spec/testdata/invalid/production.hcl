@@ -90,3 +90,58 @@ app "shared" {
     }
   }
 }
+
+app "files" {
+  image       = "registry.example.com/files:1.0.0"
+  kill_signal = "TERM" # ERROR: Invalid kill_signal
+
+  volume "data" {
+    type   = "nfs" # ERROR: Invalid volume type
+    source = "data"
+  }
+
+  volume "csi" { # ERROR: Incomplete CSI volume
+    type   = "csi"
+    source = "csi"
+  }
+
+  volume "host" {
+    source      = "host"
+    access_mode = "single-node-writer" # ERROR: CSI setting of a host volume
+  }
+
+  mount "nope" { # ERROR: Unknown volume
+    path = "/data"
+  }
+
+  mount "host" {
+    path = "relative" # ERROR: Invalid mount path
+  }
+
+  file "/etc/app.conf" { # ERROR: Invalid file destination
+    content = "x"
+  }
+
+  file "local/a.conf" {
+    content     = "x"
+    change_mode = "signal" # ERROR: Missing change_signal
+    perms       = "rw" # ERROR: Invalid perms
+  }
+
+  file "local/b.conf" { # ERROR: File without content
+  }
+
+  file "local/tls.pem" { # WARNING: Secret file on disk
+    content = "{{ with secret \"secret/data/files/tls\" }}{{ .Data.data.key }}{{ end }}"
+    secrets = ["files/*"] # ERROR: Invalid secret path
+  }
+
+  task "helper" {
+    driver  = "raw_exec"
+    command = "/bin/helper"
+
+    docker { # ERROR: Docker options of a non-docker task
+      privileged = true
+    }
+  }
+}

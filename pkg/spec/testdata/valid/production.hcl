@@ -53,70 +53,103 @@ app "edge" {
     }
   }
 
-  nomad {
-    constraint {
-      attribute = "$${node.class}"
-      value     = "edge"
-    }
+  # Nomad's own group blocks, as in a job file, at the app level.
+  constraint {
+    attribute = "$${node.class}"
+    value     = "edge"
+  }
 
-    constraint {
-      operator = "distinct_hosts"
-      value    = "true"
-    }
+  constraint {
+    operator = "distinct_hosts"
+    value    = "true"
+  }
 
-    spread {
-      attribute = "$${node.datacenter}"
-    }
+  spread {
+    attribute = "$${node.datacenter}"
+  }
 
-    restart {
-      attempts = 5
-      interval = "10m"
-      delay    = "15s"
-      mode     = "delay"
-    }
+  restart {
+    attempts = 5
+    interval = "10m"
+    delay    = "15s"
+    mode     = "delay"
+  }
 
-    reschedule {
-      unlimited      = true
-      delay_function = "exponential"
-    }
+  reschedule {
+    unlimited      = true
+    delay_function = "exponential"
+  }
 
-    ephemeral_disk {
-      size   = 300
-      sticky = true
-    }
+  ephemeral_disk {
+    size   = 300
+    sticky = true
+  }
 
-    volume "certs" {
-      type      = "host"
-      source    = "edge-certs"
-      read_only = true
-    }
+  volume "certs" {
+    source    = "edge-certs"
+    read_only = true
+  }
 
-    task "edge" {
-      kill_timeout = "45s"
-      kill_signal  = "SIGQUIT"
+  volume "cache" {
+    type            = "csi"
+    source          = "edge-cache"
+    access_mode     = "single-node-writer"
+    attachment_mode = "file-system"
+    per_alloc       = true
+  }
+
+  mount "certs" {
+    path      = "/etc/edge/certs"
+    read_only = true
+  }
+
+  mount "cache" {
+    path = "/var/cache/edge"
+  }
+
+  kill_timeout   = "45s"
+  kill_signal    = "SIGQUIT"
+  shutdown_delay = "5s"
+
+  file "local/edge.conf" {
+    content       = "upstreams = {{ key \"edge/upstreams\" }}\n"
+    change_mode   = "signal"
+    change_signal = "SIGHUP"
+    mount         = "/etc/edge/edge.conf"
+  }
+
+  file "local/backends.conf" {
+    content = "{{ range service \"api\" }}server {{ .Address }}:{{ .Port }}\n{{ end }}"
+  }
+
+  file "local/limits.conf" {
+    content = "{{ with nomadVar \"nomad/jobs/edge\" }}rate = {{ .rate }}{{ end }}\n"
+  }
+
+  file "secrets/tls.pem" {
+    content = "{{ with secret \"secret/data/edge/tls\" }}{{ .Data.data.cert }}{{ end }}\n"
+    secrets = ["edge/tls"]
+    perms   = "0600"
+  }
+
+  docker {
+    cap_add = ["NET_BIND_SERVICE"]
+
+    logging {
+      type = "json-file"
 
       config {
-        cap_add = ["NET_BIND_SERVICE"]
-
-        logging {
-          type = "json-file"
-
-          config {
-            max-size = "10m"
-          }
-        }
+        max-size = "10m"
       }
+    }
+  }
 
-      volume_mount {
-        volume      = "certs"
-        destination = "/etc/edge/certs"
-      }
-
-      template {
-        data          = "upstreams = {{ key \"edge/upstreams\" }}\n"
-        destination   = "local/edge.conf"
-        change_mode   = "signal"
-        change_signal = "SIGHUP"
+  # The long tail, in Nomad's own vocabulary.
+  nomad {
+    task "edge" {
+      logs {
+        max_files     = 3
+        max_file_size = 20
       }
     }
   }
