@@ -225,7 +225,7 @@ func TestDeployLifecycle(t *testing.T) {
 		t.Errorf("plan after deploy: exit %d, want 0 and no changes", r.code)
 	}
 	before := jobVersion(t, nomad, "it-worker")
-	if r := drover(t, append([]string{"deploy", dir, "--detach"}, imageArgs()...)...); r.code != cli.ExitOK || !strings.Contains(r.stderr, "nothing to apply") {
+	if r := drover(t, append([]string{"deploy", dir, "--detach"}, imageArgs()...)...); r.code != cli.ExitOK || !strings.Contains(r.stderr, "Nothing to apply") {
 		t.Errorf("redeploy: exit %d, want 0 with nothing to apply", r.code)
 	}
 	if after := jobVersion(t, nomad, "it-worker"); after != before {

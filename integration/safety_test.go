@@ -60,8 +60,12 @@ func TestNamespacedProjectLifecycle(t *testing.T) {
 	if r := drover(t, append([]string{"plan", dir}, imageArgs()...)...); r.code != cli.ExitOK {
 		t.Errorf("plan after deploy: exit %d, want 0", r.code)
 	}
-	if r := drover(t, "status", dir, "--json"); r.code != cli.ExitOK || !strings.Contains(r.stdout, `"job":"running"`) {
-		t.Errorf("status: exit %d: it-worker should be running in %s", r.code, ns)
+	r = drover(t, "status", dir, "--json")
+	var st struct {
+		Apps []struct{ App, Job string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); r.code != cli.ExitOK || err != nil || len(st.Apps) != 1 || st.Apps[0].Job != "running" {
+		t.Errorf("status: exit %d (%v): it-worker should be running in %s", r.code, err, ns)
 	}
 	if r := drover(t, "scale", "it-worker", "2", dir); r.code != cli.ExitOK {
 		t.Errorf("scale in the project's namespace: exit %d", r.code)
@@ -191,8 +195,17 @@ func TestDestroyOneAppAtATime(t *testing.T) {
 			}
 			for _, kind := range []string{"service-defaults", "service-intentions", "service-router", "ingress-gateway", "terminating-gateway"} {
 				_, body := api(t, "GET", consul+"/v1/config/"+kind, "", "")
-				if strings.Contains(body, `"drover-it"`) || strings.Contains(body, `"it-`) {
-					t.Errorf("left behind in %s: %s", kind, body)
+				var entries []struct {
+					Name string
+					Meta map[string]string
+				}
+				if err := json.Unmarshal([]byte(body), &entries); err != nil {
+					t.Fatalf("list %s: %v", kind, err)
+				}
+				for _, e := range entries {
+					if e.Meta["drover-project"] == "drover-it" || e.Name == "drover-it-ingress" || e.Name == "drover-it-egress" {
+						t.Errorf("left behind: %s %s", kind, e.Name)
+					}
 				}
 			}
 			if code, body := api(t, "GET", consul+"/v1/catalog/node/external-it-db", "", ""); code == 200 && strings.TrimSpace(body) != "null" {

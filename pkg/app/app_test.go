@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	nomadapi "github.com/hashicorp/nomad/api"
 
 	"github.com/drover-io/drover/pkg/spec"
 	"github.com/drover-io/drover/templates"
@@ -157,5 +158,23 @@ func TestGraph(t *testing.T) {
 		if !strings.Contains(out.String(), "postgres") {
 			t.Errorf("%s output lacks nodes:\n%s", f, out.String())
 		}
+	}
+}
+
+// TestJobDiffLinesShowOnlyChanges: Nomad's plan diff carries the unchanged
+// fields of an edited object as context; the plan shows only changes.
+func TestJobDiffLinesShowOnlyChanges(t *testing.T) {
+	d := &nomadapi.JobDiff{TaskGroups: []*nomadapi.TaskGroupDiff{{Name: "ingress", Type: "Edited", Objects: []*nomadapi.ObjectDiff{{
+		Name: "Service", Type: "Edited",
+		Fields: []*nomadapi.FieldDiff{
+			{Type: "None", Name: "Name", Old: "gw", New: "gw"},
+			{Type: "Edited", Name: "PortLabel", Old: "8080", New: "8080"},
+			{Type: "Deleted", Name: "Host", Old: "docs.example.com"},
+		},
+	}}}}}
+	got := jobDiffLines(d)
+	want := []string{`- group ingress: Service: Host = "docs.example.com"`}
+	if len(got) != 1 || got[0] != want[0] {
+		t.Errorf("diff lines = %q, want %q", got, want)
 	}
 }

@@ -384,6 +384,11 @@ func jobDiffLines(d *nomadapi.JobDiff) []string {
 	var out []string
 	fields := func(prefix string, fs []*nomadapi.FieldDiff) {
 		for _, f := range fs {
+			// Nomad sends unchanged fields too, as context of an edited
+			// object; they are no change to show.
+			if f.Type == "None" || f.Type == "" || f.Old == f.New && f.Type == "Edited" {
+				continue
+			}
 			out = append(out, fieldLine(prefix, f))
 		}
 	}
