@@ -174,6 +174,11 @@ func (d *decoder) structBody(body hcl.Body, v reflect.Value, forbidden map[strin
 		splitPorts(v)
 	case "Task":
 		defaultIdentity(v)
+	case "Constraint", "Affinity":
+		// A job file's constraint without an operator means "=".
+		if op := v.FieldByName("Operand"); op.String() == "" {
+			op.SetString("=")
+		}
 	}
 }
 

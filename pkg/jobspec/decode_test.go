@@ -75,7 +75,7 @@ meta {
 	if diags := Decode(body, nil, &g, nil); diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if *g.ShutdownDelay != 5*time.Second || len(g.Constraints) != 2 || g.Constraints[1].Operand != "distinct_hosts" {
+	if *g.ShutdownDelay != 5*time.Second || len(g.Constraints) != 2 || g.Constraints[0].Operand != "=" || g.Constraints[1].Operand != "distinct_hosts" {
 		t.Errorf("delay/constraints: %v %+v", g.ShutdownDelay, g.Constraints)
 	}
 	if *g.Spreads[0].Weight != 50 || *g.EphemeralDisk.SizeMB != 500 || !*g.EphemeralDisk.Sticky {

@@ -171,7 +171,17 @@ func TestRetries(t *testing.T) {
 			requests: 3,
 		},
 		{
-			name: "plan: retried like a read", method: http.MethodPut, path: "/v1/job/api/plan", status: 500, failures: 2,
+			// Nomad answers 500 to a job that fails validation: planning it
+			// again gets the same answer.
+			name: "plan: a 500 is final", method: http.MethodPut, path: "/v1/job/api/plan", status: 500, failures: 2,
+			call: func(c *nomadx.Client) error {
+				_, err := c.Plan(context.Background(), serviceJob("api", nil))
+				return err
+			},
+			requests: 1, wantErr: true,
+		},
+		{
+			name: "plan: a 503 is retried", method: http.MethodPut, path: "/v1/job/api/plan", status: 503, failures: 2,
 			call: func(c *nomadx.Client) error {
 				_, err := c.Plan(context.Background(), serviceJob("api", nil))
 				return err

@@ -26,8 +26,9 @@ func (c *Client) Job(ctx context.Context, id string) (*nomadapi.Job, error) {
 // Plan dry-runs a job with Nomad's scheduler and returns its diff.
 func (c *Client) Plan(ctx context.Context, job *nomadapi.Job) (*nomadapi.JobPlanResponse, error) {
 	var resp *nomadapi.JobPlanResponse
-	// A plan changes nothing, so it is as safe to retry as a read.
-	err := c.read(ctx, "plan job", quote(*job.ID), func() error {
+	// A plan changes nothing, but Nomad answers 500 to a job it refuses
+	// (validation): retry only where Nomad did not answer.
+	err := c.write(ctx, "plan job", quote(*job.ID), func() error {
 		var err error
 		resp, _, err = c.api.Jobs().PlanOpts(job, &nomadapi.PlanOptions{Diff: true}, c.w(ctx))
 		return err

@@ -1,0 +1,198 @@
+//go:build integration
+
+package integration
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drover-io/drover/pkg/cli"
+)
+
+// itProd carries what production jobs use, on the test bed for real: a port
+// published on the host (loopback host network), a service outside the mesh
+// with its check, files rendered from Consul KV, a Nomad variable and Vault,
+// restart and kill settings, a constraint, a raw_exec helper, and Nomad's
+// own vocabulary for the long tail. Local images only.
+const itProd = `
+app "it-prod" {
+  image = var.image
+  env = {
+    LISTEN_ADDR = ":8080"
+  }
+
+  port "http" {
+    static       = 18090
+    to           = 8080
+    host_network = "loopback"
+  }
+
+  service {
+    mesh = false
+    name = "it-prod"
+    port = "http"
+    check "health" {
+      path     = "/health"
+      interval = "2s"
+    }
+  }
+
+  constraint {
+    attribute = "$${attr.kernel.name}"
+    value     = "linux"
+  }
+
+  restart {
+    attempts = 1
+    mode     = "fail"
+  }
+
+  kill_timeout = "5s"
+  kill_signal  = "SIGINT"
+
+  file "local/kv.txt" {
+    content = "{{ key \"drover-it/greeting\" }}"
+  }
+
+  file "local/var.txt" {
+    content = "{{ with nomadVar \"nomad/jobs/it-prod\" }}{{ .rate }}{{ end }}"
+  }
+
+  file "secrets/tls.pem" {
+    content = "{{ with secret \"secret/data/drover-it/tls\" }}{{ .Data.data.cert }}{{ end }}"
+    secrets = ["drover-it/tls"]
+    perms   = "0600"
+  }
+
+  task "keeper" {
+    driver  = "raw_exec"
+    command = "/bin/sh"
+    args    = ["-c", "while true; do sleep 30; done"]
+    lifecycle {
+      hook    = "poststart"
+      sidecar = true
+    }
+  }
+
+  update {
+    min_healthy_time  = "2s"
+    healthy_deadline  = "40s"
+    progress_deadline = "60s"
+  }
+
+  nomad {
+    task "it-prod" {
+      logs {
+        max_files     = 2
+        max_file_size = 5
+      }
+    }
+  }
+}
+
+app "it-node" {
+  type    = "system"
+  driver  = "raw_exec"
+  command = "/bin/sh"
+  args    = ["-c", "while true; do sleep 30; done"]
+}
+`
+
+func TestProductionShapesRunForReal(t *testing.T) {
+	nomad, consul, vault := requireAll(t)
+	token := os.Getenv("VAULT_TOKEN")
+	dir := writeProject(t, map[string]string{"drover.hcl": itProject, "prod.hcl": itProd})
+	t.Cleanup(func() {
+		drover(t, append([]string{"destroy", dir, "--yes", "--purge"}, imageArgs()...)...)
+		api(t, "DELETE", nomad+"/v1/var/nomad/jobs/it-prod", "", "")
+	})
+	if code, body := api(t, "PUT", consul+"/v1/kv/drover-it/greeting", "", "hello from consul kv"); code != 200 {
+		t.Fatalf("seed consul kv: %d %s", code, body)
+	}
+	if code, body := api(t, "PUT", nomad+"/v1/var/nomad/jobs/it-prod", "", `{"Items":{"rate":"42"}}`); code != 200 {
+		t.Fatalf("seed nomad variable: %d %s", code, body)
+	}
+	if code, body := api(t, "PUT", vault+"/v1/secret/data/drover-it/tls", token, `{"data":{"cert":"it-only-cert"}}`); code >= 300 {
+		t.Fatalf("seed vault: %d %s", code, body)
+	}
+	if r := drover(t, "validate", dir); r.code != cli.ExitOK {
+		t.Fatalf("validate: exit %d", r.code)
+	}
+	r := drover(t, append([]string{"deploy", dir}, imageArgs()...)...)
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "it-prod: successful") {
+		t.Fatalf("deploy: exit %d", r.code)
+	}
+
+	// The published port answers on the host's loopback network.
+	client := &http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://127.0.0.1:18090/health")
+	if err != nil {
+		t.Fatalf("the published port: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("the published port answered %d", resp.StatusCode)
+	}
+
+	// The service outside the mesh is in Consul and its check passes.
+	passing := false
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !passing; time.Sleep(time.Second) {
+		_, body := api(t, "GET", consul+"/v1/health/service/it-prod?passing=true", "", "")
+		passing = strings.Contains(body, `"Port":18090`)
+	}
+	if !passing {
+		t.Error("it-prod is not registered in Consul with a passing check at port 18090")
+	}
+
+	// Files rendered from Consul KV, the Nomad variable and Vault.
+	alloc := runningAlloc(t, nomad, "it-prod")
+	for path, want := range map[string]string{
+		"it-prod/local/kv.txt":    "hello from consul kv",
+		"it-prod/local/var.txt":   "42",
+		"it-prod/secrets/tls.pem": "it-only-cert",
+	} {
+		code, body := api(t, "GET", nomad+"/v1/client/fs/cat/"+alloc+"?path="+path, "", "")
+		if code != 200 || strings.TrimSpace(body) != want {
+			t.Errorf("%s: %d %q, want %q", path, code, body, want)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, "it-only-cert") {
+		t.Error("the secret value appears in drover's output")
+	}
+
+	// The system job runs on the client; the raw_exec helper runs.
+	if a := runningAlloc(t, nomad, "it-node"); a == "" {
+		t.Error("the system job has no running allocation")
+	}
+	_, body := api(t, "GET", nomad+"/v1/allocation/"+alloc, "", "")
+	if !strings.Contains(body, `"keeper":{`) || !strings.Contains(body, `"KillTimeout":5000000000`) {
+		t.Errorf("the allocation lacks the raw_exec helper or the kill settings")
+	}
+	if r := drover(t, append([]string{"plan", dir}, imageArgs()...)...); r.code != cli.ExitOK {
+		t.Errorf("plan after deploy: exit %d, want no changes", r.code)
+	}
+}
+
+// runningAlloc returns the ID of a running allocation of a job.
+func runningAlloc(t *testing.T, nomad, job string) string {
+	t.Helper()
+	code, body := api(t, "GET", nomad+"/v1/job/"+job+"/allocations", "", "")
+	if code != 200 {
+		t.Fatalf("allocations of %s: %d", job, code)
+	}
+	var allocs []struct{ ID, ClientStatus string }
+	if err := json.Unmarshal([]byte(body), &allocs); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range allocs {
+		if a.ClientStatus == "running" {
+			return a.ID
+		}
+	}
+	t.Fatalf("%s has no running allocation", job)
+	return ""
+}
