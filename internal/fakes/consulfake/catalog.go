@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
+	"regexp"
 	"strings"
 
 	"github.com/hashicorp/consul/api"
@@ -12,11 +12,12 @@ import (
 
 const datacenter = "dc1"
 
-// node is a catalog node with its services and checks.
+// node is a catalog node with its services. Checks are not modelled:
+// drover registers none, and SetHealth stands in for the health of
+// services.
 type node struct {
 	n        api.Node
 	services map[string]*api.AgentService
-	checks   map[string]*api.HealthCheck
 }
 
 func (s *Server) catalogRegister(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -43,14 +44,16 @@ func (s *Server) catalogRegister(w http.ResponseWriter, r *http.Request, body []
 			return
 		}
 	}
-	checks := reg.Checks
-	if reg.Check != nil {
-		c := reg.Check
-		checks = append(checks, &api.HealthCheck{
-			Node: c.Node, CheckID: c.CheckID, Name: c.Name, Status: c.Status, Notes: c.Notes,
-			Output: c.Output, ServiceID: c.ServiceID, ServiceName: c.ServiceName, Type: c.Type,
-			Definition: c.Definition,
-		})
+	if svc := reg.Service; svc != nil {
+		if err := validateServiceMeta(svc.Meta); err != "" {
+			s.writeError(w, http.StatusInternalServerError,
+				fmt.Sprintf("failed inserting service: Invalid Service Meta for node %s and serviceID %s: %s", reg.Node, svc.ID, err))
+			return
+		}
+	}
+	if reg.Check != nil || len(reg.Checks) > 0 {
+		s.writeError(w, http.StatusNotImplemented, "consulfake: checks are not modelled (drover registers none)")
+		return
 	}
 
 	s.mu.Lock()
@@ -58,7 +61,7 @@ func (s *Server) catalogRegister(w http.ResponseWriter, r *http.Request, body []
 	idx := s.bump(tableCatalog)
 	n := s.nodes[reg.Node]
 	if n == nil {
-		n = &node{services: map[string]*api.AgentService{}, checks: map[string]*api.HealthCheck{}}
+		n = &node{services: map[string]*api.AgentService{}}
 		n.n = api.Node{Node: reg.Node, CreateIndex: idx}
 		s.nodes[reg.Node] = n
 	}
@@ -82,22 +85,39 @@ func (s *Server) catalogRegister(w http.ResponseWriter, r *http.Request, body []
 		c.Datacenter = ""
 		n.services[c.ID] = c
 	}
-	for _, ch := range checks {
-		c := clone(ch)
-		c.Node = reg.Node
-		if c.CheckID == "" {
-			c.CheckID = c.Name
-		}
-		if c.Status == "" {
-			c.Status = api.HealthCritical // a new check starts critical
-		}
-		if svc := n.services[c.ServiceID]; svc != nil {
-			c.ServiceName, c.ServiceTags = svc.Service, svc.Tags
-		}
-		c.CreateIndex, c.ModifyIndex = idx, idx
-		n.checks[c.CheckID] = c
-	}
 	s.writeJSON(w, r, idx, true)
+}
+
+// metaKeyRE is structs.metaKeyFormat.
+var metaKeyRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// validateServiceMeta is structs.ValidateServiceMetadata for a typical
+// service; it returns the error text. (Node meta is not checked on a
+// catalog register.)
+func validateServiceMeta(meta map[string]string) string {
+	if len(meta) > 64 {
+		return "Node metadata cannot contain more than 64 key/value pairs"
+	}
+	for _, k := range sortedKeys(meta) {
+		v := meta[k]
+		var err string
+		switch {
+		case k == "":
+			err = "Key cannot be blank"
+		case !metaKeyRE.MatchString(k):
+			err = "Key contains invalid characters"
+		case len(k) > 128:
+			err = "Key is too long (limit: 128 characters)"
+		case strings.HasPrefix(k, "consul-"):
+			err = "Key prefix 'consul-' is reserved for internal use"
+		case len(v) > 512:
+			err = "Value is too long (limit: 512 characters)"
+		}
+		if err != "" {
+			return fmt.Sprintf("Couldn't load metadata pair ('%s', '%s'): %s", k, v, err)
+		}
+	}
+	return ""
 }
 
 func (s *Server) catalogDeregister(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -110,23 +130,14 @@ func (s *Server) catalogDeregister(w http.ResponseWriter, r *http.Request, body 
 		s.writeError(w, http.StatusInternalServerError, "Must provide node")
 		return
 	}
+	if dereg.ServiceID != "" || dereg.CheckID != "" {
+		s.writeError(w, http.StatusNotImplemented, "consulfake: only whole nodes are deregistered")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.nodes[dereg.Node]
-	if n != nil {
-		switch {
-		case dereg.ServiceID != "":
-			delete(n.services, dereg.ServiceID)
-			for id, c := range n.checks {
-				if c.ServiceID == dereg.ServiceID {
-					delete(n.checks, id)
-				}
-			}
-		case dereg.CheckID != "":
-			delete(n.checks, dereg.CheckID)
-		default:
-			delete(s.nodes, dereg.Node)
-		}
+	if s.nodes[dereg.Node] != nil {
+		delete(s.nodes, dereg.Node)
 		s.bump(tableCatalog)
 	}
 	s.writeJSON(w, r, s.tableIndex(tableCatalog), true)
@@ -207,90 +218,6 @@ func (s *Server) catalogNodes(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, index(), out)
 }
 
-func (s *Server) catalogServices(w http.ResponseWriter, r *http.Request) {
-	q, ok := s.parseQuery(w, r)
-	if !ok {
-		return
-	}
-	index := func() uint64 { return s.tableIndex(tableCatalog) }
-	s.block(r.Context(), q, index)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	filter := metaFilter(r)
-	out := map[string][]string{}
-	for _, n := range s.nodes {
-		if !matchesMeta(n.n.Meta, filter) {
-			continue
-		}
-		for _, svc := range n.services {
-			tags := out[svc.Service]
-			for _, t := range svc.Tags {
-				if !contains(tags, t) {
-					tags = append(tags, t)
-				}
-			}
-			if tags == nil {
-				tags = []string{}
-			}
-			sort.Strings(tags)
-			out[svc.Service] = tags
-		}
-	}
-	s.writeJSON(w, r, index(), out)
-}
-
-func (s *Server) catalogService(w http.ResponseWriter, r *http.Request, name string) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w, r, "GET")
-		return
-	}
-	if name == "" {
-		s.writeError(w, http.StatusBadRequest, "Missing service name")
-		return
-	}
-	q, ok := s.parseQuery(w, r)
-	if !ok {
-		return
-	}
-	index := func() uint64 { return s.tableIndex(tableCatalog) }
-	s.block(r.Context(), q, index)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	filter, tags := metaFilter(r), r.URL.Query()["tag"]
-	out := []*api.CatalogService{}
-	for _, nodeName := range sortedKeys(s.nodes) {
-		n := s.nodes[nodeName]
-		if !matchesMeta(n.n.Meta, filter) {
-			continue
-		}
-		for _, id := range sortedKeys(n.services) {
-			svc := n.services[id]
-			if svc.Service != name || !hasTags(svc.Tags, tags) {
-				continue
-			}
-			out = append(out, &api.CatalogService{
-				ID: n.n.ID, Node: n.n.Node, Address: n.n.Address, Datacenter: datacenter,
-				TaggedAddresses: n.n.TaggedAddresses, NodeMeta: n.n.Meta,
-				ServiceID: svc.ID, ServiceName: svc.Service, ServiceAddress: svc.Address,
-				ServiceTaggedAddresses: svc.TaggedAddresses, ServiceTags: svc.Tags, ServiceMeta: svc.Meta,
-				ServicePort: svc.Port, ServiceWeights: api.Weights(svc.Weights),
-				ServiceEnableTagOverride: svc.EnableTagOverride, ServiceProxy: svc.Proxy,
-				CreateIndex: svc.CreateIndex, ModifyIndex: svc.ModifyIndex,
-			})
-		}
-	}
-	s.writeJSON(w, r, index(), out)
-}
-
-func hasTags(have, want []string) bool {
-	for _, t := range want {
-		if !contains(have, t) {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *Server) healthService(w http.ResponseWriter, r *http.Request, name string) {
 	if r.Method != http.MethodGet {
 		s.methodNotAllowed(w, r, "GET")
@@ -304,69 +231,32 @@ func (s *Server) healthService(w http.ResponseWriter, r *http.Request, name stri
 	if !ok {
 		return
 	}
-	passing := false
-	if v, ok := r.URL.Query()["passing"]; ok {
-		switch strings.ToLower(v[0]) {
-		case "", "1", "true":
-			passing = true
-		case "0", "false":
-		default:
-			s.writeError(w, http.StatusBadRequest, "Invalid value for ?passing")
-			return
-		}
-	}
+	// ?passing, ?tag and ?node-meta are not modelled: drover sends none.
 	index := func() uint64 { return s.tableIndex(tableCatalog) }
 	s.block(r.Context(), q, index)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	entries, overridden := s.health[name]
 	if !overridden {
-		entries = s.catalogHealth(name, metaFilter(r), r.URL.Query()["tag"])
+		entries = s.catalogHealth(name)
 	}
-	out := []*api.ServiceEntry{}
-	for _, e := range entries {
-		if passing && !allPassing(e.Checks) {
-			continue
-		}
-		out = append(out, e)
-	}
-	s.writeJSON(w, r, index(), out)
+	s.writeJSON(w, r, index(), entries)
 }
 
-// catalogHealth builds the health view of a service from the catalog: each
-// instance with its node's checks and its own. The caller holds s.mu.
-func (s *Server) catalogHealth(name string, filter map[string]string, tags []string) []*api.ServiceEntry {
-	var out []*api.ServiceEntry
+// catalogHealth builds the health view of a service from the catalog:
+// each instance with its node, and no checks. The caller holds s.mu.
+func (s *Server) catalogHealth(name string) []*api.ServiceEntry {
+	out := []*api.ServiceEntry{}
 	for _, nodeName := range sortedKeys(s.nodes) {
 		n := s.nodes[nodeName]
-		if !matchesMeta(n.n.Meta, filter) {
-			continue
-		}
 		for _, id := range sortedKeys(n.services) {
-			svc := n.services[id]
-			if svc.Service != name || !hasTags(svc.Tags, tags) {
-				continue
+			if svc := n.services[id]; svc.Service == name {
+				nn := n.n
+				out = append(out, &api.ServiceEntry{Node: &nn, Service: svc, Checks: api.HealthChecks{}})
 			}
-			nn := n.n
-			e := &api.ServiceEntry{Node: &nn, Service: svc, Checks: api.HealthChecks{}}
-			for _, cid := range sortedKeys(n.checks) {
-				if c := n.checks[cid]; c.ServiceID == "" || c.ServiceID == svc.ID {
-					e.Checks = append(e.Checks, c)
-				}
-			}
-			out = append(out, e)
 		}
 	}
 	return out
-}
-
-func allPassing(checks api.HealthChecks) bool {
-	for _, c := range checks {
-		if c.Status != api.HealthPassing {
-			return false
-		}
-	}
-	return true
 }
 
 // ---- test helpers ----
@@ -408,14 +298,6 @@ func (s *Server) SetHealth(service string, passing, warning, critical int) {
 		entries = []*api.ServiceEntry{}
 	}
 	s.health[service] = entries
-}
-
-// ResetHealth makes the health of service come from the catalog again.
-func (s *Server) ResetHealth(service string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.health, service)
-	s.bump(tableCatalog)
 }
 
 // Node returns a copy of a catalog node with its services, or nil.

@@ -25,6 +25,14 @@ var knownKinds = map[string]bool{
 	api.FileSystemCertificate: true, api.JWTProvider: true, api.RateLimitIPConfig: true,
 }
 
+// modelledKinds are the kinds drover writes, the only ones the fake
+// stores, normalizes and validates. A write of another known kind answers
+// 501, so that a test notices.
+var modelledKinds = map[string]bool{
+	api.ServiceDefaults: true, api.ServiceRouter: true, api.ServiceIntentions: true,
+	api.IngressGateway: true, api.TerminatingGateway: true,
+}
+
 func invalidKind(kind string) string { return "invalid config entry kind: " + kind }
 
 func (s *Server) configApply(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -48,6 +56,10 @@ func (s *Server) configApply(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	if !knownKinds[kind] {
 		s.writeError(w, http.StatusBadRequest, "Request decoding failed: "+invalidKind(kind))
+		return
+	}
+	if !modelledKinds[kind] {
+		s.writeError(w, http.StatusNotImplemented, fmt.Sprintf("consulfake: config entries of kind %q are not modelled", kind))
 		return
 	}
 	entry, err := api.DecodeConfigEntry(raw)
@@ -232,14 +244,6 @@ func normalize(entry api.ConfigEntry) string {
 	switch e := entry.(type) {
 	case *api.ServiceConfigEntry:
 		e.Protocol = strings.ToLower(e.Protocol)
-	case *api.ProxyConfigEntry:
-		if e.Name != "" && e.Name != api.ProxyConfigGlobal {
-			return fmt.Sprintf("invalid name (%q), only %q is supported", e.Name, api.ProxyConfigGlobal)
-		}
-		e.Name = api.ProxyConfigGlobal
-		if p, ok := e.Config["protocol"].(string); ok {
-			e.Config["protocol"] = strings.ToLower(p)
-		}
 	case *api.IngressGatewayConfigEntry:
 		for i := range e.Listeners {
 			if e.Listeners[i].Protocol == "" {
@@ -337,17 +341,6 @@ func validate(entry api.ConfigEntry) string {
 			if route.Destination != nil && route.Destination.PrefixRewrite != "" && (m == nil || m.PathExact == "" && m.PathPrefix == "") {
 				return fmt.Sprintf("Route[%d] cannot make use of PrefixRewrite without configuring either PathExact or PathPrefix", i)
 			}
-		}
-	case *api.ServiceSplitterConfigEntry:
-		if e.Name == "" {
-			return "Name is required"
-		}
-		if len(e.Splits) == 0 {
-			return "no splits configured"
-		}
-	case *api.ServiceResolverConfigEntry:
-		if e.Name == "" {
-			return "Name is required"
 		}
 	case *api.IngressGatewayConfigEntry:
 		return validateIngress(e)
@@ -548,18 +541,8 @@ func (s *Server) checkGraph(kind, name string, entry api.ConfigEntry) string {
 	}
 
 	switch kind {
-	case api.TerminatingGateway, api.MeshConfig, api.ExportedServices:
+	case api.TerminatingGateway:
 		return ""
-	case api.ProxyDefaults:
-		for _, k := range []string{api.ServiceRouter, api.ServiceSplitter, api.ServiceResolver} {
-			for n := range view[k] {
-				chains[n] = true
-			}
-		}
-		for _, e := range allOf(api.IngressGateway) {
-			ingress = append(ingress, e.(*api.IngressGatewayConfigEntry))
-		}
-		allIntentions()
 	case api.ServiceIntentions:
 		if entry == nil {
 			return ""
@@ -571,10 +554,10 @@ func (s *Server) checkGraph(kind, name string, entry api.ConfigEntry) string {
 		}
 		ingress = append(ingress, entry.(*api.IngressGatewayConfigEntry))
 		enforce = true
-	default: // one chain: service-defaults, router, splitter, resolver
+	default: // one chain: service-defaults or router
 		allIntentions()
 		chains[name] = true
-		for _, k := range []string{api.ServiceRouter, api.ServiceSplitter, api.ServiceResolver, api.IngressGateway} {
+		for _, k := range []string{api.ServiceRouter, api.IngressGateway} {
 			for _, e := range allOf(k) {
 				if !contains(relatedServices(e), name) {
 					continue
@@ -596,16 +579,17 @@ func (s *Server) checkGraph(kind, name string, entry api.ConfigEntry) string {
 		chains[ixn.Name] = true
 	}
 
-	protocols, topResolver := map[string]string{}, map[string]bool{}
+	protocols, routed := map[string]string{}, map[string]bool{}
 	for _, svc := range sortedKeys(chains) {
 		if svc == "*" {
 			continue
 		}
-		p, top, err := compileChain(view, svc)
+		p, err := compileChain(view, svc)
 		if err != "" {
 			return err
 		}
-		protocols[svc], topResolver[svc] = p, top
+		protocols[svc] = p
+		_, routed[svc] = view[api.ServiceRouter][svc]
 	}
 	for _, ig := range ingress {
 		for _, l := range ig.Listeners {
@@ -614,7 +598,7 @@ func (s *Server) checkGraph(kind, name string, entry api.ConfigEntry) string {
 					continue
 				}
 				got := protocols[svc.Name]
-				if got != l.Protocol && (enforce || l.Protocol != "tcp" || !topResolver[svc.Name]) {
+				if got != l.Protocol && (enforce || l.Protocol != "tcp" || routed[svc.Name]) {
 					return fmt.Sprintf("service %q has protocol %q, which does not match defined listener protocol %q", svc.Name, got, l.Protocol)
 				}
 			}
@@ -671,19 +655,6 @@ func relatedServices(e api.ConfigEntry) []string {
 				out = append(out, defaultIfEmpty(r.Destination.Service, e.Name))
 			}
 		}
-	case *api.ServiceSplitterConfigEntry:
-		for _, sp := range e.Splits {
-			out = append(out, defaultIfEmpty(sp.Service, e.Name))
-		}
-	case *api.ServiceResolverConfigEntry:
-		if e.Redirect != nil && e.Redirect.Service != "" {
-			out = append(out, e.Redirect.Service)
-		}
-		for _, f := range e.Failover {
-			if f.Service != "" {
-				out = append(out, f.Service)
-			}
-		}
 	case *api.IngressGatewayConfigEntry:
 		for _, l := range e.Listeners {
 			for _, svc := range l.Services {
@@ -697,114 +668,35 @@ func relatedServices(e api.ConfigEntry) []string {
 }
 
 // compileChain is the part of the discovery chain compiler that decides a
-// chain's protocol: the router's and every destination's protocol must
-// agree, and a router or splitter needs an HTTP-like one. It returns the
-// protocol and whether the chain starts at a resolver.
-func compileChain(view map[string]map[string]api.ConfigEntry, svc string) (string, bool, string) {
-	c := &chainCompiler{view: view, name: svc, splitters: map[string]bool{}}
-	top := true
-	if r, ok := view[api.ServiceRouter][svc].(*api.ServiceRouterConfigEntry); ok {
-		top = false
-		c.advanced = true
-		if err := c.record(r.Name); err != "" {
-			return "", false, err
-		}
-		for _, route := range r.Routes {
-			dest := svc
-			if route.Destination != nil {
-				dest = defaultIfEmpty(route.Destination.Service, svc)
-			}
-			if err := c.splitterOrResolver(dest); err != "" {
-				return "", false, err
-			}
-		}
-		if err := c.splitterOrResolver(r.Name); err != "" {
-			return "", false, err
-		}
-	} else {
-		if _, ok := view[api.ServiceSplitter][svc]; ok {
-			top = false
-		}
-		if err := c.splitterOrResolver(svc); err != "" {
-			return "", false, err
-		}
-	}
-	if c.advanced && !httpLike(c.protocol) {
-		return "", false, fmt.Sprintf("discovery chain %q uses a protocol %q that does not permit advanced routing or splitting behavior", svc, c.protocol)
-	}
-	return c.protocol, top, ""
-}
-
-type chainCompiler struct {
-	view      map[string]map[string]api.ConfigEntry
-	name      string
-	protocol  string
-	advanced  bool
-	splitters map[string]bool
-}
-
-func (c *chainCompiler) splitterOrResolver(svc string) string {
-	sp, ok := c.view[api.ServiceSplitter][svc].(*api.ServiceSplitterConfigEntry)
+// chain's protocol: a router's service and every destination must agree,
+// and a router needs an HTTP-like one. Splitters and resolvers are not
+// modelled: a chain is a router and its destinations, or the service.
+func compileChain(view map[string]map[string]api.ConfigEntry, svc string) (string, string) {
+	protocol := protocolOf(view, svc)
+	r, ok := view[api.ServiceRouter][svc].(*api.ServiceRouterConfigEntry)
 	if !ok {
-		return c.resolver(svc)
+		return protocol, ""
 	}
-	if c.splitters[svc] {
-		return ""
-	}
-	c.splitters[svc] = true
-	c.advanced = true
-	for _, split := range sp.Splits {
-		target := defaultIfEmpty(split.Service, svc)
-		if target != svc && split.ServiceSubset == "" {
-			if _, ok := c.view[api.ServiceSplitter][target]; ok {
-				if err := c.splitterOrResolver(target); err != "" {
-					return err
-				}
-				continue
-			}
+	for _, route := range r.Routes {
+		if route.Destination == nil {
+			continue
 		}
-		if err := c.resolver(target); err != "" {
-			return err
+		dest := defaultIfEmpty(route.Destination.Service, svc)
+		if p := protocolOf(view, dest); p != protocol {
+			return "", fmt.Sprintf("discovery chain %q uses inconsistent protocols; service %q has %q which is not %q", svc, dest, p, protocol)
 		}
 	}
-	return ""
-}
-
-// resolver follows resolver redirects and records the protocol of the
-// service the chain finally reaches.
-func (c *chainCompiler) resolver(svc string) string {
-	seen := map[string]bool{}
-	for {
-		r, ok := c.view[api.ServiceResolver][svc].(*api.ServiceResolverConfigEntry)
-		if !ok || r.Redirect == nil || r.Redirect.Service == "" || seen[svc] {
-			break
-		}
-		seen[svc] = true
-		svc = r.Redirect.Service
+	if !httpLike(protocol) {
+		return "", fmt.Sprintf("discovery chain %q uses a protocol %q that does not permit advanced routing or splitting behavior", svc, protocol)
 	}
-	return c.record(svc)
+	return protocol, ""
 }
 
-func (c *chainCompiler) record(svc string) string {
-	p := protocolOf(c.view, svc)
-	if c.protocol == "" {
-		c.protocol = p
-	} else if c.protocol != p {
-		return fmt.Sprintf("discovery chain %q uses inconsistent protocols; service %q has %q which is not %q", c.name, svc, p, c.protocol)
-	}
-	return ""
-}
-
-// protocolOf is a service's protocol: service-defaults, then the global
-// proxy-defaults, then tcp.
+// protocolOf is a service's protocol: its service-defaults', else tcp
+// (proxy-defaults are not modelled).
 func protocolOf(view map[string]map[string]api.ConfigEntry, svc string) string {
 	if sd, ok := view[api.ServiceDefaults][svc].(*api.ServiceConfigEntry); ok {
 		return defaultIfEmpty(strings.ToLower(sd.Protocol), "tcp")
-	}
-	if pd, ok := view[api.ProxyDefaults][api.ProxyConfigGlobal].(*api.ProxyConfigEntry); ok {
-		if p, ok := pd.Config["protocol"].(string); ok && p != "" {
-			return strings.ToLower(p)
-		}
 	}
 	return "tcp"
 }
@@ -865,6 +757,9 @@ func (s *Server) SeedConfigEntry(entry api.ConfigEntry) {
 	e, err := api.DecodeConfigEntryFromJSON(b)
 	if err != nil {
 		s.t.Fatalf("consulfake: SeedConfigEntry: %v", err)
+	}
+	if !modelledKinds[e.GetKind()] {
+		s.t.Fatalf("consulfake: SeedConfigEntry: kind %q is not modelled", e.GetKind())
 	}
 	if msg := normalize(e); msg != "" {
 		s.t.Fatalf("consulfake: SeedConfigEntry: %s", msg)

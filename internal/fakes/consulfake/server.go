@@ -147,18 +147,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.catalogNode(w, r, strings.TrimPrefix(p, "/v1/catalog/node/"))
 	case p == "/v1/catalog/nodes":
 		s.catalogNodes(w, r)
-	case p == "/v1/catalog/services":
-		s.catalogServices(w, r)
-	case strings.HasPrefix(p, "/v1/catalog/service/"):
-		s.catalogService(w, r, strings.TrimPrefix(p, "/v1/catalog/service/"))
 	case strings.HasPrefix(p, "/v1/health/service/"):
 		s.healthService(w, r, strings.TrimPrefix(p, "/v1/health/service/"))
 	case p == "/v1/catalog/datacenters":
-		s.writeJSON(w, r, s.raft.Latest(), []string{"dc1"})
-	case p == "/v1/status/leader":
-		s.writeJSON(w, r, s.raft.Latest(), "127.0.0.1:8300")
-	case p == "/v1/status/peers":
-		s.writeJSON(w, r, s.raft.Latest(), []string{"127.0.0.1:8300"})
+		// Not a blocking query: no index headers.
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `["dc1"]`)
 	default:
 		http.NotFound(w, r)
 	}

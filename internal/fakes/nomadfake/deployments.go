@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/nomad/api"
@@ -14,23 +13,18 @@ import (
 // Deployment statuses and descriptions, from nomad/structs/deployment.go.
 const (
 	StatusRunning    = "running"
-	StatusPaused     = "paused"
 	StatusFailed     = "failed"
 	StatusSuccessful = "successful"
 	StatusCancelled  = "cancelled"
-	StatusPending    = "pending"
-	StatusBlocked    = "blocked"
 
 	DescRunning               = "Deployment is running"
 	DescRunningNeedsPromotion = "Deployment is running but requires manual promotion"
 	DescRunningAutoPromotion  = "Deployment is running pending automatic promotion"
-	DescPaused                = "Deployment is paused"
 	DescSuccessful            = "Deployment completed successfully"
 	DescStoppedJob            = "Cancelled because job is stopped"
 	DescNewerJob              = "Cancelled due to newer version of job"
 	DescFailedAllocations     = "Failed due to unhealthy allocations"
 	DescProgressDeadline      = "Failed due to progress deadline"
-	DescFailedByUser          = "Deployment marked as failed"
 )
 
 // DescRollback is the description of a failed deployment whose job was
@@ -46,10 +40,9 @@ func DescRollback(base string, version uint64) string {
 // by the test, or by AutoSucceed):
 //
 //	register / scale ─> running ─ CompleteDeployment, AutoSucceed ─────────> successful
-//	 (a service job      │  │ │    (a canary deployment first needs promote)  (job version stable)
-//	  with an update     │  │ ╰─ FailDeployment, PUT fail ─> failed ─ revert ─> new version,
-//	  block, count > 0)  │  │                                                    new running deployment
-//	                     │  ╰─ PUT pause ─> paused ─ PUT pause(false) ─> running
+//	 (a service job      │  │      (a canary deployment first needs promote)  (job version stable)
+//	  with an update     │  ╰─ FailDeployment ─> failed ─ revertToVersion ─> new version,
+//	  block, count > 0)  │                                                    new running deployment
 //	                     ╰─ newer version or job stop ─> cancelled
 type deployment struct {
 	d           *api.Deployment
@@ -81,7 +74,7 @@ func (d *deployment) wire() *wireDeployment {
 // active is structs.Deployment.Active.
 func active(status string) bool {
 	switch status {
-	case StatusRunning, StatusPaused, StatusBlocked, "unblocking", "initializing", StatusPending:
+	case StatusRunning, "paused", "blocked", "unblocking", "initializing", "pending":
 		return true
 	}
 	return false
@@ -263,70 +256,10 @@ func (s *Server) jobLatestDeployment(w http.ResponseWriter, r *http.Request, id 
 	s.writeJSON(w, index(), s.latestDeployment(jobKey{namespace(r), id}).wire())
 }
 
-func (s *Server) jobDeployments(w http.ResponseWriter, r *http.Request, id string) {
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	all, _ := strconv.ParseBool(r.URL.Query().Get("all"))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := jobKey{namespace(r), id}
-	var createIndex uint64
-	if e := s.jobs[key]; e != nil {
-		createIndex = *e.job.CreateIndex
-	}
-	out := []*wireDeployment{}
-	for _, d := range s.sortedDeployments() {
-		if d.d.Namespace != key.ns || d.d.JobID != key.id {
-			continue
-		}
-		// Without all, only deployments of this incarnation of the job.
-		if !all && d.d.JobCreateIndex != createIndex {
-			continue
-		}
-		out = append(out, d.wire())
-	}
-	s.writeJSON(w, max(s.tableIndex(tableDeployment), 1), out)
-}
-
-// sortedDeployments returns the deployments newest first.
-func (s *Server) sortedDeployments() []*deployment {
-	out := make([]*deployment, 0, len(s.deployments))
-	for _, d := range s.deployments {
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].d.CreateIndex > out[j].d.CreateIndex })
-	return out
-}
-
-func (s *Server) deploymentList(w http.ResponseWriter, r *http.Request) {
-	q, ok := s.getQuery(w, r)
-	if !ok {
-		return
-	}
-	index := func() uint64 { return max(s.tableIndex(tableDeployment), 1) }
-	s.block(r.Context(), q, index)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ns, prefix := namespace(r), r.URL.Query().Get("prefix")
-	out := []*wireDeployment{}
-	for _, d := range s.sortedDeployments() {
-		if (ns == "*" || d.d.Namespace == ns) && strings.HasPrefix(d.d.ID, prefix) {
-			out = append(out, d.wire())
-		}
-	}
-	s.writeJSON(w, index(), out)
-}
-
 func (s *Server) deploymentSpecific(w http.ResponseWriter, r *http.Request, body []byte, path string) {
 	switch {
 	case strings.HasPrefix(path, "allocations/"):
 		s.deploymentAllocations(w, r, strings.TrimPrefix(path, "allocations/"))
-	case strings.HasPrefix(path, "fail/"):
-		s.deploymentFail(w, r, strings.TrimPrefix(path, "fail/"))
-	case strings.HasPrefix(path, "pause/"):
-		s.deploymentPause(w, r, body, strings.TrimPrefix(path, "pause/"))
 	case strings.HasPrefix(path, "promote/"):
 		s.deploymentPromote(w, r, body, strings.TrimPrefix(path, "promote/"))
 	default:
@@ -479,108 +412,6 @@ func (s *Server) deploymentEval(d *deployment, idx uint64) *api.Evaluation {
 	ev := s.newEval(job, "deployment-watcher", 0, idx)
 	ev.DeploymentID = d.d.ID
 	return ev
-}
-
-func (s *Server) deploymentPause(w http.ResponseWriter, r *http.Request, body []byte, id string) {
-	if r.Method != http.MethodPut && r.Method != http.MethodPost {
-		s.methodNotAllowed(w)
-		return
-	}
-	var req api.DeploymentPauseRequest
-	if err := decodeBody(body, &req); err != nil {
-		s.writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if req.DeploymentID == "" {
-		s.writeError(w, http.StatusBadRequest, "DeploymentID must be specified")
-		return
-	}
-	if req.DeploymentID != id {
-		s.writeError(w, http.StatusBadRequest, "Deployment ID does not match")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.deployments[id]
-	if d == nil {
-		s.writeError(w, http.StatusInternalServerError, "deployment not found")
-		return
-	}
-	if !active(d.d.Status) {
-		msg := "can't resume terminal deployment"
-		if req.Pause {
-			msg = "can't pause terminal deployment"
-		}
-		s.writeError(w, http.StatusInternalServerError, msg)
-		return
-	}
-	idx := s.bump(tableDeployment)
-	if req.Pause {
-		d.d.Status, d.d.StatusDescription = StatusPaused, DescPaused
-	} else {
-		d.d.Status, d.d.StatusDescription = StatusRunning, DescRunning
-		if requiresPromotion(d) {
-			d.d.StatusDescription = DescRunningNeedsPromotion
-		}
-	}
-	d.d.ModifyIndex, d.d.ModifyTime = idx, s.now().UnixNano()
-	evID := ""
-	if !req.Pause {
-		evID = s.deploymentEval(d, idx).ID
-	}
-	s.writeJSON(w, idx, updateReply(evID, idx, nil))
-}
-
-func (s *Server) deploymentFail(w http.ResponseWriter, r *http.Request, id string) {
-	if r.Method != http.MethodPut && r.Method != http.MethodPost {
-		s.methodNotAllowed(w)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.deployments[id]
-	if d == nil {
-		s.writeError(w, http.StatusInternalServerError, "deployment not found")
-		return
-	}
-	if !active(d.d.Status) {
-		s.writeError(w, http.StatusInternalServerError, "can't fail terminal deployment")
-		return
-	}
-	key := jobKey{d.d.Namespace, d.d.JobID}
-	desc := DescFailedByUser
-	var reverted *uint64
-	autoRevert := false
-	for _, st := range d.d.TaskGroups {
-		autoRevert = autoRevert || st.AutoRevert
-	}
-	if e := s.jobs[key]; autoRevert && e != nil {
-		// deploymentWatcher.FailDeployment rolls back to the latest stable
-		// version, unless there is none or it is the same spec.
-		var stable *api.Job
-		for _, v := range e.versions {
-			if deref(v.Stable) && *v.Version < d.d.JobVersion {
-				stable = v
-			}
-		}
-		switch {
-		case stable == nil:
-			desc = fmt.Sprintf("%s - no stable job version to auto revert to", desc)
-		case !specChanged(stable, e.job):
-			desc = fmt.Sprintf("%s - not rolling back to stable job version %d as current job has same specification", desc, *stable.Version)
-		default:
-			desc = DescRollback(desc, *stable.Version)
-			reverted = new(*stable.Version)
-		}
-	}
-	idx := s.bump(tableDeployment, tableEvals)
-	d.d.Status, d.d.StatusDescription = StatusFailed, desc
-	d.d.ModifyIndex, d.d.ModifyTime = idx, s.now().UnixNano()
-	ev := s.deploymentEval(d, idx)
-	if reverted != nil {
-		s.revert(key, *reverted)
-	}
-	s.writeJSON(w, idx, updateReply(ev.ID, idx, reverted))
 }
 
 // revert registers a copy of an old version of a job as a new version, as

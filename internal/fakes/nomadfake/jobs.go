@@ -33,7 +33,8 @@ const jobTrackedScalingEvents = 20
 
 func (s *Server) jobSpecific(w http.ResponseWriter, r *http.Request, body []byte, path string) {
 	// The same suffix order as command/agent/job_endpoint.go, so that odd
-	// IDs route the same way.
+	// IDs route the same way. Suffixes drover does not use (evaluations,
+	// summary, versions, deployments, submission, ...) are not served.
 	suffix := func(sfx string) (string, bool) {
 		if strings.HasSuffix(path, sfx) {
 			return strings.TrimSuffix(path, sfx), true
@@ -42,16 +43,8 @@ func (s *Server) jobSpecific(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	if id, ok := suffix("/allocations"); ok {
 		s.jobAllocations(w, r, id)
-	} else if id, ok := suffix("/evaluations"); ok {
-		s.jobEvaluations(w, r, id)
 	} else if id, ok := suffix("/plan"); ok {
 		s.jobPlan(w, r, body, id)
-	} else if id, ok := suffix("/summary"); ok {
-		s.jobSummary(w, r, id)
-	} else if id, ok := suffix("/versions"); ok {
-		s.jobVersions(w, r, id)
-	} else if id, ok := suffix("/deployments"); ok {
-		s.jobDeployments(w, r, id)
 	} else if id, ok := suffix("/deployment"); ok {
 		s.jobLatestDeployment(w, r, id)
 	} else if id, ok := suffix("/scale"); ok {
@@ -63,17 +56,14 @@ func (s *Server) jobSpecific(w http.ResponseWriter, r *http.Request, body []byte
 		default:
 			s.methodNotAllowed(w)
 		}
-	} else if id, ok := suffix("/submission"); ok {
-		s.jobSubmission(w, r, id)
 	} else {
 		switch r.Method {
 		case http.MethodGet:
 			s.jobQuery(w, r, path)
-		case http.MethodPut, http.MethodPost:
-			s.jobRegister(w, r, body, path)
 		case http.MethodDelete:
 			s.jobDelete(w, r, path)
 		default:
+			// PUT /v1/job/:id registers too; drover registers with PUT /v1/jobs.
 			s.methodNotAllowed(w)
 		}
 	}
@@ -173,7 +163,6 @@ func (s *Server) jobStub(key jobKey, job *api.Job, withMeta bool) *api.JobListSt
 		Stop:              deref(job.Stop),
 		Status:            deref(job.Status),
 		StatusDescription: deref(job.StatusDescription),
-		JobSummary:        s.summary(key, job),
 		CreateIndex:       deref(job.CreateIndex),
 		ModifyIndex:       deref(job.ModifyIndex),
 		JobModifyIndex:    deref(job.JobModifyIndex),
@@ -183,89 +172,6 @@ func (s *Server) jobStub(key jobKey, job *api.Job, withMeta bool) *api.JobListSt
 		stub.Meta = job.Meta
 	}
 	return stub
-}
-
-// summary counts the seeded allocations of a job by client status.
-func (s *Server) summary(key jobKey, job *api.Job) *api.JobSummary {
-	sum := &api.JobSummary{
-		JobID:       key.id,
-		Namespace:   key.ns,
-		Summary:     map[string]api.TaskGroupSummary{},
-		CreateIndex: deref(job.CreateIndex),
-		ModifyIndex: deref(job.ModifyIndex),
-	}
-	for _, tg := range job.TaskGroups {
-		sum.Summary[deref(tg.Name)] = api.TaskGroupSummary{}
-	}
-	for _, a := range s.allocs[key] {
-		g := sum.Summary[a.TaskGroup]
-		switch a.ClientStatus {
-		case "pending":
-			g.Starting++
-		case "running":
-			g.Running++
-		case "complete":
-			g.Complete++
-		case "failed":
-			g.Failed++
-		case "lost":
-			g.Lost++
-		case "unknown":
-			g.Unknown++
-		}
-		sum.Summary[a.TaskGroup] = g
-	}
-	return sum
-}
-
-func (s *Server) jobSummary(w http.ResponseWriter, r *http.Request, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	key := jobKey{namespace(r), id}
-	e := s.jobs[key]
-	if e == nil {
-		s.writeError(w, http.StatusNotFound, "job not found")
-		return
-	}
-	s.writeJSON(w, *e.job.ModifyIndex, s.summary(key, e.job))
-}
-
-func (s *Server) jobVersions(w http.ResponseWriter, r *http.Request, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.jobs[jobKey{namespace(r), id}]
-	if e == nil {
-		s.writeError(w, http.StatusNotFound, "job versions not found")
-		return
-	}
-	versions := make([]*api.Job, 0, len(e.versions))
-	for i := len(e.versions) - 1; i >= 0; i-- {
-		versions = append(versions, e.versions[i])
-	}
-	s.writeJSON(w, *e.job.ModifyIndex, api.JobVersionsResponse{Versions: versions})
-}
-
-func (s *Server) jobSubmission(w http.ResponseWriter, r *http.Request, id string) {
-	version, err := strconv.ParseUint(r.URL.Query().Get("version"), 10, 64)
-	if err != nil {
-		s.writeError(w, http.StatusBadRequest, "Unable to parse job submission version parameter")
-		return
-	}
-	if r.Method != http.MethodGet {
-		s.methodNotAllowed(w)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var sub *api.JobSubmission
-	if e := s.jobs[jobKey{namespace(r), id}]; e != nil {
-		sub = e.subs[version]
-	}
-	if sub == nil {
-		s.writeError(w, http.StatusNotFound, "job source not found")
-		return
-	}
-	s.writeJSON(w, s.tableIndex(tableSubmission), sub)
 }
 
 func (s *Server) jobAllocations(w http.ResponseWriter, r *http.Request, id string) {
@@ -283,20 +189,6 @@ func (s *Server) jobAllocations(w http.ResponseWriter, r *http.Request, id strin
 		allocs = []*api.AllocationListStub{}
 	}
 	s.writeJSON(w, max(index(), 1), allocs)
-}
-
-func (s *Server) jobEvaluations(w http.ResponseWriter, r *http.Request, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ns := namespace(r)
-	evals := []*api.Evaluation{}
-	for _, ev := range s.evals {
-		if ev.Namespace == ns && ev.JobID == id {
-			evals = append(evals, ev)
-		}
-	}
-	sort.Slice(evals, func(i, j int) bool { return evals[i].CreateIndex > evals[j].CreateIndex })
-	s.writeJSON(w, max(s.tableIndex(tableEvals), 1), evals)
 }
 
 func (s *Server) evalQuery(w http.ResponseWriter, r *http.Request, id string) {
@@ -324,7 +216,7 @@ func (s *Server) evalQuery(w http.ResponseWriter, r *http.Request, id string) {
 
 // ---- register ----
 
-func (s *Server) jobRegister(w http.ResponseWriter, r *http.Request, body []byte, pathID string) {
+func (s *Server) jobRegister(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req api.JobRegisterRequest
 	if err := decodeBody(body, &req); err != nil {
 		s.writeError(w, http.StatusBadRequest, err.Error())
@@ -336,10 +228,6 @@ func (s *Server) jobRegister(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	if req.Job.ID == nil {
 		s.writeError(w, http.StatusBadRequest, "Job ID hasn't been provided")
-		return
-	}
-	if pathID != "" && *req.Job.ID != pathID {
-		s.writeError(w, http.StatusBadRequest, "Job ID does not match name")
 		return
 	}
 	if req.Job.Type != nil && *req.Job.Type == api.JobTypeSystem {
@@ -582,7 +470,9 @@ func propagatePolicyIDs(old, job *api.Job) {
 }
 
 // specChanged is structs.Job.SpecChanged: anything but the fields the
-// server sets. Scaling policy indexes are server-set too.
+// server sets on the job. Like Nomad it compares scaling policies whole,
+// raft indexes included, so a job with a scaling block always reads as
+// changed: every register of it makes a new version.
 func specChanged(old, job *api.Job) bool {
 	a, b := specOnly(old), specOnly(job)
 	ja, _ := json.Marshal(a)
@@ -596,11 +486,6 @@ func specOnly(job *api.Job) *api.Job {
 	c.Status, c.StatusDescription, c.Stable, c.Version = nil, nil, nil, nil
 	c.CreateIndex, c.ModifyIndex, c.JobModifyIndex, c.SubmitTime = nil, nil, nil, nil
 	c.VersionTag = nil
-	for _, tg := range c.TaskGroups {
-		if tg.Scaling != nil {
-			tg.Scaling.CreateIndex, tg.Scaling.ModifyIndex = 0, 0
-		}
-	}
 	return c
 }
 
@@ -631,11 +516,7 @@ func (s *Server) storeJob(key jobKey, job *api.Job, sub *api.JobSubmission, idx 
 	}
 	job.ModifyIndex, job.JobModifyIndex = new(idx), new(idx)
 	job.SubmitTime = new(s.now().UnixNano())
-	if *job.Stop {
-		job.Status = new("dead")
-	} else {
-		job.Status = new("running")
-	}
+	job.Status = new(jobStatus(job))
 	s.upsertPolicies(key, job, idx)
 	e.job = job
 	e.versions = append(e.versions, job)
@@ -646,6 +527,26 @@ func (s *Server) storeJob(key jobKey, job *api.Job, sub *api.JobSubmission, idx 
 		}
 		e.subs[*job.Version] = sub
 	}
+}
+
+// jobStatus is the status Nomad derives for a job (getJobStatus), as far
+// as the fake can tell without a scheduler: a stopped job is dead; a
+// system, periodic or parameterized job runs until stopped; any other runs
+// while it has something to run (the fake assumes a non-zero count is
+// placed) and is dead once evaluated with nothing to run.
+func jobStatus(job *api.Job) string {
+	switch {
+	case *job.Stop:
+		return "dead"
+	case *job.Type == api.JobTypeSystem || job.Periodic != nil || job.ParameterizedJob != nil:
+		return "running"
+	}
+	for _, tg := range job.TaskGroups {
+		if deref(tg.Count) > 0 {
+			return "running"
+		}
+	}
+	return "dead"
 }
 
 func (s *Server) newEval(job *api.Job, trigger string, jobModifyIndex, idx uint64) *api.Evaluation {
@@ -696,7 +597,7 @@ func (s *Server) jobDelete(w http.ResponseWriter, r *http.Request, id string) {
 		ev = s.newEval(job, "job-deregister", idx, idx)
 		ev.Type = api.JobTypeService // Nomad's deregister evals are always of this type
 	}
-	s.cancelActive(key, "Cancelled because job is stopped", idx)
+	s.cancelActive(key, DescStoppedJob, idx)
 	if purge {
 		for pid, p := range s.policies {
 			if p.Target["Namespace"] == key.ns && p.Target["Job"] == key.id {
@@ -803,7 +704,7 @@ func (s *Server) jobScale(w http.ResponseWriter, r *http.Request, body []byte, i
 		return
 	}
 	if tj := req.Target["Job"]; tj != "" && tj != id {
-		s.writeError(w, http.StatusBadRequest, "job ID in payload did not match URL")
+		s.writeError(w, http.StatusInternalServerError, "job ID in payload did not match URL") // uncoded
 		return
 	}
 	ns := namespace(r)
@@ -949,17 +850,6 @@ func (s *Server) Job(id string) *api.Job {
 	return nil
 }
 
-// JobVersions returns copies of every version of a job, oldest first.
-func (s *Server) JobVersions(id string) []*api.Job {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, e := s.findJob(id)
-	if e == nil {
-		return nil
-	}
-	return clone(e.versions)
-}
-
 // Submission returns the source stored with a version of a job, or nil.
 func (s *Server) Submission(id string, version uint64) *api.JobSubmission {
 	s.mu.Lock()
@@ -1038,13 +928,6 @@ func (s *Server) SetEvalFailedAllocs(evalID string, failed map[string]*api.Alloc
 	}
 	ev.FailedTGAllocs = clone(failed)
 	ev.ModifyIndex = s.bump(tableEvals)
-}
-
-// Evaluation returns a copy of an evaluation, or nil.
-func (s *Server) Evaluation(id string) *api.Evaluation {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return clone(s.evals[id])
 }
 
 // findJob finds a job by ID, in the default namespace first. The caller

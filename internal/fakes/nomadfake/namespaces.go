@@ -29,7 +29,7 @@ func (s *Server) namespaceList(w http.ResponseWriter, r *http.Request) {
 // namespaceSpecific answers /v1/namespace and /v1/namespace/:name like
 // command/agent/namespace_endpoint.go: GET reads (404 "Namespace not
 // found"), PUT/POST upserts (the name from the path or the body), DELETE
-// refuses "default" and a namespace that still has jobs.
+// refuses "default" and a namespace that still has jobs that are not dead.
 func (s *Server) namespaceSpecific(w http.ResponseWriter, r *http.Request, body []byte, name string) {
 	switch r.Method {
 	case http.MethodGet:
@@ -77,9 +77,13 @@ func (s *Server) namespaceSpecific(w http.ResponseWriter, r *http.Request, body 
 			s.writeError(w, http.StatusInternalServerError, "default namespace can not be deleted")
 			return
 		}
-		for k := range s.jobs {
-			if k.ns == name {
-				s.writeError(w, http.StatusInternalServerError, fmt.Sprintf("namespace %q has non-terminal jobs in regions: [global]", name))
+		if s.namespaces[name] == nil {
+			s.writeError(w, http.StatusInternalServerError, "namespace not found")
+			return
+		}
+		for k, e := range s.jobs {
+			if k.ns == name && *e.job.Status != "dead" {
+				s.writeError(w, http.StatusInternalServerError, multiError([]string{fmt.Sprintf("namespace %q has non-terminal jobs in regions: [global]", name)}))
 				return
 			}
 		}
@@ -97,7 +101,8 @@ func (s *Server) namespaceMissing(job *api.Job) string {
 	if s.namespaces[*job.Namespace] != nil {
 		return ""
 	}
-	return fmt.Sprintf("job %q is in nonexistent namespace %q", *job.ID, *job.Namespace)
+	// An admission validator's error, so a multierror.
+	return multiError([]string{fmt.Sprintf("job %q is in nonexistent namespace %q", *job.ID, *job.Namespace)})
 }
 
 // AddNamespace creates a namespace, as an operator would.

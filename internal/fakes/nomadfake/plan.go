@@ -244,6 +244,10 @@ func diffStruct(old, cur reflect.Value, filter map[string]bool) ([]*api.FieldDif
 		switch {
 		case primitive(ft) || ft.Kind() == reflect.Map && ft.Key().Kind() == reflect.String && primitive(ft.Elem()):
 			// flattened into fields above
+		case f.Name == "Scaling" && ft == reflect.TypeOf(api.ScalingPolicy{}):
+			if od := scalingDiff(of, nf); od != nil {
+				objects = append(objects, od)
+			}
 		case ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Time{}):
 			if od := diffObject(f.Name, of, nf); od != nil {
 				objects = append(objects, od)
@@ -384,6 +388,23 @@ func diffObject(name string, old, cur reflect.Value) *api.ObjectDiff {
 		return nil
 	}
 	return &api.ObjectDiff{Type: diffType(old, cur), Name: name, Fields: fields, Objects: objects}
+}
+
+// scalingDiff is structs.scalingDiff: the server-set fields of a scaling
+// policy are left out of its field diffs, but the policies are compared
+// whole, so a stored policy (with its raft indexes) and a submitted one
+// (without) differ, and Nomad reports the policy "Edited" with no fields
+// on every plan.
+func scalingDiff(old, cur reflect.Value) *api.ObjectDiff {
+	old, cur = present(old), present(cur)
+	switch {
+	case !old.IsValid() && !cur.IsValid():
+		return nil
+	case old.IsValid() && cur.IsValid() && reflect.DeepEqual(old.Interface(), cur.Interface()):
+		return nil
+	}
+	fields, objects := diffStruct(old, cur, map[string]bool{"CreateIndex": true, "ModifyIndex": true, "ID": true, "Type": true, "Target": true})
+	return &api.ObjectDiff{Type: diffType(old, cur), Name: "Scaling", Fields: fields, Objects: objects}
 }
 
 // setDiff diffs a list of primitives as a set, like stringSetDiff.
@@ -562,9 +583,10 @@ func flattenDeep(prefix string, v reflect.Value, out map[string]string) {
 }
 
 // planAnnotations approximates what the scheduler reports per group: new
-// groups place their count, removed ones stop it, changed groups update
-// their existing allocations destructively when a task changed (in place
-// otherwise), and a count change places or stops the difference.
+// groups place their count, removed ones stop it, a count change places or
+// stops the difference, and when anything in the job changed the existing
+// allocations are updated, destructively when a task changed (in place
+// otherwise).
 func planAnnotations(old, job *api.Job, diff *api.JobDiff) *api.PlanAnnotations {
 	ann := &api.PlanAnnotations{DesiredTGUpdates: map[string]*api.DesiredUpdates{}}
 	count := func(j *api.Job, name string) uint64 {
@@ -585,15 +607,16 @@ func planAnnotations(old, job *api.Job, diff *api.JobDiff) *api.PlanAnnotations 
 		} else {
 			u.Stop = oc - nc
 		}
+		// Any change to the job gives it a new JobModifyIndex, and the
+		// scheduler updates every allocation of an older one: in place
+		// unless a task or the group's network, disk or volumes changed.
 		switch {
-		case tg.Type == DiffNone:
+		case diff.Type == DiffNone:
 			u.Ignore = existing
 		case groupDestructive(tg):
 			u.DestructiveUpdate = existing
-		case groupInPlace(tg):
-			u.InPlaceUpdate = existing
 		default:
-			u.Ignore = existing
+			u.InPlaceUpdate = existing
 		}
 		ann.DesiredTGUpdates[tg.Name] = u
 	}
@@ -609,26 +632,6 @@ func groupDestructive(tg *api.TaskGroupDiff) bool {
 	for _, o := range tg.Objects {
 		switch o.Name {
 		case "Network", "EphemeralDisk", "Volume":
-			return true
-		}
-	}
-	return false
-}
-
-// groupInPlace reports a change beyond the count that replaces nothing.
-func groupInPlace(tg *api.TaskGroupDiff) bool {
-	for _, f := range tg.Fields {
-		if f.Name != "Count" {
-			return true
-		}
-	}
-	for _, t := range tg.Tasks {
-		if t.Type != DiffNone {
-			return true
-		}
-	}
-	for _, o := range tg.Objects {
-		if o.Name != "Scaling" {
 			return true
 		}
 	}

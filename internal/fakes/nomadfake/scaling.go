@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/nomad/api"
 )
@@ -69,14 +68,11 @@ func (s *Server) scalingPolicyList(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := r.URL.Query()
-	ns, job, typ, prefix := namespace(r), v.Get("job"), v.Get("type"), v.Get("prefix")
+	// The ?job and ?type filters are not modelled: drover lists them all.
+	ns := namespace(r)
 	out := []*api.ScalingPolicyListStub{}
 	for _, p := range s.policies {
-		if ns != "*" && p.Target["Namespace"] != ns ||
-			job != "" && p.Target["Job"] != job ||
-			typ != "" && !strings.HasPrefix(p.Type, typ) ||
-			!strings.HasPrefix(p.ID, prefix) {
+		if ns != "*" && p.Target["Namespace"] != ns {
 			continue
 		}
 		out = append(out, &api.ScalingPolicyListStub{

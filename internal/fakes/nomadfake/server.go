@@ -149,7 +149,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		case http.MethodGet:
 			s.jobList(w, r)
 		case http.MethodPut, http.MethodPost:
-			s.jobRegister(w, r, body, "")
+			s.jobRegister(w, r, body)
 		default:
 			s.methodNotAllowed(w)
 		}
@@ -157,16 +157,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		s.jobSpecific(w, r, body, strings.TrimPrefix(p, "/v1/job/"))
 	case strings.HasPrefix(p, "/v1/evaluation/"):
 		s.evalQuery(w, r, strings.TrimPrefix(p, "/v1/evaluation/"))
-	case p == "/v1/deployments":
-		s.deploymentList(w, r)
 	case strings.HasPrefix(p, "/v1/deployment/"):
 		s.deploymentSpecific(w, r, body, strings.TrimPrefix(p, "/v1/deployment/"))
 	case p == "/v1/scaling/policies":
 		s.scalingPolicyList(w, r)
 	case strings.HasPrefix(p, "/v1/scaling/policy/"):
 		s.scalingPolicyQuery(w, r, strings.TrimPrefix(p, "/v1/scaling/policy/"))
-	case p == "/v1/vars":
-		s.variableList(w, r)
 	case strings.HasPrefix(p, "/v1/var/"):
 		s.variableSpecific(w, r, body, strings.TrimPrefix(p, "/v1/var/"))
 	case p == "/v1/namespaces":
@@ -176,24 +172,15 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	case strings.HasPrefix(p, "/v1/namespace/"):
 		s.namespaceSpecific(w, r, body, strings.TrimPrefix(p, "/v1/namespace/"))
 	case p == "/v1/regions":
-		if _, ok := s.getQuery(w, r); ok {
-			s.writeJSON(w, s.raft.Latest(), []string{"global"})
-		}
-	case p == "/v1/agent/health":
 		if r.Method != http.MethodGet {
 			s.methodNotAllowed(w)
 			return
 		}
-		s.writeJSON(w, s.raft.Latest(), map[string]any{
-			"client": map[string]any{"ok": true, "message": "ok"},
-			"server": map[string]any{"ok": true, "message": "ok"},
-		})
-	case p == "/v1/status/leader":
-		s.writeJSON(w, s.raft.Latest(), "127.0.0.1:4647")
-	case p == "/v1/status/peers":
-		s.writeJSON(w, s.raft.Latest(), []string{"127.0.0.1:4647"})
+		// Not a blocking query: no index headers.
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `["global"]`)
 	default:
-		http.NotFound(w, r)
+		w.WriteHeader(http.StatusNotFound) // Nomad's mux: no body
 	}
 }
 
@@ -218,7 +205,7 @@ func (s *Server) writeJSONStatus(w http.ResponseWriter, status int, index uint64
 // text/plain body with the message alone.
 func (s *Server) writeError(w http.ResponseWriter, status int, msg string) {
 	s.setMeta(w, s.raft.Latest())
-	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, msg)
 }

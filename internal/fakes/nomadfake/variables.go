@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -46,14 +43,13 @@ const (
 
 var validVariablePath = regexp.MustCompile("^[a-zA-Z0-9-_~/]{1,128}$")
 
-// Nomad's coded variable errors (nomad/variables_endpoint.go).
+// Nomad's variable errors (nomad/variables_endpoint.go and the state store).
 const (
 	errVarNotFound     = "variable doesn't exist"
 	errLockNotFound    = "variable doesn't hold a lock"
 	errVarIsLocked     = "attempting to modify locked variable"
 	errMissingLockInfo = "missing lock information"
 	errItemsOnRelease  = "lock release operation doesn't take variable items"
-	errLockOnCreation  = "variable should not contain lock definition"
 )
 
 // wireVariable is structs.VariableDecrypted as the agent encodes it.
@@ -165,37 +161,17 @@ func (s *Server) armLock(l *varLock) {
 	})
 }
 
-func (s *Server) variableList(w http.ResponseWriter, r *http.Request) {
-	q, ok := s.getQuery(w, r)
-	if !ok {
-		return
-	}
-	index := func() uint64 { return max(s.tableIndex(tableVariables), 1) }
-	s.block(r.Context(), q, index)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expireLocks()
-	ns, prefix := namespace(r), r.URL.Query().Get("prefix")
-	out := []wireVariable{}
-	for _, v := range s.vars {
-		if (ns == "*" || v.ns == ns) && strings.HasPrefix(v.path, prefix) {
-			out = append(out, v.wire(false))
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	s.writeJSON(w, index(), out)
-}
-
+// variableSpecific serves the lock operations on /v1/var/:path (what the
+// client's Locks sends) and DELETE. Reads, plain writes and check-and-set
+// are not modelled: drover only locks.
 func (s *Server) variableSpecific(w http.ResponseWriter, r *http.Request, body []byte, path string) {
 	if path == "" {
 		s.writeError(w, http.StatusBadRequest, "missing variable path")
 		return
 	}
+	v := r.URL.Query()
 	switch r.Method {
-	case http.MethodGet:
-		s.variableQuery(w, r, path)
 	case http.MethodPut, http.MethodPost:
-		v := r.URL.Query()
 		var ops []string
 		for _, op := range []string{"lock-renew", "lock-acquire", "lock-release"} {
 			if _, ok := v[op]; ok {
@@ -206,8 +182,8 @@ func (s *Server) variableSpecific(w http.ResponseWriter, r *http.Request, body [
 			s.writeError(w, http.StatusBadRequest, "multiple lock operations")
 			return
 		}
-		if v.Get("cas") != "" && len(ops) > 0 {
-			s.writeError(w, http.StatusBadRequest, "CAS can't be used with lock operations")
+		if len(ops) == 0 || v.Get("cas") != "" {
+			s.writeError(w, http.StatusNotImplemented, "nomadfake: only lock operations write variables")
 			return
 		}
 		var in inVariable
@@ -215,45 +191,41 @@ func (s *Server) variableSpecific(w http.ResponseWriter, r *http.Request, body [
 			s.writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		switch {
-		case len(ops) == 0:
-			s.variableUpsert(w, r, path, in)
-		case ops[0] == "lock-renew":
+		switch ops[0] {
+		case "lock-renew":
 			s.variableLockRenew(w, r, path, in)
-		case ops[0] == "lock-acquire":
+		case "lock-acquire":
 			s.variableLockAcquire(w, r, path, in)
 		default:
 			s.variableLockRelease(w, r, path, in)
 		}
 	case http.MethodDelete:
+		if v.Get("cas") != "" {
+			s.writeError(w, http.StatusNotImplemented, "nomadfake: check-and-set deletes are not modelled")
+			return
+		}
 		s.variableDelete(w, r, path)
 	default:
-		s.writeError(w, http.StatusBadRequest, "Invalid method")
+		s.writeError(w, http.StatusNotImplemented, "nomadfake: only lock operations and DELETE are served on variables")
 	}
 }
 
-func (s *Server) variableQuery(w http.ResponseWriter, r *http.Request, path string) {
-	q, ok := s.parseQuery(w, r)
-	if !ok {
-		return
-	}
-	key := varKey{namespace(r), path}
-	index := func() uint64 {
-		if v := s.vars[key]; v != nil {
-			return v.modifyIndex
-		}
-		return max(s.tableIndex(tableVariables), 1)
-	}
-	s.block(r.Context(), q, index)
+// variableDelete deletes a variable, lock or not (as a management token
+// may); deleting a missing variable succeeds.
+func (s *Server) variableDelete(w http.ResponseWriter, r *http.Request, path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.expireLocks()
-	v := s.vars[key]
-	if v == nil {
-		s.writeError(w, http.StatusNotFound, "variable not found")
-		return
+	key := varKey{namespace(r), path}
+	idx := s.raft.Current()
+	if v := s.vars[key]; v != nil {
+		if v.lock != nil && v.lock.timer != nil {
+			v.lock.timer.Stop()
+		}
+		delete(s.vars, key)
+		idx = s.bump(tableVariables)
 	}
-	s.writeJSON(w, index(), v.wire(true))
+	s.setMeta(w, idx)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func validatePath(path string) string {
@@ -267,109 +239,6 @@ func validatePath(path string) string {
 // on the way (canonicalizeAndValidate, then Apply), so one prefix remains.
 func (s *Server) badVariable(w http.ResponseWriter, msg string) {
 	s.writeError(w, http.StatusBadRequest, "RPC Error:: 400,"+msg)
-}
-
-func (s *Server) variableUpsert(w http.ResponseWriter, r *http.Request, path string, in inVariable) {
-	if len(in.Items) == 0 {
-		s.writeError(w, http.StatusBadRequest, "variable missing required Items object")
-		return
-	}
-	if in.Lock != nil {
-		ttl, _ := parseDuration(in.Lock.TTL)
-		delay, _ := parseDuration(in.Lock.LockDelay)
-		if ttl != 0 || delay != 0 {
-			s.writeError(w, http.StatusBadRequest, errLockOnCreation)
-			return
-		}
-	}
-	if msg := validatePath(path); msg != "" {
-		s.badVariable(w, msg)
-		return
-	}
-	cas, isCAS, ok := s.parseCAS(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expireLocks()
-	key := varKey{namespace(r), path}
-	v := s.vars[key]
-	if isCAS {
-		switch {
-		case cas == 0 && v != nil:
-			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
-			return
-		case cas != 0 && v == nil:
-			s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, false))
-			return
-		case v != nil && cas != v.modifyIndex:
-			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
-			return
-		}
-	}
-	if v != nil && v.lock != nil && (in.Lock == nil || in.Lock.ID != v.lock.id) {
-		s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, false))
-		return
-	}
-	idx := s.bump(tableVariables)
-	now := s.now().UnixNano()
-	if v == nil {
-		v = &variable{ns: key.ns, path: path, createIndex: idx, createTime: now}
-		s.vars[key] = v
-	}
-	v.items = copyItems(in.Items)
-	v.modifyIndex, v.modifyTime = idx, now
-	s.writeJSON(w, idx, v.wire(true))
-}
-
-func (s *Server) parseCAS(w http.ResponseWriter, r *http.Request) (uint64, bool, bool) {
-	c := r.URL.Query().Get("cas")
-	if c == "" {
-		return 0, false, true
-	}
-	ci, err := strconv.ParseUint(c, 10, 64)
-	if err != nil {
-		s.writeError(w, http.StatusBadRequest, fmt.Sprintf("can not parse cas: %v", err))
-		return 0, true, false
-	}
-	return ci, true, true
-}
-
-func (s *Server) variableDelete(w http.ResponseWriter, r *http.Request, path string) {
-	cas, isCAS, ok := s.parseCAS(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.expireLocks()
-	key := varKey{namespace(r), path}
-	v := s.vars[key]
-	if isCAS {
-		switch {
-		case cas == 0 && v == nil:
-			s.setMeta(w, s.raft.Current())
-			w.WriteHeader(http.StatusNoContent)
-			return
-		case cas != 0 && v == nil:
-			s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, false))
-			return
-		case v != nil && cas != v.modifyIndex:
-			s.writeJSONStatus(w, http.StatusConflict, v.modifyIndex, v.wire(false))
-			return
-		}
-	}
-	idx := s.raft.Current()
-	if v != nil {
-		if v.lock != nil && v.lock.timer != nil {
-			v.lock.timer.Stop()
-		}
-		delete(s.vars, key)
-		idx = s.bump(tableVariables)
-	}
-	s.setMeta(w, idx)
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) variableLockAcquire(w http.ResponseWriter, r *http.Request, path string, in inVariable) {
@@ -485,11 +354,12 @@ func (s *Server) variableLockRelease(w http.ResponseWriter, r *http.Request, pat
 	key := varKey{namespace(r), path}
 	v := s.vars[key]
 	switch {
+	// The state store's errors, uncoded (unlike renew's).
 	case v == nil:
-		s.writeError(w, http.StatusNotFound, errVarNotFound)
+		s.writeError(w, http.StatusInternalServerError, errVarNotFound)
 		return
 	case v.lock == nil:
-		s.writeError(w, http.StatusConflict, errLockNotFound)
+		s.writeError(w, http.StatusInternalServerError, errLockNotFound)
 		return
 	case v.lock.id != in.Lock.ID:
 		s.writeJSONStatus(w, http.StatusConflict, s.raft.Current(), conflict(key.ns, path, true))
@@ -532,23 +402,6 @@ func (s *Server) LockHolder(path string) *VariableLock {
 	return &VariableLock{ID: v.lock.id, TTL: v.lock.ttl, LockDelay: v.lock.delay}
 }
 
-// ExpireLockTTL makes the lock on a variable miss its renewal deadline:
-// the holder's next renew fails with 409, and the lock stays held for its
-// LockDelay before anyone else may acquire it.
-func (s *Server) ExpireLockTTL(path string) {
-	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.vars[varKey{"default", path}]
-	if v == nil || v.lock == nil {
-		s.t.Fatalf("nomadfake: ExpireLockTTL: variable %q holds no lock", path)
-		return
-	}
-	now := s.now()
-	v.lock.expires, v.lock.releaseAt = now, now.Add(v.lock.delay)
-	s.armLock(v.lock)
-}
-
 // ExpireLock makes the lock on a variable expire, TTL and lock delay
 // both, as if its holder had stopped renewing long ago.
 func (s *Server) ExpireLock(path string) {
@@ -561,15 +414,4 @@ func (s *Server) ExpireLock(path string) {
 		return
 	}
 	s.dropLock(v)
-}
-
-// Variable returns the items of a variable in the default namespace, or
-// nil when it does not exist.
-func (s *Server) Variable(path string) map[string]string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v := s.vars[varKey{"default", path}]; v != nil {
-		return copyItems(v.items)
-	}
-	return nil
 }

@@ -42,8 +42,16 @@ func stringField(data map[string]any, key string) (string, error) {
 	return s, nil
 }
 
+// fieldErr is FieldData.Validate's error, as a handler's request
+// validation reports it ("Field validation failed: " + the text). On a
+// path with an existence check (JWT roles) the check meets the bad field
+// first and reports the text alone.
 func fieldErr(key string, err error) error {
-	return fmt.Errorf("Field validation failed: error converting input for field %q: %v", key, err)
+	return fmt.Errorf("Field validation failed: %w", convertErr(key, err))
+}
+
+func convertErr(key string, err error) error {
+	return fmt.Errorf("error converting input for field %q: %v", key, err)
 }
 
 func boolValue(v any) (bool, error) {
@@ -66,35 +74,10 @@ func boolValue(v any) (bool, error) {
 	return false, typeErr("bool", v)
 }
 
-func intValue(v any) (int64, error) {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i, nil
-		}
-		f, err := x.Float64()
-		return int64(f), err
-	case string:
-		if x == "" {
-			return 0, nil
-		}
-		i, err := strconv.ParseInt(x, 0, 64)
-		if err != nil {
-			return 0, fmt.Errorf("cannot parse '' as int: %v", err)
-		}
-		return i, nil
-	case bool:
-		if x {
-			return 1, nil
-		}
-		return 0, nil
-	}
-	return 0, typeErr("int", v)
-}
-
-// durationSecondsValue is parseutil.ParseDurationSecond: a number of
-// seconds, or a duration string ("30m", "1d").
-func durationSecondsValue(v any, signed bool) (int64, error) {
+// durationSecondsValue is parseutil.ParseDurationSecond for a
+// TypeDurationSecond field: a number of seconds, or a duration string
+// ("30m", "1d"), not negative.
+func durationSecondsValue(v any) (int64, error) {
 	var secs int64
 	switch x := v.(type) {
 	case json.Number:
@@ -130,7 +113,7 @@ func durationSecondsValue(v any, signed bool) (int64, error) {
 	default:
 		return 0, typeErr("duration", v)
 	}
-	if !signed && secs < 0 {
+	if secs < 0 {
 		return 0, fmt.Errorf("cannot provide negative value '%d'", secs)
 	}
 	return secs, nil

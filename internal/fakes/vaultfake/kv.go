@@ -2,7 +2,6 @@ package vaultfake
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -44,7 +43,7 @@ func (s *Server) secretPath(w http.ResponseWriter, req request) {
 	rest := strings.TrimPrefix(path+"/", key)
 	rest = strings.TrimSuffix(rest, "/")
 	if m.kv == nil {
-		respondError(w, http.StatusNotFound, "unsupported path")
+		respondError(w, http.StatusNotImplemented, "vaultfake: only KV secrets engines are modelled")
 		return
 	}
 	if m.options["version"] != "2" {
@@ -54,59 +53,25 @@ func (s *Server) secretPath(w http.ResponseWriter, req request) {
 	switch {
 	case rest == "data" || strings.HasPrefix(rest, "data/"):
 		s.kvData(w, req, m, strings.TrimPrefix(strings.TrimPrefix(rest, "data"), "/"))
-	case rest == "metadata" || strings.HasPrefix(rest, "metadata/"):
-		s.kvMetadata(w, req, m, strings.TrimPrefix(strings.TrimPrefix(rest, "metadata"), "/"))
 	default:
-		respondError(w, http.StatusNotFound, "unsupported path")
+		// metadata/, destroy/, undelete/, config ...
+		respondError(w, http.StatusNotImplemented, "vaultfake: only <kv v2 mount>/data/<path> is modelled")
 	}
 }
 
-// listKeys lists the keys right under prefix, with a trailing slash for
-// those that have keys under them, as Vault's storage listing does.
-func listKeys(secrets map[string]*kvSecret, prefix string) []string {
-	if prefix != "" {
-		prefix += "/"
-	}
-	seen := map[string]bool{}
-	var keys []string
-	for k := range secrets {
-		rest, ok := strings.CutPrefix(k, prefix)
-		if !ok || rest == "" {
-			continue
-		}
-		if i := strings.Index(rest, "/"); i >= 0 {
-			rest = rest[:i+1]
-		}
-		if !seen[rest] {
-			seen[rest] = true
-			keys = append(keys, rest)
-		}
-	}
-	return keys
-}
-
+// kvV1 reads a KV version 1 secret; drover only reads, to find out that
+// a mount is not KV v2.
 func (s *Server) kvV1(w http.ResponseWriter, req request, m *mount, key string) {
-	switch req.op {
-	case opList:
-		respondList(w, listKeys(m.kv, key))
-	case opRead:
-		sec := m.kv[key]
-		if sec == nil || key == "" {
-			respondError(w, http.StatusNotFound, "")
-			return
-		}
-		respondData(w, http.StatusOK, sec.versions[0].data, nil)
-	case opWrite:
-		if key == "" {
-			respondError(w, http.StatusBadRequest, "missing path")
-			return
-		}
-		m.kv[key] = &kvSecret{versions: []*kvVersion{{data: normalizeNumbers(req.data).(map[string]any), created: time.Now()}}}
-		respondNoContent(w)
-	case opDelete:
-		delete(m.kv, key)
-		respondNoContent(w)
+	if req.op != opRead {
+		respondError(w, http.StatusNotImplemented, "vaultfake: only reads of KV v1 secrets are modelled")
+		return
 	}
+	sec := m.kv[key]
+	if sec == nil || key == "" {
+		respondError(w, http.StatusNotFound, "")
+		return
+	}
+	respondData(w, http.StatusOK, sec.versions[0].data, nil)
 }
 
 func (s *Server) kvData(w http.ResponseWriter, req request, m *mount, key string) {
@@ -121,14 +86,11 @@ func (s *Server) kvData(w http.ResponseWriter, req request, m *mount, key string
 			respondError(w, http.StatusNotFound, "")
 			return
 		}
-		n := len(sec.versions)
-		if q := req.query.Get("version"); q != "" && q != "0" {
-			var err error
-			if n, err = strconv.Atoi(q); err != nil || n < 1 || n > len(sec.versions) {
-				respondError(w, http.StatusNotFound, "")
-				return
-			}
+		if req.query.Has("version") {
+			respondError(w, http.StatusNotImplemented, "vaultfake: reads of older versions are not modelled (drover reads the latest)")
+			return
 		}
+		n := len(sec.versions)
 		v := sec.versions[n-1]
 		body := map[string]any{"data": v.data, "metadata": v.metadata(n)}
 		if !v.deleted.IsZero() || v.destroyed {
@@ -139,36 +101,14 @@ func (s *Server) kvData(w http.ResponseWriter, req request, m *mount, key string
 			return
 		}
 		respondData(w, http.StatusOK, body, nil)
-	case opWrite:
-		data, ok := req.data["data"].(map[string]any)
-		if !ok {
-			respondError(w, http.StatusBadRequest, "no data provided")
-			return
-		}
-		current := 0
-		if sec != nil {
-			current = len(sec.versions)
-		}
-		if opts, ok := req.data["options"].(map[string]any); ok && opts["cas"] != nil {
-			cas, err := intValue(opts["cas"])
-			if err != nil {
-				respondError(w, http.StatusBadRequest, "error parsing check-and-set parameter")
-				return
-			}
-			if int(cas) != current {
-				respondError(w, http.StatusBadRequest, "check-and-set parameter did not match the current version")
-				return
-			}
-		}
-		v := s.putVersion(m, key, normalizeNumbers(data).(map[string]any))
-		respondData(w, http.StatusOK, v, nil)
 	case opDelete:
 		if sec != nil && len(sec.versions) > 0 {
 			sec.versions[len(sec.versions)-1].deleted = time.Now()
 		}
 		respondNoContent(w)
 	default:
-		respondError(w, http.StatusMethodNotAllowed, "unsupported operation")
+		// Writes go through PutSecret: drover never writes secrets.
+		respondError(w, http.StatusNotImplemented, "vaultfake: only reads and deletes of KV v2 data are modelled")
 	}
 }
 
@@ -182,38 +122,6 @@ func (s *Server) putVersion(m *mount, key string, data map[string]any) map[strin
 	v := &kvVersion{data: data, created: time.Now()}
 	sec.versions = append(sec.versions, v)
 	return v.metadata(len(sec.versions))
-}
-
-func (s *Server) kvMetadata(w http.ResponseWriter, req request, m *mount, key string) {
-	switch req.op {
-	case opList:
-		respondList(w, listKeys(m.kv, key))
-	case opRead:
-		sec := m.kv[key]
-		if sec == nil || key == "" {
-			respondError(w, http.StatusNotFound, "")
-			return
-		}
-		versions := map[string]any{}
-		for i, v := range sec.versions {
-			md := v.metadata(i + 1)
-			delete(md, "custom_metadata")
-			delete(md, "version")
-			versions[strconv.Itoa(i+1)] = md
-		}
-		last := sec.versions[len(sec.versions)-1]
-		respondData(w, http.StatusOK, map[string]any{
-			"cas_required": false, "created_time": sec.versions[0].created.UTC().Format(time.RFC3339Nano),
-			"current_version": len(sec.versions), "custom_metadata": nil, "delete_version_after": "0s",
-			"max_versions": 0, "oldest_version": 0, "updated_time": last.created.UTC().Format(time.RFC3339Nano),
-			"versions": versions,
-		}, nil)
-	case opDelete:
-		delete(m.kv, key)
-		respondNoContent(w)
-	default:
-		respondError(w, http.StatusMethodNotAllowed, "unsupported operation")
-	}
 }
 
 // ---- test helpers ----

@@ -3,7 +3,6 @@ package vaultfake
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -175,55 +174,6 @@ func (s *Server) mountList(w http.ResponseWriter, req request, auth bool) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func (s *Server) mountChange(w http.ResponseWriter, req request, auth bool, path string) {
-	table := s.mounts
-	if auth {
-		table = s.auth
-	}
-	key := strings.Trim(path, "/") + "/"
-	switch req.op {
-	case opRead:
-		m := table[key]
-		if m == nil {
-			respondError(w, http.StatusBadRequest, fmt.Sprintf("No auth engine at %s", key))
-			return
-		}
-		respondData(w, http.StatusOK, m.info(), nil)
-	case opWrite:
-		typ, err := stringField(req.data, "type")
-		if err != nil {
-			respondError(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		if typ == "" {
-			respondError(w, http.StatusBadRequest, "plugin not found in the catalog: ")
-			return
-		}
-		if table[key] != nil || !auth && s.mountAt(key) != "" {
-			respondError(w, http.StatusBadRequest, fmt.Sprintf("path is already in use at %s", key))
-			return
-		}
-		desc, _ := stringField(req.data, "description")
-		var options map[string]string
-		if raw, ok := req.data["options"].(map[string]any); ok {
-			options = map[string]string{}
-			for k, v := range raw {
-				options[k] = fmt.Sprint(v)
-			}
-		}
-		if typ == "kv-v2" {
-			typ, options = "kv", map[string]string{"version": "2"}
-		}
-		table[key] = newMount(typ, desc, options)
-		respondNoContent(w)
-	case opDelete:
-		delete(table, key)
-		respondNoContent(w)
-	default:
-		respondError(w, http.StatusMethodNotAllowed, "unsupported operation")
-	}
-}
-
 // mountAt returns the secrets engine mount serving path, longest match.
 func (s *Server) mountAt(path string) string {
 	best := ""
@@ -250,14 +200,6 @@ func (s *Server) PutPolicy(name, text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.policies[strings.ToLower(name)] = text
-}
-
-// AddAuthMount enables an auth method of type typ ("jwt", "oidc", ...)
-// at path.
-func (s *Server) AddAuthMount(path, typ string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.auth[strings.Trim(path, "/")+"/"] = newMount(typ, "", nil)
 }
 
 // AddMount enables a secrets engine of type typ ("kv", ...) at path, with
