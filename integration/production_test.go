@@ -139,26 +139,36 @@ func TestProductionShapesRunForReal(t *testing.T) {
 	}
 
 	// The service outside the mesh is in Consul and its check passes.
-	passing := false
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !passing; time.Sleep(time.Second) {
-		_, body := api(t, "GET", consul+"/v1/health/service/it-prod?passing=true", "", "")
-		passing = strings.Contains(body, `"Port":18090`)
+	passing, health := false, ""
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && !passing; time.Sleep(time.Second) {
+		_, health = api(t, "GET", consul+"/v1/health/service/it-prod?passing=true", "", "")
+		var entries []struct{ Service struct{ Port int } }
+		_ = json.Unmarshal([]byte(health), &entries)
+		passing = len(entries) == 1 && entries[0].Service.Port == 18090
 	}
 	if !passing {
-		t.Error("it-prod is not registered in Consul with a passing check at port 18090")
+		_, all := api(t, "GET", consul+"/v1/health/service/it-prod", "", "")
+		t.Errorf("it-prod is not registered in Consul with a passing check at port 18090:\n%s", all)
 	}
 
 	// Files rendered from Consul KV, the Nomad variable and Vault.
 	alloc := runningAlloc(t, nomad, "it-prod")
 	for path, want := range map[string]string{
-		"it-prod/local/kv.txt":    "hello from consul kv",
-		"it-prod/local/var.txt":   "42",
-		"it-prod/secrets/tls.pem": "it-only-cert",
+		"it-prod/local/kv.txt":  "hello from consul kv",
+		"it-prod/local/var.txt": "42",
 	} {
 		code, body := api(t, "GET", nomad+"/v1/client/fs/cat/"+alloc+"?path="+path, "", "")
 		if code != 200 || strings.TrimSpace(body) != want {
 			t.Errorf("%s: %d %q, want %q", path, code, body, want)
 		}
+	}
+	// Nomad refuses to show the secrets directory, which is the point of
+	// it; its size says the secret was rendered (the task starts only once
+	// its templates have).
+	code, body := api(t, "GET", nomad+"/v1/client/fs/stat/"+alloc+"?path=it-prod/secrets/tls.pem", "", "")
+	var st struct{ Size int64 }
+	if err := json.Unmarshal([]byte(body), &st); code != 200 || err != nil || st.Size != int64(len("it-only-cert")) {
+		t.Errorf("secrets/tls.pem: %d %s, want a file of %d bytes", code, body, len("it-only-cert"))
 	}
 	if strings.Contains(r.stdout+r.stderr, "it-only-cert") {
 		t.Error("the secret value appears in drover's output")
@@ -168,7 +178,7 @@ func TestProductionShapesRunForReal(t *testing.T) {
 	if a := runningAlloc(t, nomad, "it-node"); a == "" {
 		t.Error("the system job has no running allocation")
 	}
-	_, body := api(t, "GET", nomad+"/v1/allocation/"+alloc, "", "")
+	_, body = api(t, "GET", nomad+"/v1/allocation/"+alloc, "", "")
 	if !strings.Contains(body, `"keeper":{`) || !strings.Contains(body, `"KillTimeout":5000000000`) {
 		t.Errorf("the allocation lacks the raw_exec helper or the kill settings")
 	}
