@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -176,5 +177,32 @@ func TestJobDiffLinesShowOnlyChanges(t *testing.T) {
 	want := []string{`- group ingress: Service: Host = "docs.example.com"`}
 	if len(got) != 1 || got[0] != want[0] {
 		t.Errorf("diff lines = %q, want %q", got, want)
+	}
+}
+
+// TestProgressRemindsOfLongWaits: a job whose line has not changed for the
+// heartbeat period is printed again with how long it has waited, so a
+// deploy is never silent for minutes; a finished job is not.
+func TestProgressRemindsOfLongWaits(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, false)
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { return now }
+	p.update("web", "deployment 1234 running: web 0/2 healthy")
+	p.update("api", "deployment 5678 running: api 0/1 healthy")
+	p.finish("api")
+	now = now.Add(10 * time.Second)
+	p.remind(30 * time.Second)
+	if strings.Contains(out.String(), "still waiting") {
+		t.Fatalf("reminded after 10s:\n%s", out.String())
+	}
+	now = now.Add(25 * time.Second)
+	p.remind(30 * time.Second)
+	want := "web: deployment 1234 running: web 0/2 healthy (still waiting, 35s)\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("progress:\n%s\nwant it to end with %q", out.String(), want)
+	}
+	if strings.Count(out.String(), "api:") != 1 {
+		t.Errorf("a finished job was reminded of:\n%s", out.String())
 	}
 }

@@ -81,6 +81,12 @@ func TestExitCodeNumbers(t *testing.T) {
 	if r := f.run(t, "", "plan", f.dir); r.code != 130 {
 		t.Errorf("interrupted plan: exit %d, want 130\n%s", r.code, r.stderr)
 	}
+	// A deploy interrupted before it registered anything says nothing
+	// changed, not that deployments go on in Nomad.
+	r := f.run(t, "", "deploy", f.dir)
+	if r.code != 130 || !strings.Contains(r.stderr, "nothing changed") || strings.Contains(r.stderr, "go on in Nomad") {
+		t.Errorf("interrupted deploy: exit %d\n%s", r.code, r.stderr)
+	}
 }
 
 // TestMakeHelp: `make help` into a pipe prints no colour codes and no
