@@ -46,10 +46,21 @@ func TestRenderedJobsPassNomadPlan(t *testing.T) {
 }
 
 // TestHCLRenderingMatchesJSON: the readable HCL drover prints, parsed by
-// Nomad's own jobspec parser, is exactly the canonical JSON it writes.
+// Nomad's own jobspec parser, is exactly the canonical JSON it writes: for
+// the examples and for what production jobs carry (typed blocks and the
+// nomad block).
 func TestHCLRenderingMatchesJSON(t *testing.T) {
 	nomad := nomadClient(t)
-	for _, j := range renderExamples(t, "prod").Jobs {
+	jobs := renderExamples(t, "prod").Jobs
+	set, diags := spec.Load(spec.LoadOptions{Paths: []string{"../pkg/spec/testdata/valid/production.hcl"}})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	prod, err := render.Render(set, render.Options{Version: "integration"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range append(jobs, prod.Jobs...) {
 		t.Run(j.ID(), func(t *testing.T) {
 			parsed, err := nomad.Jobs().ParseHCLOpts(&nomadapi.JobsParseRequest{JobHCL: render.JobHCL(j.Readable()), Canonicalize: true})
 			if err != nil {

@@ -139,32 +139,23 @@ func TestHCLFormCarriesEveryField(t *testing.T) {
 				if diags.HasErrors() {
 					t.Fatalf("the HCL form does not parse: %s\n%s", diags.Error(), src)
 				}
-				job := f.Body.(*hclsyntax.Body).Blocks[0]
-				var groups []*hclsyntax.Block
-				for _, blk := range job.Body.Blocks {
-					if blk.Type == "group" {
-						groups = append(groups, blk)
-					}
+				block := f.Body.(*hclsyntax.Body).Blocks[0]
+				var got nomadapi.Job
+				if diags := jobspec.Decode(block.Body, nil, &got, nil); diags.HasErrors() {
+					t.Fatalf("job %s: %s", j.ID(), diags.Error())
 				}
-				want := j.Readable().TaskGroups
-				if len(groups) != len(want) {
-					t.Fatalf("%d groups printed, want %d", len(groups), len(want))
+				got.ID, got.Name = &block.Labels[0], &block.Labels[0]
+				want := *j.Readable()
+				want.Name = want.ID
+				// The scaling policy is Nomad's free-form map, printed by its
+				// own writer; compare the rest.
+				for _, g := range append(got.TaskGroups, want.TaskGroups...) {
+					g.Scaling = nil
 				}
-				for i, gb := range groups {
-					var got nomadapi.TaskGroup
-					if diags := jobspec.Decode(gb.Body, nil, &got, nil); diags.HasErrors() {
-						t.Fatalf("group %s: %s", gb.Labels[0], diags.Error())
-					}
-					got.Name = &gb.Labels[0]
-					w := *want[i]
-					// The scaling policy is Nomad's free-form map, printed by
-					// its own writer; compare the rest.
-					got.Scaling, w.Scaling = nil, nil
-					// As JSON: a driver's config holds []any where the job has
-					// []string, and both mean the same job.
-					if diff := cmp.Diff(asGeneric(t, &w), asGeneric(t, &got), cmpopts.EquateEmpty()); diff != "" {
-						t.Errorf("group %s: the HCL form differs from the job (-job +hcl):\n%s", gb.Labels[0], diff)
-					}
+				// As JSON: a driver's config holds []any where the job has
+				// []string, and both mean the same job.
+				if diff := cmp.Diff(asGeneric(t, &want), asGeneric(t, &got), cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("the HCL form differs from the job (-job +hcl):\n%s", diff)
 				}
 			})
 		}

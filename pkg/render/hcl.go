@@ -99,31 +99,12 @@ func headRank(k string) int {
 	return 2
 }
 
-// JobHCL prints a job as a Nomad jobspec, covering the fields drover sets.
+// JobHCL prints a job as a Nomad jobspec, every field it sets, from
+// nomad/api's tags (the job's ID is its label).
 func JobHCL(job *nomadapi.Job) string {
 	root := &jobspec.Body{}
 	jb := root.Block("job", *job.ID)
-	setString(jb, "type", job.Type)
-	setString(jb, "region", job.Region)
-	setString(jb, "namespace", job.Namespace)
-	jb.Attr("datacenters", job.Datacenters)
-	mapBlock(jb, "meta", job.Meta)
-	if u := job.Update; u != nil {
-		ub := jb.Block("update")
-		setInt(ub, "max_parallel", u.MaxParallel)
-		setInt(ub, "canary", u.Canary)
-		setBool(ub, "auto_promote", u.AutoPromote)
-		setBool(ub, "auto_revert", u.AutoRevert)
-		setDuration(ub, "min_healthy_time", u.MinHealthyTime)
-		setDuration(ub, "healthy_deadline", u.HealthyDeadline)
-		setDuration(ub, "progress_deadline", u.ProgressDeadline)
-	}
-	if p := job.Periodic; p != nil {
-		pb := jb.Block("periodic")
-		pb.Attr("crons", p.Specs)
-		setBool(pb, "prohibit_overlap", p.ProhibitOverlap)
-		setString(pb, "time_zone", p.TimeZone)
-	}
+	jobspec.Encode(jb, job, "id", "name", "group")
 	for _, g := range job.TaskGroups {
 		writeGroup(jb, g)
 	}

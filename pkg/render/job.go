@@ -10,6 +10,7 @@ import (
 
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/pkg/jobspec"
 	"github.com/drover-io/drover/pkg/spec"
 )
 
@@ -41,6 +42,15 @@ func (r *renderer) appJob(app *spec.App) (*Job, error) {
 func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 	owner := r.owner(app)
 	job := r.baseJob(app.Name, app.Type.V, owner)
+	if app.Datacenters.Set {
+		job.Datacenters = append([]string(nil), app.Datacenters.V...)
+	}
+	if app.NodePool.Set {
+		job.NodePool = ptr(app.NodePool.V)
+	}
+	if app.Priority.Set {
+		job.Priority = ptr(app.Priority.V)
+	}
 	for k, v := range app.Meta.V {
 		if _, clash := job.Meta[k]; clash {
 			return nil, fmt.Errorf("app %q: meta key %q is reserved for drover's ownership metadata", app.Name, k)
@@ -97,6 +107,9 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 		}
 	}
 	diags := groupExtras(app, group)
+	for _, b := range app.JobBlocks {
+		diags = append(diags, jobspec.DecodeBlock(b.Type, b.Body, b.DeclRange, b.Ctx, job)...)
+	}
 	for _, t := range app.Tasks() {
 		task := r.task(app, t)
 		diags = append(diags, taskExtras(app, t, task)...)
@@ -193,12 +206,31 @@ func (r *renderer) service(app *spec.App) *nomadapi.Service {
 		proxy := &nomadapi.ConsulProxy{}
 		for _, u := range s.Upstreams {
 			proxy.Upstreams = append(proxy.Upstreams, &nomadapi.ConsulUpstream{
-				DestinationName: u.Name,
-				LocalBindPort:   u.LocalPort.V,
+				DestinationName:      u.Name,
+				LocalBindPort:        u.LocalPort.V,
+				Datacenter:           u.Datacenter.V,
+				DestinationNamespace: u.Namespace.V,
 			})
 		}
 		sort.Slice(proxy.Upstreams, func(i, j int) bool { return proxy.Upstreams[i].DestinationName < proxy.Upstreams[j].DestinationName })
 		svc.Connect.SidecarService.Proxy = proxy
+	}
+	if sc := s.Sidecar; sc != nil {
+		// Nomad merges these into its default sidecar task key by key.
+		task := &nomadapi.SidecarTask{}
+		if sc.Image.Set {
+			task.Config = map[string]any{"image": sc.Image.V}
+		}
+		if sc.CPU.Set || sc.Memory.Set {
+			task.Resources = &nomadapi.Resources{}
+			if sc.CPU.Set {
+				task.Resources.CPU = ptr(sc.CPU.V)
+			}
+			if sc.Memory.Set {
+				task.Resources.MemoryMB = ptr(sc.Memory.V)
+			}
+		}
+		svc.Connect.SidecarTask = task
 	}
 	return svc
 }

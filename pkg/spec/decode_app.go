@@ -43,6 +43,9 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 	app.Type = e.str(attrs, "type", TypeService, block.DefRange)
 	app.Count = e.integer(attrs, "count", 0, block.DefRange)
 	app.NomadAPI = e.boolean(attrs, "nomad_api", false, block.DefRange)
+	app.Datacenters = e.strings(attrs, "datacenters", block.DefRange)
+	app.NodePool = e.str(attrs, "node_pool", "", block.DefRange)
+	app.Priority = e.integer(attrs, "priority", 0, block.DefRange)
 	app.Main = decodeTaskParts(&Task{Name: app.Name, DeclRange: block.DefRange}, attrs, blocks, e)
 	if meta, ok := attrs["meta"]; ok {
 		m := map[string]string{}
@@ -91,6 +94,11 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 	for _, typ := range GroupBlocks {
 		for _, b := range blocks[typ] {
 			app.GroupBlocks = append(app.GroupBlocks, &NomadBlock{Type: typ, Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange})
+		}
+	}
+	for _, typ := range JobBlocks {
+		for _, b := range blocks[typ] {
+			app.JobBlocks = append(app.JobBlocks, &NomadBlock{Type: typ, Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange})
 		}
 	}
 	sort.SliceStable(app.GroupBlocks, func(i, j int) bool {
@@ -293,14 +301,24 @@ func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
 	for _, b := range e.uniqueLabels(blocks["check"], "the service of app "+quote(app)) {
 		s.Checks = append(s.Checks, decodeCheck(b, e))
 	}
+	if b := e.onlyOne(blocks["sidecar"], "a service"); b != nil {
+		sc, d := b.Body.Content(sidecarSchema)
+		e.add(d)
+		s.Sidecar = &Sidecar{DeclRange: b.DefRange,
+			Image:  e.str(sc.Attributes, "image", "", b.DefRange),
+			CPU:    e.integer(sc.Attributes, "cpu", 0, b.DefRange),
+			Memory: e.integer(sc.Attributes, "memory", 0, b.DefRange)}
+	}
 	for _, b := range e.uniqueLabels(blocks["upstream"], "the service of app "+quote(app)) {
 		uc, d := b.Body.Content(upstreamSchema)
 		e.add(d)
 		u := &Upstream{
-			Name:      b.Labels[0],
-			NameRange: b.LabelRanges[0],
-			DeclRange: b.DefRange,
-			LocalPort: e.integer(uc.Attributes, "local_port", 0, b.DefRange),
+			Name:       b.Labels[0],
+			NameRange:  b.LabelRanges[0],
+			DeclRange:  b.DefRange,
+			LocalPort:  e.integer(uc.Attributes, "local_port", 0, b.DefRange),
+			Datacenter: e.str(uc.Attributes, "datacenter", "", b.DefRange),
+			Namespace:  e.str(uc.Attributes, "namespace", "", b.DefRange),
 		}
 		if project, name, ok := strings.Cut(u.Name, "/"); ok {
 			u.Project, u.Name = project, name

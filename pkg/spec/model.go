@@ -194,6 +194,14 @@ type App struct {
 	// identity (NOMAD_TOKEN) and the task API socket (NOMAD_ADDR), for apps
 	// that call Nomad, such as drover autoscale itself.
 	NomadAPI Val[bool]
+	// Datacenters, NodePool and Priority place the app's job; the
+	// project's datacenters when Datacenters is unset.
+	Datacenters Val[[]string]
+	NodePool    Val[string]
+	Priority    Val[int]
+	// JobBlocks are Nomad's own job blocks given at the app level
+	// (parameterized; see JobBlocks).
+	JobBlocks []*NomadBlock
 	// Volumes are host and CSI volumes the app's tasks mount.
 	Volumes []*Volume
 	// GroupBlocks are Nomad's own group blocks given at the app level
@@ -416,6 +424,8 @@ type Service struct {
 	Meta       Val[map[string]string]
 	Checks     []*Check
 	Upstreams  []*Upstream
+	// Sidecar sizes the Connect sidecar (and picks its image).
+	Sidecar *Sidecar
 	// AllowFrom lets apps of other drover projects call this one, as
 	// "project/app": they join its intentions, which stay this project's.
 	AllowFrom Val[[]string]
@@ -469,6 +479,18 @@ type Upstream struct {
 	NameRange hcl.Range
 	DeclRange hcl.Range
 	LocalPort Val[int]
+	// Datacenter and Namespace find the destination in another Consul
+	// datacenter or namespace.
+	Datacenter Val[string]
+	Namespace  Val[string]
+}
+
+// Sidecar sets the Connect sidecar task's image and resources.
+type Sidecar struct {
+	DeclRange hcl.Range
+	Image     Val[string]
+	CPU       Val[int]
+	Memory    Val[int]
 }
 
 // Remote reports whether the upstream is an app of another project.

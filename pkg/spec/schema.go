@@ -102,6 +102,9 @@ var taskBlocks = []hcl.BlockHeaderSchema{
 // Nomad job file, at the app level.
 var GroupBlocks = []string{"constraint", "affinity", "spread", "restart", "reschedule", "migrate", "ephemeral_disk", "disconnect"}
 
+// JobBlocks are Nomad's own job blocks an app takes the same way.
+var JobBlocks = []string{"parameterized"}
+
 var fileSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "content"},
@@ -136,6 +139,9 @@ var appSchema = &hcl.BodySchema{
 	Attributes: append([]hcl.AttributeSchema{
 		{Name: "type"},
 		{Name: "count"},
+		{Name: "datacenters"},
+		{Name: "node_pool"},
+		{Name: "priority"},
 		{Name: "meta"},
 		{Name: "nomad_api"},
 	}, taskAttributes...),
@@ -158,6 +164,7 @@ var appSchema = &hcl.BodySchema{
 		{Type: "migrate"},
 		{Type: "ephemeral_disk"},
 		{Type: "disconnect"},
+		{Type: "parameterized"},
 	}, taskBlocks...),
 }
 
@@ -211,6 +218,7 @@ var serviceSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check", LabelNames: []string{"name"}},
 		{Type: "upstream", LabelNames: []string{"name"}},
+		{Type: "sidecar"},
 	},
 }
 
@@ -242,6 +250,16 @@ var checkRestartSchema = &hcl.BodySchema{
 var upstreamSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{
 		{Name: "local_port", Required: true},
+		{Name: "datacenter"},
+		{Name: "namespace"},
+	},
+}
+
+var sidecarSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "image"},
+		{Name: "cpu"},
+		{Name: "memory"},
 	},
 }
 

@@ -97,6 +97,17 @@ func (v *validator) app(app *App) {
 	}
 	v.ports(app)
 	v.volumes(app)
+	if app.Priority.Set && (app.Priority.V < 1 || app.Priority.V > 100) {
+		v.errorf(app.Priority.Range, "Invalid priority", "priority must be between 1 and 100 (Nomad's default is 50).")
+	}
+	if app.Datacenters.Set && len(app.Datacenters.V) == 0 {
+		v.errorf(app.Datacenters.Range, "No datacenters", "datacenters must name at least one datacenter (\"*\" for all); leave it out to use the project's.")
+	}
+	for _, b := range app.JobBlocks {
+		if b.Type == "parameterized" && app.Type.V != TypeBatch && app.Type.V != TypeSysbatch {
+			v.errorf(b.DeclRange, "Parameterized service", "Only batch (or sysbatch) apps are dispatched with parameters; set type = \"batch\".")
+		}
+	}
 	seenTasks := map[string]bool{}
 	for _, t := range app.Tasks() {
 		if seenTasks[t.Name] {
@@ -111,6 +122,17 @@ func (v *validator) app(app *App) {
 	names := map[string]bool{app.Name: app.Service != nil}
 	for _, s := range app.PlainServices {
 		v.plainService(app, s, names)
+		if s.Sidecar != nil {
+			v.errorf(s.Sidecar.DeclRange, "Sidecar outside the mesh", "A service outside the mesh has no Connect sidecar; size the sidecar in the app's mesh service.")
+		}
+	}
+	if s := app.Service; s != nil && s.Sidecar != nil {
+		if s.Sidecar.CPU.Set && s.Sidecar.CPU.V < 1 {
+			v.errorf(s.Sidecar.CPU.Range, "Invalid resources", "cpu is in MHz and must be at least 1.")
+		}
+		if s.Sidecar.Memory.Set && s.Sidecar.Memory.V < 10 {
+			v.errorf(s.Sidecar.Memory.Range, "Invalid resources", "memory is in MiB and must be at least 10, Nomad's minimum.")
+		}
 	}
 	if app.Expose != nil {
 		v.expose(app)

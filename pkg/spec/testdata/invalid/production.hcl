@@ -145,3 +145,25 @@ app "files" {
     }
   }
 }
+
+app "placed" {
+  image    = "registry.example.com/placed:1.0.0"
+  priority = 200 # ERROR: Invalid priority
+
+  parameterized { # ERROR: Parameterized service
+  }
+
+  port "http" {
+    static = 8088
+  }
+
+  service {
+    mesh = false
+    name = "placed"
+    port = "http"
+
+    sidecar { # ERROR: Sidecar outside the mesh
+      cpu = 100
+    }
+  }
+}

@@ -175,3 +175,41 @@ app "node-exporter" {
     }
   }
 }
+
+app "report" {
+  type        = "batch"
+  image       = "registry.example.com/report:3.1.0"
+  datacenters = ["dc2"]
+  node_pool   = "batch"
+  priority    = 30
+
+  parameterized {
+    payload       = "optional"
+    meta_required = ["customer"]
+  }
+}
+
+app "api" {
+  image = "registry.example.com/api:5.0.0"
+
+  port "http" {
+    to = 8080
+  }
+
+  service {
+    sidecar {
+      cpu    = 200
+      memory = 96
+    }
+
+    upstream "report-db" {
+      local_port = 15432
+      datacenter = "dc2"
+    }
+  }
+}
+
+external "report-db" {
+  address = "db.dc2.example.com"
+  port    = 5432
+}
