@@ -176,6 +176,7 @@ func newApp(stdio IO) *ucli.App {
 			validateCommand(stdio),
 			renderCommand(stdio),
 			graphCommand(stdio),
+			importCommand(stdio),
 			planCommand(stdio),
 			deployCommand(stdio),
 			statusCommand(stdio),
