@@ -41,6 +41,19 @@ var dockerOwned = map[string]string{
 // taskExtras renders a task's files, mounts, stop settings and docker
 // options.
 func taskExtras(app *spec.App, t *spec.Task, task *nomadapi.Task) hcl.Diagnostics {
+	if app.Network.V == spec.NetworkHost && t.Driver.V == spec.DriverDocker {
+		// On the host network each docker task publishes the group's ports
+		// itself (mapped to `to` when a port sets it).
+		var labels []any
+		for _, p := range app.Ports {
+			if p.Published() {
+				labels = append(labels, p.Label)
+			}
+		}
+		if len(labels) > 0 {
+			task.Config["ports"] = labels
+		}
+	}
 	if t.User.Set {
 		task.User = t.User.V
 	}
@@ -119,4 +132,3 @@ func fileSecretPaths(t *spec.Task) []string {
 
 // hasVault reports whether a task reads Vault (env secrets or files).
 func hasVault(t *spec.Task) bool { return len(t.Secrets) > 0 || len(fileSecretPaths(t)) > 0 }
-

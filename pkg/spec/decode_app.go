@@ -10,6 +10,12 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
+// Group network modes.
+const (
+	NetworkBridge = "bridge"
+	NetworkHost   = "host"
+)
+
 // Task drivers.
 const (
 	DriverDocker  = "docker"
@@ -45,6 +51,7 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 	app.NomadAPI = e.boolean(attrs, "nomad_api", false, block.DefRange)
 	app.Datacenters = e.strings(attrs, "datacenters", block.DefRange)
 	app.NodePool = e.str(attrs, "node_pool", "", block.DefRange)
+	app.Network = e.str(attrs, "network", NetworkBridge, block.DefRange)
 	app.Priority = e.integer(attrs, "priority", 0, block.DefRange)
 	app.Main = decodeTaskParts(&Task{Name: app.Name, DeclRange: block.DefRange}, attrs, blocks, e)
 	if meta, ok := attrs["meta"]; ok {

@@ -194,6 +194,11 @@ type App struct {
 	// identity (NOMAD_TOKEN) and the task API socket (NOMAD_ADDR), for apps
 	// that call Nomad, such as drover autoscale itself.
 	NomadAPI Val[bool]
+	// Network is the group's network mode: "bridge" (the default: one
+	// network namespace for the group, published ports mapped into it) or
+	// "host" (Nomad's own default: ports on the host, each docker task
+	// publishing them itself). A mesh app is always bridge.
+	Network Val[string]
 	// Datacenters, NodePool and Priority place the app's job; the
 	// project's datacenters when Datacenters is unset.
 	Datacenters Val[[]string]

@@ -142,6 +142,7 @@ var appSchema = &hcl.BodySchema{
 		{Name: "datacenters"},
 		{Name: "node_pool"},
 		{Name: "priority"},
+		{Name: "network"},
 		{Name: "meta"},
 		{Name: "nomad_api"},
 	}, taskAttributes...),

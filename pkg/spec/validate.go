@@ -97,6 +97,15 @@ func (v *validator) app(app *App) {
 	}
 	v.ports(app)
 	v.volumes(app)
+	switch app.Network.V {
+	case NetworkBridge:
+	case NetworkHost:
+		if app.Service != nil {
+			v.errorf(app.Network.Range, "A mesh app's network is bridge", "App %q is in the service mesh: its Connect sidecar needs the group's bridge network namespace. Remove network, or take the app out of the mesh (mesh = false on its service).", app.Name)
+		}
+	default:
+		v.errorf(app.Network.Range, "Invalid network", "network must be %q (the default) or %q.", NetworkBridge, NetworkHost)
+	}
 	if app.Priority.Set && (app.Priority.V < 1 || app.Priority.V > 100) {
 		v.errorf(app.Priority.Range, "Invalid priority", "priority must be between 1 and 100 (Nomad's default is 50).")
 	}

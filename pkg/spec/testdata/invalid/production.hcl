@@ -167,3 +167,19 @@ app "placed" {
     }
   }
 }
+
+app "meshhost" {
+  image   = "registry.example.com/meshhost:1.0.0"
+  network = "host" # ERROR: A mesh app's network is bridge
+
+  port "http" {
+    to = 8080
+  }
+
+  service {}
+}
+
+app "weirdnet" {
+  image   = "registry.example.com/weirdnet:1.0.0"
+  network = "cni/mine" # ERROR: Invalid network
+}

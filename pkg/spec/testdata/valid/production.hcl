@@ -213,3 +213,13 @@ external "report-db" {
   address = "db.dc2.example.com"
   port    = 5432
 }
+
+app "legacy" {
+  image   = "registry.example.com/legacy:9.0.0"
+  network = "host"
+
+  port "http" {
+    static = 8500
+    to     = 8080
+  }
+}
