@@ -53,12 +53,7 @@ func (k entryKind) plan(ctx context.Context, p *planner) ([]*Change, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(d) == 0 {
-			ch.Action = ActionNone
-		} else {
-			ch.Action, ch.Details = ActionUpdate, d
-		}
-		return ch, nil
+		return ch.diffed(d), nil
 	})
 }
 
@@ -202,12 +197,7 @@ func (k catalogKind) plan(ctx context.Context, p *planner) ([]*Change, error) {
 		wg, _ := jsonx.Generic(want)
 		lp, _ := jsonx.Prune(lg)
 		wp, _ := jsonx.Prune(wg)
-		if d := jsonx.Diff(jsonx.Flatten(lp), jsonx.Flatten(wp)); len(d) > 0 {
-			ch.Action, ch.Details = ActionUpdate, d
-		} else {
-			ch.Action = ActionNone
-		}
-		return ch, nil
+		return ch.diffed(jsonx.Diff(jsonx.Flatten(lp), jsonx.Flatten(wp))), nil
 	})
 }
 

@@ -41,13 +41,7 @@ func (k policyKind) plan(ctx context.Context, p *planner) ([]*Change, error) {
 		}
 		ch.existing = true
 		p.checkOwner(fmt.Sprintf("vault policy %q", pol.Name), strings.Contains(live, managedHeader), policyProject(live))
-		if policyBody(live) == policyBody(pol.Policy) {
-			ch.Action = ActionNone
-			return ch, nil
-		}
-		ch.Action = ActionUpdate
-		ch.Details = lineDiff(policyBody(live), policyBody(pol.Policy))
-		return ch, nil
+		return ch.diffed(lineDiff(policyBody(live), policyBody(pol.Policy))), nil
 	})
 }
 
@@ -131,12 +125,7 @@ func (k roleKind) plan(ctx context.Context, p *planner) ([]*Change, error) {
 		}
 		// Compare only what drover sets: Vault adds defaults for the rest.
 		want, got := normalizeRole(r.Data), normalizeRole(pick(live, r.Data))
-		if d := jsonx.Diff(jsonx.Flatten(got), jsonx.Flatten(want)); len(d) > 0 {
-			ch.Action, ch.Details = ActionUpdate, d
-		} else {
-			ch.Action = ActionNone
-		}
-		return ch, nil
+		return ch.diffed(jsonx.Diff(jsonx.Flatten(got), jsonx.Flatten(want))), nil
 	})
 }
 

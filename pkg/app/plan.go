@@ -64,6 +64,17 @@ type Change struct {
 	existing bool
 }
 
+// diffed sets the change to an update with details d, or to no change
+// when d is empty.
+func (c *Change) diffed(d []string) *Change {
+	if len(d) == 0 {
+		c.Action = ActionNone
+	} else {
+		c.Action, c.Details = ActionUpdate, d
+	}
+	return c
+}
+
 // label is how the change's kind reads in progress lines: "job".
 func (c *Change) label() string {
 	if c.kind == nil {
