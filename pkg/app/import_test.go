@@ -71,7 +71,7 @@ func TestImportStdinAndStdout(t *testing.T) {
 
 func TestImportCheckFindsDifferences(t *testing.T) {
 	dir := t.TempDir()
-	in := writeFile(t, dir, "web.json", strings.Replace(importJobJSON, `"ID": "web",`, `"ID": "web", "Priority": 90,`, 1))
+	in := writeFile(t, dir, "web.json", strings.Replace(importJobJSON, `"ID": "web",`, `"ID": "web", "AllAtOnce": true,`, 1))
 	res, err := app.Import(context.Background(), app.ImportOptions{Files: []string{in}, OutDir: filepath.Join(dir, "out"), Check: true})
 	var diff *app.ImportDiffError
 	if !errors.As(err, &diff) || diff.Jobs != 1 {

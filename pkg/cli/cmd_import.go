@@ -17,9 +17,11 @@ func importCommand(stdio IO) *ucli.Command {
 		Description: `Reads Nomad jobs and writes drover specs: one app per task group, a
 drover.hcl project file (datacenters, region, namespace), typed blocks
 where the spec has them (image, command, args, env, resources, count,
-ports, a Connect service with checks and upstreams, update, scaling,
-periodic, helper tasks with lifecycle) and everything else in the app's
-nomad { } block, in Nomad's own vocabulary.
+ports, host networking, placement, services in and outside the mesh,
+update, scaling, periodic, parameterized, helper tasks with lifecycle,
+volumes and mounts, files from templates, docker options, and Nomad's own
+constraint, restart, reschedule, ... blocks at the app level) and
+everything else in the app's nomad { } block, in Nomad's own vocabulary.
 
 FILE is a job in Nomad's API JSON (what 'nomad job inspect' and 'nomad job
 run -output' print, or a bare job object), or an HCL job file, converted

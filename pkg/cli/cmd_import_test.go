@@ -46,12 +46,13 @@ func TestImportCommand(t *testing.T) {
 		t.Errorf("--check --json: exit %d, %v\n%s", r.code, err, r.stdout)
 	}
 
-	prio := filepath.Join(dir, "prio.json")
-	if err := os.WriteFile(prio, []byte(strings.Replace(data, `"ID": "web",`, `"ID": "web", "Priority": 90,`, 1)), 0o644); err != nil {
+	// all_at_once has no place in a spec: dropped, so the job differs.
+	dropped := filepath.Join(dir, "all-at-once.json")
+	if err := os.WriteFile(dropped, []byte(strings.Replace(data, `"ID": "web",`, `"ID": "web", "AllAtOnce": true,`, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = run(t, nil, "import", prio, "--check")
-	if r.code != ExitError || !strings.Contains(r.stdout, "Priority") || !strings.Contains(r.stderr, "do not render back") {
+	r = run(t, nil, "import", dropped, "--check")
+	if r.code != ExitError || !strings.Contains(r.stdout, "AllAtOnce") || !strings.Contains(r.stderr, "do not render back") {
 		t.Errorf("--check with a difference: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 }

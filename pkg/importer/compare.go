@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -27,9 +28,21 @@ const (
 // blocks (the transformation of a literal secret), with job-level update,
 // reschedule and migrate left to the groups that inherit them, equivalent
 // spellings made one ("" and "host" network modes, a lone host network and
-// none, nil and ["*"] datacenters, scaling strategy values as strings),
+// none, nil and ["*"] datacenters, an empty sidecar proxy and none, scaling
+// strategy values as strings),
 // and lists whose order Nomad does not heed sorted. It returns a copy.
 func normalize(in *nomadapi.Job, rendered bool) *nomadapi.Job {
+	j, _ := normalizeOrder(in, rendered)
+	return j
+}
+
+// order maps a list normalize sorted (by its backing array) to the index
+// each of its elements had: the index of the field's path in the report.
+type order map[uintptr][]int
+
+// normalizeOrder is normalize, with the order of the lists it sorted.
+func normalizeOrder(in *nomadapi.Job, rendered bool) (*nomadapi.Job, order) {
+	rec := order{}
 	j := deepCopy(in)
 	j.Stop, j.ParentID, j.Dispatched, j.DispatchIdempotencyToken, j.Payload = nil, nil, false, nil, nil
 	j.ConsulNamespace, j.VaultNamespace, j.NomadTokenID = nil, nil, nil
@@ -44,9 +57,9 @@ func normalize(in *nomadapi.Job, rendered bool) *nomadapi.Job {
 		j.Datacenters = []string{"*"}
 	}
 	for _, g := range j.TaskGroups {
-		normalizeGroup(g, rendered)
+		normalizeGroup(g, rendered, rec)
 	}
-	return j
+	return j, rec
 }
 
 func withoutDroverMeta(m map[string]string) map[string]string {
@@ -62,7 +75,7 @@ func withoutDroverMeta(m map[string]string) map[string]string {
 	return out
 }
 
-func normalizeGroup(g *nomadapi.TaskGroup, rendered bool) {
+func normalizeGroup(g *nomadapi.TaskGroup, rendered bool, rec order) {
 	if s := g.Scaling; s != nil {
 		s.ID, s.Namespace, s.Target, s.CreateIndex, s.ModifyIndex = "", "", nil, 0, 0
 		if s.Policy != nil {
@@ -74,18 +87,18 @@ func normalizeGroup(g *nomadapi.TaskGroup, rendered bool) {
 		if n.Mode == "" {
 			n.Mode = "host"
 		}
-		sortPorts(n.ReservedPorts)
-		sortPorts(n.DynamicPorts)
+		sortPorts(n.ReservedPorts, rec)
+		sortPorts(n.DynamicPorts, rec)
 		if sameJSON(n, &nomadapi.NetworkResource{Mode: "host"}) {
 			continue
 		}
 		nets = append(nets, n)
 	}
 	g.Networks = nets
-	sortByJSON(g.Constraints)
-	sortByJSON(g.Affinities)
-	sortByJSON(g.Spreads)
-	normalizeServices(g.Services)
+	sortByJSON(g.Constraints, rec)
+	sortByJSON(g.Affinities, rec)
+	sortByJSON(g.Spreads, rec)
+	normalizeServices(g.Services, rec)
 	sort.Slice(g.Tasks, func(a, b int) bool { return g.Tasks[a].Name < g.Tasks[b].Name })
 	for _, t := range g.Tasks {
 		if rendered {
@@ -102,12 +115,12 @@ func normalizeGroup(g *nomadapi.TaskGroup, rendered bool) {
 				delete(t.Config, k) // args = [] is no args
 			}
 		}
-		sortByJSON(t.Constraints)
-		sortByJSON(t.Affinities)
-		sortByJSON(t.Templates)
-		sortByJSON(t.Artifacts)
-		sortByJSON(t.VolumeMounts)
-		normalizeServices(t.Services)
+		sortByJSON(t.Constraints, rec)
+		sortByJSON(t.Affinities, rec)
+		sortByJSON(t.Templates, rec)
+		sortByJSON(t.Artifacts, rec)
+		sortByJSON(t.VolumeMounts, rec)
+		normalizeServices(t.Services, rec)
 	}
 }
 
@@ -132,25 +145,39 @@ func stripSecretsPlumbing(t *nomadapi.Task) {
 	t.Identities = ids
 }
 
-func normalizeServices(svcs []*nomadapi.Service) {
+func normalizeServices(svcs []*nomadapi.Service, rec order) {
 	for _, s := range svcs {
-		sortByJSON(s.Checks)
+		if c := s.Connect; c != nil && c.SidecarService != nil && c.SidecarService.Proxy != nil && sameJSON(c.SidecarService.Proxy, &nomadapi.ConsulProxy{}) {
+			c.SidecarService.Proxy = nil // an empty proxy block is none
+		}
+		sortByJSON(s.Checks, rec)
 		if s.Connect != nil && s.Connect.SidecarService != nil && s.Connect.SidecarService.Proxy != nil {
-			sortByJSON(s.Connect.SidecarService.Proxy.Upstreams)
+			sortByJSON(s.Connect.SidecarService.Proxy.Upstreams, rec)
 		}
 	}
-	sortByJSON(svcs)
+	sortByJSON(svcs, rec)
 }
 
-func sortPorts(ps []nomadapi.Port) {
-	sort.Slice(ps, func(a, b int) bool { return ps[a].Label < ps[b].Label })
+func sortPorts(ps []nomadapi.Port, rec order) {
+	sortBy(ps, rec, func(p nomadapi.Port) string { return p.Label })
 }
 
-func sortByJSON[T any](list []T) {
+func sortByJSON[T any](list []T, rec order) {
+	sortBy(list, rec, func(v T) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	})
+}
+
+// sortBy sorts list stably by key, recording in rec where each element
+// was.
+func sortBy[T any](list []T, rec order, key func(T) string) {
+	if len(list) == 0 {
+		return
+	}
 	keys := make([]string, len(list))
 	for i, v := range list {
-		b, _ := json.Marshal(v)
-		keys[i] = string(b)
+		keys[i] = key(v)
 	}
 	idx := make([]int, len(list))
 	for i := range idx {
@@ -162,6 +189,13 @@ func sortByJSON[T any](list []T) {
 		out[i] = list[k]
 	}
 	copy(list, out)
+	if prev, ok := rec[reflect.ValueOf(list).Pointer()]; ok {
+		// Sorted before (services, after their checks): compose.
+		for i, k := range idx {
+			idx[i] = prev[k]
+		}
+	}
+	rec[reflect.ValueOf(list).Pointer()] = idx
 }
 
 // stringStrategies turns the values of every strategy block in a scaling

@@ -15,7 +15,9 @@ import (
 // inside the app block, the innermost attribute, and for an object
 // attribute (env, meta) the key and whether the value is meant.
 type location struct {
-	blocks  []*hclsyntax.Block
+	blocks []*hclsyntax.Block
+	// index is the first block's among the blocks of its type beside it.
+	index   int
 	attr    string
 	key     string
 	inValue bool
@@ -71,13 +73,19 @@ func (im *importer) locate(l *loaded, rng *hcl.Range) (*appState, location) {
 		body := b.Body
 		for {
 			var inner *hclsyntax.Block
+			index := 0
+			seen := map[string]int{}
 			for _, nb := range body.Blocks {
 				if contains(nb.Range(), pos) {
-					inner = nb
+					inner, index = nb, seen[nb.Type]
 				}
+				seen[nb.Type]++
 			}
 			if inner == nil {
 				break
+			}
+			if len(loc.blocks) == 0 {
+				loc.index = index
 			}
 			loc.blocks = append(loc.blocks, inner)
 			body = inner.Body
@@ -134,11 +142,53 @@ func (im *importer) demoteAt(a *appState, loc location, d *hcl.Diagnostic) bool 
 	if len(blocks) > 0 {
 		switch b := blocks[0]; b.Type {
 		case "service":
-			if s.service == nil {
+			i := loc.index
+			if s.service != nil {
+				if i == 0 {
+					a.dropService()
+					r.notes(a.servicePath(a.svcIndex), "not typed: "+why)
+					return true
+				}
+				i--
+			}
+			if i >= len(s.plain) {
 				return false
 			}
-			a.dropService()
-			r.notes(a.servicePath(a.svcIndex), "not typed: "+why)
+			a.dropPlain(s.plain[i], why)
+			return true
+		case "file":
+			for i, f := range task.files {
+				if f.dest == b.Labels[0] {
+					task.files = append(task.files[:i], task.files[i+1:]...)
+					if f.mount != "" {
+						task.unmountFiles()
+					}
+					r.notes(a.templatePath(task.name, f.dest), "not typed: "+why)
+					return true
+				}
+			}
+		case "mount":
+			for i, m := range task.mounts {
+				if m.volume == b.Labels[0] {
+					task.mounts = append(task.mounts[:i], task.mounts[i+1:]...)
+					r.notes(tpath+".volume_mount", "not typed: "+why)
+					return true
+				}
+			}
+		case "volume":
+			if !a.hasVolume(b.Labels[0]) {
+				return false
+			}
+			a.dropVolume(b.Labels[0])
+			r.notes(a.groupPath()+".volume["+b.Labels[0]+"]", "not typed: "+why)
+			return true
+		case "docker":
+			if task.noDocker {
+				return false
+			}
+			task.noDocker = true
+			task.setDocker()
+			r.notes(tpath+".config", "not typed: "+why)
 			return true
 		case "port":
 			for i, p := range s.ports {
@@ -227,6 +277,39 @@ func (im *importer) demoteAt(a *appState, loc location, d *hcl.Diagnostic) bool 
 		a.dropService()
 		r.notes(a.servicePath(a.svcIndex), "not typed: "+why)
 		return true
+	case loc.attr == "user" && task.user != "":
+		task.user = ""
+		delete(a.typedPaths, tpath+".user")
+		return true
+	case loc.attr == "kill_timeout" && task.killTimeout != nil:
+		task.killTimeout = nil
+		delete(a.typedPaths, tpath+".kill_timeout")
+		return true
+	case loc.attr == "kill_signal" && task.killSignal != "":
+		task.killSignal = ""
+		delete(a.typedPaths, tpath+".kill_signal")
+		return true
+	case loc.attr == "shutdown_delay" && task.shutdownDelay != nil:
+		task.shutdownDelay = nil
+		delete(a.typedPaths, tpath+".shutdown_delay")
+		return true
+	case loc.attr == "network" && s.network != "":
+		a.dropNetwork(why)
+		return true
+	case loc.attr == "datacenters" && s.datacenters != nil:
+		s.datacenters = nil
+		r.addAll("datacenters", ClassDropped, a.name, why)
+		return true
+	case loc.attr == "node_pool" && s.nodePool != "":
+		s.nodePool = ""
+		delete(a.typedPaths, "node_pool")
+		r.addAll("node_pool", ClassDropped, a.name, why)
+		return true
+	case loc.attr == "priority" && s.priority != nil:
+		s.priority = nil
+		delete(a.typedPaths, "priority")
+		r.addAll("priority", ClassDropped, a.name, why)
+		return true
 	case loc.attr == "count" && s.scaling != nil:
 		s.scaling = nil
 		r.addAll(a.groupPath()+".scaling", ClassDropped, a.name, why)
@@ -234,6 +317,21 @@ func (im *importer) demoteAt(a *appState, loc location, d *hcl.Diagnostic) bool 
 	}
 	a.err = fmt.Errorf("%s", why)
 	return true
+}
+
+// templatePath is the report's path of the task's template at dest.
+func (a *appState) templatePath(task, dest string) string {
+	for _, t := range a.expGroup().Tasks {
+		if t.Name != task {
+			continue
+		}
+		for i, tp := range t.Templates {
+			if tp.DestPath != nil && *tp.DestPath == dest {
+				return fmt.Sprintf("%s.template[%d]", a.taskPath(task), i)
+			}
+		}
+	}
+	return a.taskPath(task) + ".template"
 }
 
 func (a *appState) taskPath(name string) string {

@@ -40,6 +40,11 @@ type differ struct {
 	app string
 	// trim makes a hatch element as short as Nomad's defaults allow.
 	trim func(v reflect.Value) reflect.Value
+	// typed are the scalar fields typed attributes carry: equal to the
+	// render, they are typed rather than default.
+	typed map[string]bool
+	// order is where normalize moved the expected lists' elements from.
+	order order
 }
 
 // report collects the fields of one job, first record of a path winning.
@@ -79,6 +84,15 @@ func newReport(raw []string) *report {
 	return &report{seen: map[string]bool{}, raw: raw, notesByPath: map[string]string{}}
 }
 
+// reclassify gives the recorded fields that match class c.
+func (r *report) reclassify(match func(Field) bool, c string) {
+	for i := range r.fields {
+		if match(r.fields[i]) {
+			r.fields[i].Class = c
+		}
+	}
+}
+
 func (r *report) add(path, class, app, reason string) {
 	if r.seen[path] {
 		return
@@ -103,7 +117,11 @@ func (r *report) rawUnder(path string) []string {
 // equal records the raw fields under path, carried without a hatch.
 func (d *differ) equal(path, class string) {
 	for _, p := range d.rep.rawUnder(path) {
-		d.rep.add(p, class, d.app, "")
+		c := class
+		if c == ClassDefault && d.typed[p] {
+			c = ClassTyped
+		}
+		d.rep.add(p, c, d.app, "")
 	}
 }
 
@@ -217,9 +235,14 @@ func (d *differ) block(path string, e, r, h reflect.Value, m mode, reason string
 func (d *differ) list(path string, e, r, h reflect.Value, m mode, reason string) {
 	used := make([]bool, r.Len())
 	var extra []reflect.Value
+	perm := d.order[e.Pointer()]
 	for i := range e.Len() {
 		el := e.Index(i)
-		p := fmt.Sprintf("%s[%d]", path, i)
+		pi := i
+		if i < len(perm) {
+			pi = perm[i] // the input's index, which its raw paths have
+		}
+		p := fmt.Sprintf("%s[%d]", path, pi)
 		found := false
 		for j := range r.Len() {
 			if !used[j] && sameJSON(el.Interface(), r.Index(j).Interface()) {

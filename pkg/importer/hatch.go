@@ -2,15 +2,19 @@ package importer
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"strings"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/pkg/spec"
 )
 
 // Reasons a difference in a typed or untyped field is dropped.
 const (
-	whyProject   = "the project (drover.hcl) carries region, namespace and datacenters, one value for every app: this job's differs from the first job's"
+	whyProject   = "the project (drover.hcl) carries region and namespace, one value for every app: this job's differs from the first job's"
 	whyUpdate    = "the app's update block has max_parallel, canary, auto_promote, auto_revert, min_healthy_time, healthy_deadline and progress_deadline, and drover owns the update block"
 	whyScaling   = "the app's scaling block has min, max, enabled and an Autoscaler policy, and drover owns the scaling block"
 	whyCount     = "drover owns the count (count, or scaling min)"
@@ -26,15 +30,18 @@ const (
 var (
 	jobRules = rules{
 		"region": {mode: modeTyped, reason: whyProject}, "namespace": {mode: modeTyped, reason: whyProject},
-		"datacenters": {mode: modeTyped, reason: whyProject},
+		"datacenters": {mode: modeTyped, reason: "the app's datacenters name at least one datacenter"},
 		"id":          {skip: true}, "name": {skip: true}, "group": {skip: true},
 		"type":       {mode: modeTyped, reason: "the app's type is service, batch, system or sysbatch"},
 		"constraint": {skip: true}, "affinity": {skip: true}, "spread": {skip: true},
 		"update": {skip: true}, "reschedule": {skip: true}, "migrate": {skip: true},
 		"periodic":      {mode: modeTyped, reason: "the app's periodic block has one cron, time_zone and prohibit_overlap, for batch apps, always enabled"},
-		"parameterized": {mode: modeDrop, reason: "the spec cannot make a parameterized (dispatch) job, and a nomad block is per group"},
-		"meta":          {mode: modeTyped, reason: "drover's job meta is the app's meta"},
-		"*":             {mode: modeDrop, reason: whyJobLevel},
+		"parameterized": {mode: modeDrop, reason: "only a batch or sysbatch app is dispatched with parameters"},
+		// Typed when the app sets them (typedPaths), else Nomad's defaults.
+		"node_pool": {mode: modeDrop, reason: "the app's node_pool names a node pool"},
+		"priority":  {mode: modeDrop, reason: "the app's priority is between 1 and 100"},
+		"meta":      {mode: modeTyped, reason: "drover's job meta is the app's meta"},
+		"*":         {mode: modeDrop, reason: whyJobLevel},
 	}
 	groupRules = rules{
 		"count": {mode: modeTyped, reason: whyCount}, "scaling": {mode: modeTyped, reason: whyScaling},
@@ -82,6 +89,14 @@ func (a *appState) hatchApp(rendered *nomadapi.Job) {
 	for _, n := range a.svcNotes {
 		a.job.r.add(n.path, ClassTransformed, a.name, n.text)
 	}
+	for _, n := range a.transforms {
+		a.job.r.add(n.path, ClassTransformed, a.name, n.text)
+	}
+	for _, ps := range a.spec.plain {
+		for _, n := range ps.notes {
+			a.job.r.add(n.path, ClassTransformed, a.name, n.text)
+		}
+	}
 	for _, t := range a.expGroup().Tasks {
 		if t.Vault == nil {
 			continue
@@ -93,10 +108,21 @@ func (a *appState) hatchApp(rendered *nomadapi.Job) {
 			}
 		}
 	}
-	e := normalize(a.expected, false)
+	e, ord := normalizeOrder(a.expected, false)
+	for _, k := range a.dropConfig {
+		if t := taskNamed(e.TaskGroups[0].Tasks, k.task); t != nil {
+			delete(t.Config, k.key) // dropped, the report says why
+		}
+	}
 	r := normalize(rendered, true)
-	d := &differ{rep: a.job.r, app: a.name}
-	d.structFields("", reflect.ValueOf(e).Elem(), reflect.ValueOf(r).Elem(), reflect.ValueOf(&nomadapi.Job{}).Elem(), jobRules, modeDrop, whyJobLevel)
+	d := &differ{rep: a.job.r, app: a.name, typed: a.typedPaths, order: ord}
+	jr := maps.Clone(jobRules)
+	if a.spec.typ == spec.TypeBatch || a.spec.typ == spec.TypeSysbatch {
+		jr["parameterized"] = rule{mode: modeHatch}
+	}
+	hj := &nomadapi.Job{}
+	d.structFields("", reflect.ValueOf(e).Elem(), reflect.ValueOf(r).Elem(), reflect.ValueOf(hj).Elem(), jr, modeDrop, whyJobLevel)
+	a.spec.parameterized = hj.ParameterizedJob
 	eg, rg := e.TaskGroups[0], r.TaskGroups[0]
 	gpath := a.groupPath()
 	hg := &nomadapi.TaskGroup{}
@@ -140,10 +166,33 @@ func (a *appState) hatchApp(rendered *nomadapi.Job) {
 		}
 	}
 	d.trim = nil
+	// Nomad's own group blocks and parameterized are the app's, in
+	// Nomad's vocabulary: what the hatch would carry of them, the app's
+	// blocks do.
+	a.spec.groupBlocks = takeGroupBlocks(hg)
+	a.job.r.reclassify(func(f Field) bool {
+		if f.App != a.name || f.Class != ClassHatch {
+			return false
+		}
+		if under(f.Path, "parameterized") {
+			return true
+		}
+		for name := range groupBlockNames {
+			if under(f.Path, gpath+"."+name) {
+				return true
+			}
+		}
+		return false
+	}, ClassTyped)
 	if !reflect.ValueOf(hg).Elem().IsZero() {
 		a.spec.hatchGroup = hg
 	}
 	a.spec.hatchTasks = tasks
+}
+
+// under reports whether path is at or below prefix.
+func under(path, prefix string) bool {
+	return strings.HasPrefix(path, prefix) && (len(path) == len(prefix) || path[len(prefix)] == '.' || path[len(prefix)] == '[')
 }
 
 // hatchNetwork puts in the nomad block what the group's network has

@@ -69,6 +69,15 @@ type appState struct {
 	svcNotes []note
 	// taskOrig maps a renamed task (the app's own) to its input name.
 	taskOrig map[string]string
+	// typedPaths are scalar fields a typed attribute carries (user,
+	// kill_timeout, ...): equal to the render, they are typed, not default.
+	typedPaths map[string]bool
+	// transforms are transformations of the expected job that typing
+	// brought, for the report.
+	transforms []note
+	// dropConfig are driver config keys dropped (the report says why):
+	// not carried, by the hatch either.
+	dropConfig []configKey
 }
 
 func (a *appState) expGroup() *nomadapi.TaskGroup { return a.expected.TaskGroups[0] }
@@ -227,7 +236,7 @@ func (im *importer) nameApps() {
 				}
 			}
 			taken[name] = true
-			a := &appState{job: j, name: name, group: *g.Name, gidx: gi, taskOrig: map[string]string{}}
+			a := &appState{job: j, name: name, group: *g.Name, gidx: gi, taskOrig: map[string]string{}, typedPaths: map[string]bool{}}
 			j.rep.Apps = append(j.rep.Apps, AppReport{App: name, Group: *g.Name, File: file})
 			j.apps = append(j.apps, a)
 		}
@@ -259,25 +268,26 @@ func (im *importer) propose(a *appState) {
 		r.add(a.groupPath(), ClassTransformed, a.name, fmt.Sprintf("the group is named %q, after its app", a.name))
 		g.Name = new(a.name)
 	}
-	// Job-level placement moves into the group, which the nomad block
-	// reaches; job-level update, reschedule and migrate are already
-	// merged into each group by Nomad's canonicalization.
+	// Job-level placement moves into the group, which the app's own
+	// constraint, affinity and spread blocks are; job-level update,
+	// reschedule and migrate are already merged into each group by
+	// Nomad's canonicalization.
 	for i, c := range e.Constraints {
 		g.Constraints = append(g.Constraints, c)
-		r.addAll(fmt.Sprintf("constraint[%d]", i), ClassTransformed, a.name, "a job-level constraint, carried by each app's group (nomad block)")
+		r.addAll(fmt.Sprintf("constraint[%d]", i), ClassTransformed, a.name, "a job-level constraint, carried by each app's constraint block (the group's)")
 	}
 	for i, c := range e.Affinities {
 		g.Affinities = append(g.Affinities, c)
-		r.addAll(fmt.Sprintf("affinity[%d]", i), ClassTransformed, a.name, "a job-level affinity, carried by each app's group (nomad block)")
+		r.addAll(fmt.Sprintf("affinity[%d]", i), ClassTransformed, a.name, "a job-level affinity, carried by each app's affinity block (the group's)")
 	}
 	for i, c := range e.Spreads {
 		g.Spreads = append(g.Spreads, c)
-		r.addAll(fmt.Sprintf("spread[%d]", i), ClassTransformed, a.name, "a job-level spread, carried by each app's group (nomad block)")
+		r.addAll(fmt.Sprintf("spread[%d]", i), ClassTransformed, a.name, "a job-level spread, carried by each app's spread block (the group's)")
 	}
 	e.Constraints, e.Affinities, e.Spreads = nil, nil, nil
 	r.addAll("update", ClassTransformed, a.name, "a job-level update block, carried by each group's update (the app's update block)")
-	r.addAll("reschedule", ClassTransformed, a.name, "a job-level reschedule block, carried by each group (nomad block)")
-	r.addAll("migrate", ClassTransformed, a.name, "a job-level migrate block, carried by each group (nomad block)")
+	r.addAll("reschedule", ClassTransformed, a.name, "a job-level reschedule block, carried by each group's (the app's reschedule block)")
+	r.addAll("migrate", ClassTransformed, a.name, "a job-level migrate block, carried by each group's (the app's migrate block)")
 	for k := range e.Meta {
 		if strings.HasPrefix(k, "drover-") {
 			r.add("meta["+k+"]", ClassIgnored, a.name, "drover's ownership metadata, which render writes itself")
@@ -289,7 +299,6 @@ func (im *importer) propose(a *appState) {
 		r.add("periodic.cron", ClassTransformed, a.name, "written as the app's periodic cron (Nomad's crons)")
 	}
 	a.expected = e
-	finalNewlines(a, g)
 
 	s := &appSpec{name: a.name, typ: *e.Type}
 	a.spec = s
@@ -331,6 +340,7 @@ func (im *importer) propose(a *appState) {
 				r.add(a.groupPath()+".task["+t.Name+"]", ClassTransformed, a.name,
 					fmt.Sprintf("the app's own task, renamed %q after the app (NOMAD_TASK_NAME and its directory names change)", a.name))
 				a.taskOrig[a.name] = t.Name
+				renameTaskRefs(g, t.Name, a.name)
 				t.Name = a.name
 				ts.name = a.name
 			}
@@ -374,6 +384,17 @@ func (im *importer) propose(a *appState) {
 	s.meta = withoutDroverMeta(e.Meta)
 	s.ports = proposePorts(g)
 	s.service = a.proposeService()
+	a.proposeJob(im.datacenters)
+	a.proposeNetwork()
+	a.proposePlain()
+	a.proposeVolumes()
+	for _, ts := range s.tasks() {
+		for _, t := range g.Tasks {
+			if t.Name == ts.name {
+				a.proposeTaskExtras(ts, t)
+			}
+		}
+	}
 }
 
 // meshFixpoint keeps typed services whose upstreams all name apps with a
@@ -531,6 +552,9 @@ func (im *importer) settleTyped() {
 		}
 		changed := false
 		for _, a := range im.liveApps() {
+			if rj := l.job(a.name); rj != nil && a.verify(rj.Job) {
+				changed = true
+			}
 			if a.spec.service == nil {
 				continue
 			}
@@ -612,49 +636,4 @@ var serverState = map[string]bool{
 	"ConsulNamespace": true, "VaultNamespace": true, "NomadTokenID": true, "Status": true, "StatusDescription": true,
 	"Stable": true, "Version": true, "SubmitTime": true, "CreateIndex": true, "ModifyIndex": true,
 	"JobModifyIndex": true, "VersionTag": true,
-}
-
-// finalNewlines applies a transformation of the nomad block to the
-// expected job: it writes multi-line text as a heredoc, and a heredoc
-// ends with a newline, so text without one gains it.
-func finalNewlines(a *appState, g *nomadapi.TaskGroup) {
-	const why = "a final newline is added: the nomad block writes multi-line text as a heredoc, which ends with one"
-	fix := func(s string) (string, bool) {
-		if strings.Contains(s, "\n") && !strings.HasSuffix(s, "\n") {
-			return s + "\n", true
-		}
-		return s, false
-	}
-	for k, v := range g.Meta {
-		if nv, ok := fix(v); ok {
-			g.Meta[k] = nv
-			a.job.r.add(a.groupPath()+".meta["+k+"]", ClassTransformed, a.name, why)
-		}
-	}
-	for _, t := range g.Tasks {
-		tp := a.groupPath() + ".task[" + t.Name + "]"
-		for i, tp2 := range t.Templates {
-			if tp2.EmbeddedTmpl == nil {
-				continue
-			}
-			if nv, ok := fix(*tp2.EmbeddedTmpl); ok {
-				tp2.EmbeddedTmpl = &nv
-				a.job.r.add(fmt.Sprintf("%s.template[%d].data", tp, i), ClassTransformed, a.name, why)
-			}
-		}
-		for k, v := range t.Config {
-			if s, isString := v.(string); isString && k != "image" && k != "command" {
-				if nv, ok := fix(s); ok {
-					t.Config[k] = nv
-					a.job.r.add(tp+".config["+k+"]", ClassTransformed, a.name, why)
-				}
-			}
-		}
-		for k, v := range t.Meta {
-			if nv, ok := fix(v); ok {
-				t.Meta[k] = nv
-				a.job.r.add(tp+".meta["+k+"]", ClassTransformed, a.name, why)
-			}
-		}
-	}
 }

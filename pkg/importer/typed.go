@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,10 +23,23 @@ type appSpec struct {
 	main     *taskSpec
 	helpers  []*taskSpec
 	ports    []*portSpec
-	service  *serviceSpec
+	service  *serviceSpec   // the mesh service
+	plain    []*serviceSpec // services outside the mesh
 	update   []kv
 	scaling  *scalingSpec
 	periodic []kv
+	// network is "host" when the app says so (network = "host").
+	network     string
+	datacenters []string
+	nodePool    string
+	priority    *int
+	volumes     []*volumeSpec
+	// groupBlocks (constraint, affinity, spread, restart, reschedule,
+	// migrate, ephemeral_disk, disconnect) and parameterized are Nomad's
+	// own blocks at the app level: what rendering the rest lacks, as the
+	// hatch would have it (nil before the hatch is computed).
+	groupBlocks   *nomadapi.TaskGroup
+	parameterized *nomadapi.ParameterizedJobConfig
 	// hatchGroup and hatchTasks are the nomad block (nil before the hatch
 	// is computed).
 	hatchGroup *nomadapi.TaskGroup
@@ -50,9 +64,43 @@ type taskSpec struct {
 	memory    *int
 	memoryMax *int
 	lifecycle *nomadapi.TaskLifecycle
+	// user, kill_timeout, kill_signal, shutdown_delay.
+	user          string
+	killTimeout   *time.Duration
+	killSignal    string
+	shutdownDelay *time.Duration
+	files         []*fileSpec
+	mounts        []*mountSpec
+	// docker is the docker block: the driver config (config) but the keys
+	// typed attributes and blocks render (skip), unless noDocker.
+	docker   map[string]any
+	config   map[string]any
+	skip     map[string]bool
+	noDocker bool
+	// noPorts: config has ports = [] for a task that publishes none on
+	// the host network.
+	noPorts bool
 }
 
 type secretSpec struct{ env, path, key string }
+
+// fileSpec is a file block, from a template.
+type fileSpec struct {
+	dest, content, changeMode, changeSignal, perms, mount string
+}
+
+// mountSpec is a mount block, from a volume_mount.
+type mountSpec struct {
+	volume, path string
+	readOnly     bool
+}
+
+// volumeSpec is a volume block.
+type volumeSpec struct {
+	name, typ, source          string
+	readOnly, perAlloc         bool
+	accessMode, attachmentMode string
+}
 
 type portSpec struct {
 	label       string
@@ -64,22 +112,46 @@ type portSpec struct {
 	forService bool
 }
 
+func (p *portSpec) published() bool { return p.publish || p.static > 0 }
+
 type serviceSpec struct {
-	port      string
-	protocol  string
-	tags      []string
-	checks    []checkSpec
-	upstreams []upstreamSpec
+	// name is written for a service outside the mesh (the mesh service is
+	// the app's).
+	name       string
+	port       string
+	protocol   string
+	tags       []string
+	canaryTags []string
+	meta       map[string]string
+	checks     []checkSpec
+	upstreams  []upstreamSpec
+	sidecar    *sidecarSpec
+	// For a service outside the mesh: its index in the input group, the
+	// expected service before typing changed it, and the notes of those
+	// changes.
+	index int
+	orig  *nomadapi.Service
+	notes []note
 }
 
 type checkSpec struct {
 	name, typ, path, method string
+	header                  map[string]string
+	command, task           string
+	args                    []string
 	interval, timeout       time.Duration
+	restart                 *nomadapi.CheckRestart
 }
 
 type upstreamSpec struct {
-	name string
-	port int
+	name                  string
+	port                  int
+	datacenter, namespace string
+}
+
+type sidecarSpec struct {
+	image       string
+	cpu, memory *int
 }
 
 type scalingSpec struct {
@@ -89,13 +161,26 @@ type scalingSpec struct {
 }
 
 // write prints the app block. A policy is written only once writePolicy
-// has accepted it (propose checks).
+// has accepted it (propose checks). Nomad's own group blocks and the
+// nomad block are written with the hatch.
 func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 	ab := b.Block("app", a.name)
 	if a.typ != spec.TypeService {
 		ab.Attr("type", a.typ)
 	}
 	a.main.writeAttrs(ab)
+	if a.network != "" {
+		ab.Attr("network", a.network)
+	}
+	if len(a.datacenters) > 0 {
+		ab.Attr("datacenters", a.datacenters)
+	}
+	if a.nodePool != "" {
+		ab.Attr("node_pool", a.nodePool)
+	}
+	if a.priority != nil {
+		ab.Attr("priority", *a.priority)
+	}
 	if a.count != nil {
 		ab.Attr("count", *a.count)
 	}
@@ -105,6 +190,7 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 	if len(a.main.env) > 0 {
 		ab.Attr("env", stringMap(a.main.env))
 	}
+	a.main.writeStop(ab)
 	for _, p := range a.ports {
 		pb := ab.Block("port", p.label)
 		if p.static > 0 {
@@ -121,28 +207,31 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 	}
 	a.main.writeBlocks(ab)
 	if s := a.service; s != nil {
-		sb := ab.Block("service")
-		if s.port != "" {
-			sb.Attr("port", s.port)
+		s.write(ab.Block("service"), true)
+	}
+	for _, s := range a.plain {
+		s.write(ab.Block("service"), false)
+	}
+	if withHatch && a.groupBlocks != nil {
+		writeGroupBlocks(ab, a.groupBlocks)
+	}
+	for _, v := range a.volumes {
+		vb := ab.Block("volume", v.name)
+		if v.typ != "host" {
+			vb.Attr("type", v.typ)
 		}
-		sb.Attr("protocol", s.protocol)
-		if len(s.tags) > 0 {
-			sb.Attr("tags", s.tags)
+		vb.Attr("source", v.source)
+		if v.readOnly {
+			vb.Attr("read_only", true)
 		}
-		for _, c := range s.checks {
-			cb := sb.Block("check", c.name)
-			cb.Attr("type", c.typ)
-			if c.path != "" {
-				cb.Attr("path", c.path)
-			}
-			if c.method != "" {
-				cb.Attr("method", c.method)
-			}
-			cb.Attr("interval", jobspec.FormatDuration(c.interval))
-			cb.Attr("timeout", jobspec.FormatDuration(c.timeout))
+		if v.accessMode != "" {
+			vb.Attr("access_mode", v.accessMode)
 		}
-		for _, u := range s.upstreams {
-			sb.Block("upstream", u.name).Attr("local_port", u.port)
+		if v.attachmentMode != "" {
+			vb.Attr("attachment_mode", v.attachmentMode)
+		}
+		if v.perAlloc {
+			vb.Attr("per_alloc", true)
 		}
 	}
 	if len(a.update) > 0 {
@@ -168,12 +257,16 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 			pb.Attr(f.name, f.value)
 		}
 	}
+	if withHatch && a.parameterized != nil {
+		jobspec.Encode(ab.Block("parameterized"), a.parameterized)
+	}
 	for _, h := range a.helpers {
 		tb := ab.Block("task", h.name)
 		h.writeAttrs(tb)
 		if len(h.env) > 0 {
 			tb.Attr("env", stringMap(h.env))
 		}
+		h.writeStop(tb)
 		h.writeBlocks(tb)
 		if lc := h.lifecycle; lc != nil {
 			lb := tb.Block("lifecycle")
@@ -190,6 +283,139 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 		}
 		for _, t := range a.hatchTasks {
 			jobspec.Encode(nb.Block("task", t.Name), t)
+		}
+	}
+}
+
+// groupBlockNames are the group's fields the app takes as Nomad's own
+// blocks (spec.GroupBlocks), by vocabulary name.
+var groupBlockNames = map[string]bool{}
+
+func init() {
+	for _, n := range spec.GroupBlocks {
+		groupBlockNames[n] = true
+	}
+}
+
+// writeGroupBlocks writes Nomad's own group blocks at the app level, in
+// Nomad's vocabulary.
+func writeGroupBlocks(ab *jobspec.Body, g *nomadapi.TaskGroup) {
+	for _, c := range g.Constraints {
+		jobspec.Encode(ab.Block("constraint"), c)
+	}
+	for _, c := range g.Affinities {
+		jobspec.Encode(ab.Block("affinity"), c)
+	}
+	for _, c := range g.Spreads {
+		jobspec.Encode(ab.Block("spread"), c)
+	}
+	if g.RestartPolicy != nil {
+		jobspec.Encode(ab.Block("restart"), g.RestartPolicy)
+	}
+	if g.ReschedulePolicy != nil {
+		jobspec.Encode(ab.Block("reschedule"), g.ReschedulePolicy)
+	}
+	if g.Migrate != nil {
+		jobspec.Encode(ab.Block("migrate"), g.Migrate)
+	}
+	if g.EphemeralDisk != nil {
+		jobspec.Encode(ab.Block("ephemeral_disk"), g.EphemeralDisk)
+	}
+	if g.Disconnect != nil {
+		jobspec.Encode(ab.Block("disconnect"), g.Disconnect)
+	}
+}
+
+// takeGroupBlocks moves Nomad's own group blocks out of a hatch group
+// into a group of their own (nil when there are none).
+func takeGroupBlocks(hg *nomadapi.TaskGroup) *nomadapi.TaskGroup {
+	out := &nomadapi.TaskGroup{
+		Constraints: hg.Constraints, Affinities: hg.Affinities, Spreads: hg.Spreads,
+		RestartPolicy: hg.RestartPolicy, ReschedulePolicy: hg.ReschedulePolicy, Migrate: hg.Migrate,
+		EphemeralDisk: hg.EphemeralDisk, Disconnect: hg.Disconnect,
+	}
+	hg.Constraints, hg.Affinities, hg.Spreads = nil, nil, nil
+	hg.RestartPolicy, hg.ReschedulePolicy, hg.Migrate, hg.EphemeralDisk, hg.Disconnect = nil, nil, nil, nil, nil
+	if reflect.ValueOf(out).Elem().IsZero() {
+		return nil
+	}
+	return out
+}
+
+func (s *serviceSpec) write(sb *jobspec.Body, mesh bool) {
+	if !mesh {
+		sb.Attr("mesh", false)
+		sb.Attr("name", s.name)
+	}
+	if s.port != "" {
+		sb.Attr("port", s.port)
+	}
+	if mesh {
+		sb.Attr("protocol", s.protocol)
+	}
+	if len(s.tags) > 0 {
+		sb.Attr("tags", s.tags)
+	}
+	if len(s.canaryTags) > 0 {
+		sb.Attr("canary_tags", s.canaryTags)
+	}
+	if len(s.meta) > 0 {
+		sb.Attr("meta", stringMap(s.meta))
+	}
+	for _, c := range s.checks {
+		cb := sb.Block("check", c.name)
+		cb.Attr("type", c.typ)
+		if c.path != "" {
+			cb.Attr("path", c.path)
+		}
+		if c.method != "" {
+			cb.Attr("method", c.method)
+		}
+		if len(c.header) > 0 {
+			cb.Attr("header", stringMap(c.header))
+		}
+		if c.command != "" {
+			cb.Attr("command", c.command)
+		}
+		if len(c.args) > 0 {
+			cb.Attr("args", c.args)
+		}
+		if c.task != "" {
+			cb.Attr("task", c.task)
+		}
+		cb.Attr("interval", jobspec.FormatDuration(c.interval))
+		cb.Attr("timeout", jobspec.FormatDuration(c.timeout))
+		if r := c.restart; r != nil {
+			rb := cb.Block("check_restart")
+			rb.Attr("limit", r.Limit)
+			if r.Grace != nil {
+				rb.Attr("grace", jobspec.FormatDuration(*r.Grace))
+			}
+			if r.IgnoreWarnings {
+				rb.Attr("ignore_warnings", true)
+			}
+		}
+	}
+	if sc := s.sidecar; sc != nil {
+		scb := sb.Block("sidecar")
+		if sc.image != "" {
+			scb.Attr("image", sc.image)
+		}
+		if sc.cpu != nil {
+			scb.Attr("cpu", *sc.cpu)
+		}
+		if sc.memory != nil {
+			scb.Attr("memory", *sc.memory)
+		}
+	}
+	for _, u := range s.upstreams {
+		ub := sb.Block("upstream", u.name)
+		ub.Attr("local_port", u.port)
+		if u.datacenter != "" {
+			ub.Attr("datacenter", u.datacenter)
+		}
+		if u.namespace != "" {
+			ub.Attr("namespace", u.namespace)
 		}
 	}
 }
@@ -213,6 +439,22 @@ func (t *taskSpec) writeAttrs(b *jobspec.Body) {
 	}
 }
 
+// writeStop writes user and how the task stops.
+func (t *taskSpec) writeStop(b *jobspec.Body) {
+	if t.user != "" {
+		b.Attr("user", t.user)
+	}
+	if t.killTimeout != nil {
+		b.Attr("kill_timeout", jobspec.FormatDuration(*t.killTimeout))
+	}
+	if t.killSignal != "" {
+		b.Attr("kill_signal", t.killSignal)
+	}
+	if t.shutdownDelay != nil {
+		b.Attr("shutdown_delay", jobspec.FormatDuration(*t.shutdownDelay))
+	}
+}
+
 func (t *taskSpec) writeBlocks(b *jobspec.Body) {
 	if t.cpu != nil || t.memory != nil || t.memoryMax != nil {
 		rb := b.Block("resources")
@@ -231,6 +473,80 @@ func (t *taskSpec) writeBlocks(b *jobspec.Body) {
 		sb.Attr("path", s.path)
 		sb.Attr("key", s.key)
 	}
+	for _, f := range t.files {
+		fb := b.Block("file", f.dest)
+		writeString(fb, "content", f.content)
+		if f.changeMode != "restart" {
+			fb.Attr("change_mode", f.changeMode)
+		}
+		if f.changeSignal != "" {
+			fb.Attr("change_signal", f.changeSignal)
+		}
+		if f.perms != "" {
+			fb.Attr("perms", f.perms)
+		}
+		if f.mount != "" {
+			fb.Attr("mount", f.mount)
+		}
+	}
+	for _, m := range t.mounts {
+		mb := b.Block("mount", m.volume)
+		mb.Attr("path", m.path)
+		if m.readOnly {
+			mb.Attr("read_only", true)
+		}
+	}
+	if len(t.docker) > 0 {
+		writeConfig(b.Block("docker"), t.docker)
+	}
+}
+
+// writeString writes a string attribute, a multi-line one that ends with
+// a newline as a heredoc (which always ends with one), as jobspec.Encode
+// does, unless a line of it would end jobspec's heredoc.
+func writeString(b *jobspec.Body, name, s string) {
+	if strings.Contains(s, "\n") && strings.HasSuffix(s, "\n") && !endsHeredoc(s) {
+		b.RawAttr(name, jobspec.Heredoc(s))
+		return
+	}
+	b.Attr(name, s)
+}
+
+// endsHeredoc reports whether a line of s is jobspec.Heredoc's delimiter.
+func endsHeredoc(s string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == "EOT" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeConfig writes a driver's config as jobspec.Encode writes a config
+// block: lists of maps as nested blocks.
+func writeConfig(b *jobspec.Body, m map[string]any) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var nested []string
+	for _, k := range keys {
+		if isMapList(m[k]) {
+			nested = append(nested, k)
+			continue
+		}
+		if s, ok := m[k].(string); ok {
+			writeString(b, k, s)
+			continue
+		}
+		b.Attr(k, m[k])
+	}
+	for _, k := range nested {
+		for _, el := range m[k].([]any) {
+			writeConfig(b.Block(k), el.(map[string]any))
+		}
+	}
 }
 
 func stringMap(m map[string]string) map[string]any {
@@ -240,6 +556,9 @@ func stringMap(m map[string]string) map[string]any {
 	}
 	return out
 }
+
+// defaultKillTimeout is Nomad's.
+const defaultKillTimeout = 5 * time.Second
 
 // Drivers the spec renders.
 var typedDrivers = map[string]bool{spec.DriverDocker: true, spec.DriverExec: true, spec.DriverRawExec: true}
@@ -285,6 +604,16 @@ func proposeTask(t *nomadapi.Task, helper bool) (*taskSpec, error) {
 		if r.MemoryMaxMB != nil && *r.MemoryMaxMB > 0 {
 			ts.memoryMax = new(*r.MemoryMaxMB)
 		}
+	}
+	ts.user = t.User
+	if t.KillTimeout != nil && *t.KillTimeout != defaultKillTimeout {
+		ts.killTimeout = new(*t.KillTimeout)
+	}
+	if strings.HasPrefix(t.KillSignal, "SIG") {
+		ts.killSignal = t.KillSignal // else the nomad block carries it
+	}
+	if t.ShutdownDelay != 0 {
+		ts.shutdownDelay = new(t.ShutdownDelay)
 	}
 	if helper && t.Lifecycle != nil {
 		ts.lifecycle = &nomadapi.TaskLifecycle{Hook: t.Lifecycle.Hook, Sidecar: t.Lifecycle.Sidecar}
@@ -367,7 +696,7 @@ func (a *appState) proposeService() *serviceSpec {
 		return nil
 	}
 	svc := deepCopy(g.Services[i])
-	sp := &serviceSpec{protocol: spec.ProtocolTCP, tags: svc.Tags}
+	sp := &serviceSpec{protocol: spec.ProtocolTCP, tags: svc.Tags, canaryTags: svc.CanaryTags, meta: svc.Meta}
 	var notes []note
 	switch label := svc.PortLabel; {
 	case label == "":
@@ -397,42 +726,127 @@ func (a *appState) proposeService() *serviceSpec {
 		svc.PortLabel = strconv.Itoa(port.to)
 		notes = append(notes, note{a.servicePath(i) + ".port", fmt.Sprintf("the service is registered on container port %d, the `to` of port %q, which the sidecar needs (Nomad issue 9824)", port.to, label)})
 	}
-	seenNames := map[string]bool{}
-	for ci := range svc.Checks {
-		c := &svc.Checks[ci]
-		if c.Name == "" {
-			c.Name = fmt.Sprintf("service: %q check", svc.Name)
-			if seenNames[c.Name] {
-				c.Name = fmt.Sprintf("service: %q check %d", svc.Name, ci+1)
-			}
-			notes = append(notes, note{fmt.Sprintf("%s.check[%d].name", a.servicePath(i), ci), fmt.Sprintf("the unnamed check is named %q, as Nomad names it", c.Name)})
-		}
-		seenNames[c.Name] = true
-		cs := checkSpec{name: c.Name, typ: c.Type, interval: c.Interval, timeout: c.Timeout}
-		switch c.Type {
-		case spec.CheckHTTP:
-			cs.path, cs.method = c.Path, c.Method
-		case spec.CheckGRPC:
-			if c.AddressMode == "" {
-				c.AddressMode = "alloc"
-				notes = append(notes, note{fmt.Sprintf("%s.check[%d].address_mode", a.servicePath(i), ci), `the grpc check dials the allocation's address (address_mode = "alloc"), as drover renders a mesh grpc check`})
-			}
-		default:
-			return nil
-		}
-		sp.checks = append(sp.checks, cs)
+	checks, cnotes, ok := a.typeChecks(svc, a.servicePath(i), true, g.Services[i].PortLabel)
+	if !ok {
+		return nil
 	}
+	sp.checks, notes = checks, append(notes, cnotes...)
 	if p := svc.Connect.SidecarService.Proxy; p != nil {
 		for _, u := range p.Upstreams {
-			sp.upstreams = append(sp.upstreams, upstreamSpec{name: u.DestinationName, port: u.LocalBindPort})
+			sp.upstreams = append(sp.upstreams, upstreamSpec{name: u.DestinationName, port: u.LocalBindPort, datacenter: u.Datacenter, namespace: u.DestinationNamespace})
 		}
 	}
 	sort.Slice(sp.upstreams, func(x, y int) bool { return sp.upstreams[x].name < sp.upstreams[y].name })
+	if st := svc.Connect.SidecarTask; st != nil {
+		sc := &sidecarSpec{}
+		if img, ok := st.Config["image"].(string); ok {
+			sc.image = img
+		}
+		def := nomadapi.DefaultResources()
+		if r := st.Resources; r != nil {
+			if r.CPU != nil && *r.CPU != *def.CPU {
+				sc.cpu = new(*r.CPU)
+			}
+			if r.MemoryMB != nil && *r.MemoryMB != *def.MemoryMB {
+				sc.memory = new(*r.MemoryMB)
+			}
+		}
+		if sc.image != "" || sc.cpu != nil || sc.memory != nil {
+			sp.sidecar = sc
+		}
+	}
 	a.svcIndex = i
 	a.svcOrig = g.Services[i]
 	g.Services[i] = svc
 	a.svcNotes = notes
 	return sp
+}
+
+// typeChecks types a service's checks, changing svc (a copy of the
+// expected service) by the transformations typing brings; false when a
+// check block cannot say one of them.
+//
+// port is the service's port label as the input has it: a check on the
+// same port is a check that names none.
+func (a *appState) typeChecks(svc *nomadapi.Service, spath string, mesh bool, port string) ([]checkSpec, []note, bool) {
+	var out []checkSpec
+	var notes []note
+	if svc.CheckRestart != nil && len(svc.Checks) > 0 {
+		// Nomad merges it into each check, which is where render puts it.
+		svc.CheckRestart = nil
+		notes = append(notes, note{spath + ".check_restart", "the service's check_restart is written in each of its checks, into which Nomad merges it"})
+	}
+	seenNames := map[string]bool{}
+	for ci := range svc.Checks {
+		c := &svc.Checks[ci]
+		cpath := fmt.Sprintf("%s.check[%d]", spath, ci)
+		if c.Name == "" {
+			c.Name = fmt.Sprintf("service: %q check", svc.Name)
+			if seenNames[c.Name] {
+				c.Name = fmt.Sprintf("service: %q check %d", svc.Name, ci+1)
+			}
+			notes = append(notes, note{cpath + ".name", fmt.Sprintf("the unnamed check is named %q, as Nomad names it", c.Name)})
+		}
+		if seenNames[c.Name] {
+			return nil, nil, false
+		}
+		seenNames[c.Name] = true
+		if c.PortLabel != "" && c.PortLabel == port {
+			c.PortLabel = ""
+			notes = append(notes, note{cpath + ".port", "the check's port is its service's, which a check uses when it names none"})
+		}
+		if c.Interval < time.Second || c.Timeout <= 0 {
+			return nil, nil, false
+		}
+		cs := checkSpec{name: c.Name, typ: c.Type, interval: c.Interval, timeout: c.Timeout}
+		switch c.Type {
+		case spec.CheckHTTP:
+			if !strings.HasPrefix(c.Path, "/") {
+				return nil, nil, false
+			}
+			cs.path, cs.method = c.Path, c.Method
+			if mesh && !c.Expose {
+				c.Expose = true
+				notes = append(notes, note{cpath + ".expose", "the http check reaches the app through a path its sidecar exposes (expose = true), as drover renders a mesh http check"})
+			}
+			for k, vs := range c.Header {
+				if len(vs) != 1 {
+					return nil, nil, false
+				}
+				if cs.header == nil {
+					cs.header = map[string]string{}
+				}
+				cs.header[k] = vs[0]
+			}
+		case spec.CheckGRPC:
+			if mesh && c.AddressMode == "" {
+				c.AddressMode = "alloc"
+				notes = append(notes, note{cpath + ".address_mode", `the grpc check dials the allocation's address (address_mode = "alloc"), as drover renders a mesh grpc check`})
+			}
+		case spec.CheckTCP:
+			if mesh {
+				return nil, nil, false
+			}
+		case spec.CheckScript:
+			if c.Command == "" {
+				return nil, nil, false
+			}
+			cs.command, cs.args = c.Command, c.Args
+			if c.TaskName != a.name {
+				cs.task = c.TaskName
+			}
+		default:
+			return nil, nil, false
+		}
+		if r := c.CheckRestart; r != nil {
+			if r.Limit < 1 {
+				return nil, nil, false
+			}
+			cs.restart = &nomadapi.CheckRestart{Limit: r.Limit, Grace: r.Grace, IgnoreWarnings: r.IgnoreWarnings}
+		}
+		out = append(out, cs)
+	}
+	return out, notes, true
 }
 
 type note struct{ path, text string }
