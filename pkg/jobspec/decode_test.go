@@ -194,3 +194,21 @@ func TestMerge(t *testing.T) {
 		t.Errorf("nested merge: %+v", dst.RestartPolicy)
 	}
 }
+
+// TestHeredocReadsBack: a heredoc reads back as the very string, also when
+// a line of it is the usual delimiter.
+func TestHeredocReadsBack(t *testing.T) {
+	for _, s := range []string{"a\nb\n", "a\nEOT\nb\n", "EOT\nEOT1\n"} {
+		b := &Body{}
+		b.RawAttr("data", Heredoc(s))
+		f, diags := hclsyntax.ParseConfig([]byte(b.String()), "x.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			t.Fatalf("%q: %s\n%s", s, diags.Error(), b.String())
+		}
+		attrs, _ := f.Body.JustAttributes()
+		v, _ := attrs["data"].Expr.Value(nil)
+		if v.AsString() != s {
+			t.Errorf("heredoc of %q reads back as %q", s, v.AsString())
+		}
+	}
+}

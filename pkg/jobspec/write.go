@@ -196,12 +196,26 @@ func Quote(s string) string {
 	return sb.String()
 }
 
-// Heredoc renders a multi-line string as an indented-free heredoc,
-// doubling the template sequences HCL would otherwise interpolate.
+// Heredoc renders a multi-line string as a heredoc, doubling the template
+// sequences HCL would otherwise interpolate, with a delimiter that no line
+// of the string is.
 func Heredoc(s string) string {
 	escaped := strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
 	if !strings.HasSuffix(escaped, "\n") {
 		escaped += "\n"
 	}
-	return "<<EOT\n" + escaped + "EOT"
+	delim := "EOT"
+	for n := 1; containsLine(escaped, delim); n++ {
+		delim = fmt.Sprintf("EOT%d", n)
+	}
+	return "<<" + delim + "\n" + escaped + delim
+}
+
+func containsLine(s, line string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) == line {
+			return true
+		}
+	}
+	return false
 }

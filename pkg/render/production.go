@@ -41,9 +41,10 @@ var dockerOwned = map[string]string{
 // taskExtras renders a task's files, mounts, stop settings and docker
 // options.
 func taskExtras(app *spec.App, t *spec.Task, task *nomadapi.Task) hcl.Diagnostics {
-	if app.Network.V == spec.NetworkHost && t.Driver.V == spec.DriverDocker {
-		// On the host network each docker task publishes the group's ports
-		// itself (mapped to `to` when a port sets it).
+	if app.Network.V == spec.NetworkHost && t == app.Main && t.Driver.V == spec.DriverDocker {
+		// On the host network the app's own docker task publishes the
+		// group's ports itself (mapped to `to` when a port sets it); a
+		// helper that serves one says so in its docker block.
 		var labels []any
 		for _, p := range app.Ports {
 			if p.Published() {
@@ -114,9 +115,16 @@ func taskExtras(app *spec.App, t *spec.Task, task *nomadapi.Task) hcl.Diagnostic
 		}
 	}
 	for k, v := range extra.Config {
-		if _, owned := dockerOwned[k]; !owned {
-			task.Config[k] = v
+		if _, owned := dockerOwned[k]; owned {
+			continue
 		}
+		// Mounts add to the files' bind mounts rather than replace them.
+		if prev, ok := task.Config[k].([]any); ok && k == "mount" {
+			if more, ok := v.([]any); ok {
+				v = append(append([]any(nil), prev...), more...)
+			}
+		}
+		task.Config[k] = v
 	}
 	return diags
 }

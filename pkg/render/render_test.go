@@ -338,3 +338,50 @@ func TestServiceSharedAcrossProjects(t *testing.T) {
 		t.Errorf("upstreams = %+v, want redis on 6379", up)
 	}
 }
+
+// TestHostNetworkAndMounts: on the host network only the app's own docker
+// task publishes the group's ports (two would collide on the host), and a
+// file's bind mount survives the docker block's own mounts.
+func TestHostNetworkAndMounts(t *testing.T) {
+	b := renderFiles(t, map[string]string{"web.hcl": `app "web" {
+  image   = "r/web:1"
+  network = "host"
+  port "http" {
+    static = 8080
+  }
+  file "local/nginx.conf" {
+    content = "x"
+    mount   = "/etc/nginx/nginx.conf"
+  }
+  docker {
+    mount {
+      type   = "bind"
+      source = "/var/log"
+      target = "/host/log"
+    }
+  }
+  task "shipper" {
+    image = "r/shipper:1"
+    lifecycle {
+      hook    = "poststart"
+      sidecar = true
+    }
+  }
+}
+`})
+	tasks := job(b, "web").Job.TaskGroups[0].Tasks
+	if got := tasks[0].Config["ports"]; !cmp.Equal(got, []any{"http"}) {
+		t.Errorf("web's ports = %v, want [http]", got)
+	}
+	if _, ok := tasks[1].Config["ports"]; ok {
+		t.Errorf("the helper publishes the app's ports too: %v", tasks[1].Config["ports"])
+	}
+	mounts, _ := tasks[0].Config["mount"].([]any)
+	var targets []string
+	for _, m := range mounts {
+		targets = append(targets, m.(map[string]any)["target"].(string))
+	}
+	if !cmp.Equal(targets, []string{"/etc/nginx/nginx.conf", "/host/log"}) {
+		t.Errorf("mount targets = %v, want the file's and the docker block's", targets)
+	}
+}

@@ -99,7 +99,14 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 		app.Nomad = &NomadBlock{Type: "nomad", Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
 	}
 	for _, typ := range GroupBlocks {
-		for _, b := range blocks[typ] {
+		found := blocks[typ]
+		if !repeatableGroupBlocks[typ] {
+			// One per group, as in a job file.
+			if b := e.onlyOne(found, "an app"); b != nil {
+				found = hcl.Blocks{b}
+			}
+		}
+		for _, b := range found {
 			app.GroupBlocks = append(app.GroupBlocks, &NomadBlock{Type: typ, Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange})
 		}
 	}

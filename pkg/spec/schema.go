@@ -102,6 +102,10 @@ var taskBlocks = []hcl.BlockHeaderSchema{
 // Nomad job file, at the app level.
 var GroupBlocks = []string{"constraint", "affinity", "spread", "restart", "reschedule", "migrate", "ephemeral_disk", "disconnect"}
 
+// repeatableGroupBlocks may appear several times; the other group blocks
+// once.
+var repeatableGroupBlocks = map[string]bool{"constraint": true, "affinity": true, "spread": true}
+
 // JobBlocks are Nomad's own job blocks an app takes the same way.
 var JobBlocks = []string{"parameterized"}
 

@@ -183,3 +183,15 @@ app "weirdnet" {
   image   = "registry.example.com/weirdnet:1.0.0"
   network = "cni/mine" # ERROR: Invalid network
 }
+
+app "twice" {
+  image = "registry.example.com/twice:1.0.0"
+
+  restart {
+    attempts = 2
+  }
+
+  restart { # ERROR: Duplicate restart block
+    attempts = 1
+  }
+}
