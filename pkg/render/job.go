@@ -94,7 +94,9 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 		group.Services = []*nomadapi.Service{r.service(app)}
 	}
 	for _, ps := range app.PlainServices {
-		group.Services = append(group.Services, r.plainService(app, ps))
+		if !ps.Task.Set {
+			group.Services = append(group.Services, r.plainService(app, ps))
+		}
 	}
 	if s := app.Scaling; s != nil {
 		group.Scaling = &nomadapi.ScalingPolicy{
@@ -113,6 +115,12 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 	for _, t := range app.Tasks() {
 		task := r.task(app, t)
 		diags = append(diags, taskExtras(app, t, task)...)
+		// Task-level services register from (and with the life of) a task.
+		for _, ps := range app.PlainServices {
+			if ps.Task.V == t.Name {
+				task.Services = append(task.Services, r.plainService(app, ps))
+			}
+		}
 		group.Tasks = append(group.Tasks, task)
 	}
 	diags = append(diags, applyNomadBlock(app, group, app.Service != nil)...)
@@ -280,7 +288,7 @@ func (r *renderer) plainService(app *spec.App, s *spec.Service) *nomadapi.Servic
 	svc := &nomadapi.Service{
 		Name:       s.Name.V,
 		PortLabel:  s.Port.V,
-		Provider:   "consul",
+		Provider:   s.Provider.V,
 		Tags:       append([]string(nil), s.Tags.V...),
 		CanaryTags: append([]string(nil), s.CanaryTags.V...),
 	}

@@ -79,6 +79,9 @@ func taskExtras(app *spec.App, t *spec.Task, task *nomadapi.Task) hcl.Diagnostic
 		if f.Perms.Set {
 			tpl.Perms = ptr(f.Perms.V)
 		}
+		if f.Env.V {
+			tpl.Envvars = ptr(true)
+		}
 		task.Templates = append(task.Templates, tpl)
 		if f.Mount.Set {
 			// Docker bind-mounts a relative source from the task directory.
@@ -91,11 +94,15 @@ func taskExtras(app *spec.App, t *spec.Task, task *nomadapi.Task) hcl.Diagnostic
 			Volume: ptr(m.Volume), Destination: ptr(m.Path.V), ReadOnly: ptr(m.ReadOnly.V),
 		})
 	}
+	var diags hcl.Diagnostics
+	if p := t.CSIPlugin; p != nil {
+		diags = append(diags, jobspec.DecodeBlock("csi_plugin", p.Body, p.DeclRange, p.Ctx, task)...)
+	}
 	if t.Docker == nil {
-		return nil
+		return diags
 	}
 	var extra nomadapi.Task
-	diags := jobspec.DecodeBlock("config", t.Docker.Body, t.Docker.DeclRange, t.Docker.Ctx, &extra)
+	diags = append(diags, jobspec.DecodeBlock("config", t.Docker.Body, t.Docker.DeclRange, t.Docker.Ctx, &extra)...)
 	refuse := func(summary, detail string) {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: t.Docker.DeclRange.Ptr()})
 	}

@@ -173,6 +173,9 @@ func decodeTaskParts(t *Task, attrs hcl.Attributes, blocks map[string]hcl.Blocks
 	if b := e.onlyOne(blocks["docker"], "a task"); b != nil {
 		t.Docker = &NomadBlock{Type: "docker", Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
 	}
+	if b := e.onlyOne(blocks["csi_plugin"], "a task"); b != nil {
+		t.CSIPlugin = &NomadBlock{Type: "csi_plugin", Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
+	}
 	return t
 }
 
@@ -190,6 +193,7 @@ func decodeFile(b *hcl.Block, e *evaluator) *File {
 		Perms:        e.str(a, "perms", "", b.DefRange),
 		Mount:        e.str(a, "mount", "", b.DefRange),
 		Secrets:      e.strings(a, "secrets", b.DefRange),
+		Env:          e.boolean(a, "env", false, b.DefRange),
 	}
 	switch {
 	case f.Content.Set && f.Source.Set:
@@ -304,6 +308,8 @@ func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
 		Tags:       e.strings(attrs, "tags", block.DefRange),
 		CanaryTags: e.strings(attrs, "canary_tags", block.DefRange),
 		AllowFrom:  e.strings(attrs, "allow_from", block.DefRange),
+		Task:       e.str(attrs, "task", "", block.DefRange),
+		Provider:   e.str(attrs, "provider", "consul", block.DefRange),
 	}
 	if meta, ok := attrs["meta"]; ok {
 		m := map[string]string{}

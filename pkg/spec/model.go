@@ -258,6 +258,9 @@ type File struct {
 	Perms        Val[string]
 	// Mount also bind-mounts the file into a docker container at this path.
 	Mount Val[string]
+	// Env loads the rendered file (KEY=value lines) into the task's
+	// environment.
+	Env Val[bool]
 	// Secrets are the KV paths the template reads with `secret`: the app's
 	// Vault policy grants read on exactly them.
 	Secrets Val[[]string]
@@ -338,6 +341,8 @@ type Task struct {
 	// Docker holds docker driver options (privileged, cap_add, logging,
 	// ...), in the driver's own names, merged into its config; nil if none.
 	Docker *NomadBlock
+	// CSIPlugin makes the task a CSI plugin (Nomad's csi_plugin block).
+	CSIPlugin *NomadBlock
 }
 
 // EnvVar is one plain environment variable.
@@ -429,6 +434,12 @@ type Service struct {
 	Meta       Val[map[string]string]
 	Checks     []*Check
 	Upstreams  []*Upstream
+	// Task registers a service outside the mesh from that task (Nomad's
+	// task-level service: it follows the task's life) instead of the group.
+	Task Val[string]
+	// Provider is consul (the default) or nomad (Nomad's own service
+	// discovery), for services outside the mesh.
+	Provider Val[string]
 	// Sidecar sizes the Connect sidecar (and picks its image).
 	Sidecar *Sidecar
 	// AllowFrom lets apps of other drover projects call this one, as

@@ -94,6 +94,7 @@ var taskBlocks = []hcl.BlockHeaderSchema{
 	{Type: "file", LabelNames: []string{"destination"}},
 	{Type: "mount", LabelNames: []string{"volume"}},
 	{Type: "docker"},
+	{Type: "csi_plugin"},
 }
 
 // GroupBlocks are Nomad's own group blocks that an app takes as they are,
@@ -118,6 +119,7 @@ var fileSchema = &hcl.BodySchema{
 		{Name: "perms"},
 		{Name: "mount"},
 		{Name: "secrets"},
+		{Name: "env"},
 	},
 }
 
@@ -219,6 +221,8 @@ var serviceSchema = &hcl.BodySchema{
 		{Name: "canary_tags"},
 		{Name: "meta"},
 		{Name: "allow_from"},
+		{Name: "task"},
+		{Name: "provider"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check", LabelNames: []string{"name"}},

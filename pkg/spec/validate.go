@@ -252,11 +252,7 @@ func (v *validator) volumes(app *App) {
 	for _, vol := range app.Volumes {
 		switch vol.Type.V {
 		case "host":
-			for _, a := range []Val[string]{vol.AccessMode, vol.AttachmentMode} {
-				if a.Set {
-					v.errorf(a.Range, "CSI setting of a host volume", "access_mode and attachment_mode apply to CSI volumes (type = \"csi\").")
-				}
-			}
+			// Dynamic host volumes take access_mode and attachment_mode too.
 			if vol.PerAlloc.Set {
 				v.errorf(vol.PerAlloc.Range, "CSI setting of a host volume", "per_alloc applies to CSI volumes (type = \"csi\").")
 			}
@@ -403,6 +399,11 @@ var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT"
 
 func (v *validator) service(app *App) {
 	s := app.Service
+	for _, a := range []Val[string]{s.Task, s.Provider} {
+		if a.Set {
+			v.errorf(a.Range, "Not for a mesh service", "task and provider apply to services outside the mesh (mesh = false); the mesh service is the group's, in Consul.")
+		}
+	}
 	if s.Name.Set && s.Name.V != app.Name {
 		v.errorf(s.Name.Range, "A mesh service is named after its app", "Callers name app %q in their upstreams, so its mesh service is %q; remove name, or set mesh = false to register %q outside the mesh.", app.Name, app.Name, s.Name.V)
 	}
@@ -463,6 +464,14 @@ func (v *validator) plainService(app *App, s *Service, names map[string]bool) {
 	names[s.Name.V] = true
 	if !validServiceName(s.Name.V) {
 		v.errorf(s.Name.Range, "Invalid service name", "%q is not a valid Consul service name: use lowercase letters, digits and dashes.", s.Name.V)
+	}
+	if s.Task.Set && !slices.ContainsFunc(app.Tasks(), func(t *Task) bool { return t.Name == s.Task.V }) {
+		v.errorf(s.Task.Range, "Unknown task", "App %q has no task %q to register the service from.", app.Name, s.Task.V)
+	}
+	switch s.Provider.V {
+	case "consul", "nomad":
+	default:
+		v.errorf(s.Provider.Range, "Invalid provider", "provider must be \"consul\" (the default) or \"nomad\" (Nomad's own service discovery).")
 	}
 	if s.Protocol.Set {
 		v.errorf(s.Protocol.Range, "Protocol outside the mesh", "protocol tells the mesh how to route to a service; a service outside the mesh has none. Remove it.")

@@ -106,8 +106,8 @@ app "files" {
   }
 
   volume "host" {
-    source      = "host"
-    access_mode = "single-node-writer" # ERROR: CSI setting of a host volume
+    source    = "host"
+    per_alloc = true # ERROR: CSI setting of a host volume
   }
 
   mount "nope" { # ERROR: Unknown volume
@@ -193,5 +193,22 @@ app "twice" {
 
   restart { # ERROR: Duplicate restart block
     attempts = 1
+  }
+}
+
+app "taskservice" {
+  image = "registry.example.com/taskservice:1.0.0"
+
+  port "http" {
+    publish = true
+    to      = 8080
+  }
+
+  service {
+    mesh     = false
+    name     = "taskservice"
+    port     = "http"
+    task     = "nope"   # ERROR: Unknown task
+    provider = "etcd"   # ERROR: Invalid provider
   }
 }

@@ -223,3 +223,43 @@ app "legacy" {
     to     = 8080
   }
 }
+
+app "storage-node" {
+  type  = "system"
+  image = "registry.example.com/csi-driver:1.2.0"
+
+  csi_plugin {
+    id        = "ebs"
+    type      = "node"
+    mount_dir = "/csi"
+  }
+
+  docker {
+    privileged = true
+  }
+
+  port "metrics" {
+    publish = true
+    to      = 9808
+  }
+
+  # Registered from the task, with its life, in Nomad's own discovery.
+  service {
+    mesh     = false
+    name     = "csi-metrics"
+    port     = "metrics"
+    task     = "storage-node"
+    provider = "nomad"
+  }
+
+  file "local/driver.env" {
+    content = "REGION={{ env \"attr.platform.aws.placement.availability-zone\" }}\n"
+    env     = true
+  }
+
+  volume "scratch" {
+    source          = "scratch"
+    access_mode     = "single-node-writer"
+    attachment_mode = "file-system"
+  }
+}
