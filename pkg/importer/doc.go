@@ -6,9 +6,10 @@
 // every field of the input:
 //
 //	typed        carried by a spec block or attribute (image, ports,
-//	             services, files, volumes, docker options, ...), including
-//	             Nomad's own group blocks at the app level (constraint,
-//	             restart, ...) and parameterized, written with pkg/jobspec
+//	             services, the group's and tasks', files, volumes, docker
+//	             options, ...), including Nomad's own group blocks at the
+//	             app level (constraint, restart, ...), parameterized and a
+//	             task's csi_plugin, written with pkg/jobspec
 //	hatch        carried by the app's `nomad { }` block, in Nomad's own
 //	             vocabulary, written with pkg/jobspec
 //	transformed  carried, but changed in a way the report names (a renamed
@@ -27,8 +28,9 @@
 // input, field by field, and writes the difference. What of that
 // difference is Nomad's own group vocabulary that an app takes at its top
 // level (constraint, affinity, spread, restart, reschedule, migrate,
-// ephemeral_disk, disconnect; parameterized for the job) is written there
-// rather than in the nomad block. It then checks the
+// ephemeral_disk, disconnect; parameterized for the job), or a task at its
+// own (csi_plugin), is written there rather than in the nomad block. It
+// then checks the
 // round trip: the written specs, loaded with pkg/spec and rendered with
 // pkg/render, must give the input job back (both canonicalized, apart from
 // drover's ownership metadata and the named transformations); Check lists

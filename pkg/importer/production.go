@@ -51,8 +51,9 @@ func (a *appState) proposeJob(projectDCs []string) {
 // proposeNetwork types host networking: the group's network mode is host
 // (or it has none) and drover would give it a network (helpers, published
 // ports). On the host network render publishes every published port on
-// every docker task; a task that publishes others (or none) says so in
-// its docker block (see proposeTaskExtras).
+// the app's own docker task; when it publishes others (or none) its
+// docker block says so, as a helper's says what the helper publishes (see
+// proposeTaskExtras).
 func (a *appState) proposeNetwork() {
 	g := a.expGroup()
 	if len(g.Networks) > 1 || a.spec.service != nil {
@@ -113,8 +114,9 @@ func (a *appState) publishedLabels() []string {
 	return out
 }
 
-// hostPorts makes the docker block say which ports the task publishes on
-// the host network, where render would publish every published port.
+// hostPorts makes the docker block of the app's own task say which ports
+// it publishes on the host network, where render would publish every
+// published port.
 func (a *appState) hostPorts(ts *taskSpec) {
 	def := make([]any, 0)
 	for _, l := range a.publishedLabels() {
@@ -150,9 +152,9 @@ func stringList(v any) ([]string, bool) {
 	return out, true
 }
 
-// proposePlain types the group's services outside the mesh: Consul
-// services at a published port. Settling checks that each renders as the
-// input has it.
+// proposePlain types the services outside the mesh, the group's and its
+// tasks': Consul or Nomad services at a published port. Settling checks
+// that each renders as the input has it.
 func (a *appState) proposePlain() {
 	g := a.expGroup()
 	published := map[string]bool{}
@@ -165,26 +167,55 @@ func (a *appState) proposePlain() {
 	if a.spec.service != nil {
 		names[a.name] = true
 	}
-	for i, svc := range g.Services {
-		if a.spec.service != nil && i == a.svcIndex {
-			continue
-		}
-		if svc.Connect != nil || svc.Provider != "consul" || svc.TaskName != "" || !published[svc.PortLabel] ||
+	add := func(list []*nomadapi.Service, i int, task string) {
+		svc := list[i]
+		if svc.Connect != nil || svc.Provider != "consul" && svc.Provider != "nomad" || svc.TaskName != "" || !published[svc.PortLabel] ||
 			!validServiceName(svc.Name) || names[svc.Name] {
-			continue
+			return
 		}
 		cp := deepCopy(svc)
-		checks, notes, ok := a.typeChecks(cp, a.servicePath(i), false, svc.PortLabel)
+		checks, notes, ok := a.typeChecks(cp, a.plainPath(task, i), false, svc.PortLabel)
 		if !ok {
-			continue
+			return
 		}
 		names[svc.Name] = true
 		a.spec.plain = append(a.spec.plain, &serviceSpec{
 			name: svc.Name, port: svc.PortLabel, tags: svc.Tags, canaryTags: svc.CanaryTags, meta: svc.Meta,
-			checks: checks, index: i, orig: svc, notes: notes,
+			checks: checks, task: task, provider: svc.Provider, index: i, orig: svc, notes: notes,
 		})
-		g.Services[i] = cp
+		list[i] = cp
 	}
+	for i := range g.Services {
+		if a.spec.service == nil || i != a.svcIndex {
+			add(g.Services, i, "")
+		}
+	}
+	// Task-level services register from their task, with its life.
+	for _, t := range g.Tasks {
+		for i := range t.Services {
+			add(t.Services, i, t.Name)
+		}
+	}
+}
+
+// plainPath is the report's path of a service outside the mesh: the
+// group's (task "") or the task's i-th.
+func (a *appState) plainPath(task string, i int) string {
+	if task == "" {
+		return a.servicePath(i)
+	}
+	return fmt.Sprintf("%s.service[%d]", a.taskPath(task), i)
+}
+
+// plainList is the expected group's (or task's) services that s is one of.
+func (a *appState) plainList(s *serviceSpec) []*nomadapi.Service {
+	if s.task == "" {
+		return a.expGroup().Services
+	}
+	if t := taskNamed(a.expGroup().Tasks, s.task); t != nil {
+		return t.Services
+	}
+	return nil
 }
 
 // dropPlain undoes the typing of a service outside the mesh: the nomad
@@ -193,8 +224,8 @@ func (a *appState) dropPlain(s *serviceSpec, why string) {
 	for i, p := range a.spec.plain {
 		if p == s {
 			a.spec.plain = append(a.spec.plain[:i], a.spec.plain[i+1:]...)
-			a.expGroup().Services[s.index] = s.orig
-			a.job.r.notes(a.servicePath(s.index), "not typed: "+why)
+			a.plainList(s)[s.index] = s.orig
+			a.job.r.notes(a.plainPath(s.task, s.index), "not typed: "+why)
 			return
 		}
 	}
@@ -226,7 +257,8 @@ func (a *appState) proposeVolumes() {
 		}
 		switch v.Type {
 		case "host":
-			if v.AccessMode != "" || v.AttachmentMode != "" || v.PerAlloc {
+			// A dynamic host volume has access and attachment modes too.
+			if v.PerAlloc {
 				continue
 			}
 		case "csi":
@@ -302,8 +334,8 @@ func (a *appState) proposeTaskExtras(ts *taskSpec, t *nomadapi.Task) {
 	}
 	ts.config = deepCopy(t.Config)
 	ts.skip = map[string]bool{"image": true, "command": ts.command != nil, "args": ts.hasArgs}
-	if a.spec.network == spec.NetworkHost {
-		a.hostPorts(ts)
+	if a.spec.network == spec.NetworkHost && ts == a.spec.main {
+		a.hostPorts(ts) // a helper's docker block has its own ports
 	}
 	if a.spec.service != nil {
 		if _, ok := ts.config["network_mode"]; ok {
@@ -338,7 +370,9 @@ func registryPassword(auth any) bool {
 
 // proposeFile types a template that a file block can say: inline content
 // at a path in the task directory, re-rendered with restart, signal or
-// noop, with its perms; everything else as Nomad's defaults.
+// noop, with its perms, perhaps loaded into the environment; everything
+// else (splay, delimiters, wait, error_on_missing_key, source, ...) as
+// Nomad's defaults.
 func proposeFile(tp *nomadapi.Template) *fileSpec {
 	if tp.EmbeddedTmpl == nil || tp.DestPath == nil || tp.ChangeMode == nil || tp.SourcePath != nil && *tp.SourcePath != "" {
 		return nil
@@ -367,16 +401,21 @@ func proposeFile(tp *nomadapi.Template) *fileSpec {
 		f.perms = *tp.Perms
 		cand.Perms = tp.Perms
 	}
+	if tp.Envvars != nil && *tp.Envvars {
+		f.env = true
+		cand.Envvars = tp.Envvars
+	}
 	cand.Canonicalize()
 	if !sameJSON(cand, tp) {
-		return nil // env, splay, delimiters, wait, ...: the nomad block carries it
+		return nil // splay, delimiters, wait, ...: the nomad block carries it
 	}
 	return f
 }
 
 // fileMounts types the docker mounts that bind a typed file read-only
-// into the container, as a file's mount renders them: when every mount
-// of the task is one.
+// into the container, as a file's mount renders them: those first in the
+// task's list, since render puts the files' mounts before the docker
+// block's own.
 func (a *appState) fileMounts(ts *taskSpec) {
 	list, ok := ts.config["mount"].([]any)
 	if !ok || len(list) == 0 {
@@ -391,19 +430,22 @@ func (a *appState) fileMounts(ts *taskSpec) {
 	for _, el := range list {
 		m, ok := el.(map[string]any)
 		if !ok || len(m) != 4 || m["type"] != "bind" || m["readonly"] != true {
-			return
+			break
 		}
 		src, _ := m["source"].(string)
 		target, _ := m["target"].(string)
 		f := byDest[src]
 		if f == nil || !strings.HasPrefix(target, "/") {
-			return
+			break
 		}
 		if _, dup := used[f]; dup {
-			return
+			break
 		}
 		used[f] = target
 		order = append(order, f)
+	}
+	if len(order) == 0 {
+		return
 	}
 	// Render appends the mounts in the order of the file blocks.
 	var files []*fileSpec
@@ -417,7 +459,7 @@ func (a *appState) fileMounts(ts *taskSpec) {
 		}
 	}
 	ts.files = files
-	ts.skip["mount"] = true
+	ts.fileMounts = len(order)
 }
 
 // unmountFiles undoes fileMounts: the docker block carries the mounts.
@@ -425,9 +467,7 @@ func (ts *taskSpec) unmountFiles() {
 	for _, f := range ts.files {
 		f.mount = ""
 	}
-	if ts.skip != nil {
-		delete(ts.skip, "mount")
-	}
+	ts.fileMounts = 0
 	ts.setDocker()
 }
 
@@ -441,6 +481,13 @@ func (ts *taskSpec) setDocker() {
 	for k, v := range ts.config {
 		if ts.skip[k] {
 			continue
+		}
+		if list, ok := v.([]any); ok && k == "mount" && ts.fileMounts > 0 {
+			// The files' mounts come first; the docker block adds the rest.
+			if len(list) == ts.fileMounts {
+				continue
+			}
+			v = list[ts.fileMounts:]
 		}
 		if ts.docker == nil {
 			ts.docker = map[string]any{}
@@ -482,7 +529,17 @@ func (a *appState) verify(rendered *nomadapi.Job) bool {
 	e := normalize(a.expected, false).TaskGroups[0]
 	r := normalize(rendered, true).TaskGroups[0]
 	for _, ps := range slices.Clone(a.spec.plain) {
-		if !sameJSON(serviceNamed(e.Services, ps.name), serviceNamed(r.Services, ps.name)) {
+		es, rs := e.Services, r.Services
+		if ps.task != "" {
+			es, rs = nil, nil
+			if t := taskNamed(e.Tasks, ps.task); t != nil {
+				es = t.Services
+			}
+			if t := taskNamed(r.Tasks, ps.task); t != nil {
+				rs = t.Services
+			}
+		}
+		if !sameJSON(serviceNamed(es, ps.name), serviceNamed(rs, ps.name)) {
 			a.dropPlain(ps, "the spec's service block cannot say everything this service sets")
 			changed = true
 		}
@@ -519,7 +576,7 @@ func (a *appState) verify(rendered *nomadapi.Job) bool {
 			}
 		}
 		ts.mounts = mounts
-		if ts.skip["mount"] && !sameJSON(et.Config["mount"], rt.Config["mount"]) {
+		if ts.fileMounts > 0 && !sameJSON(et.Config["mount"], rt.Config["mount"]) {
 			ts.unmountFiles()
 			changed = true
 		}

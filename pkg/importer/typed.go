@@ -80,6 +80,12 @@ type taskSpec struct {
 	// noPorts: config has ports = [] for a task that publishes none on
 	// the host network.
 	noPorts bool
+	// fileMounts is how many of the config's mounts, first in its list,
+	// typed files' mounts render; the docker block has the rest.
+	fileMounts int
+	// csiPlugin is the task's csi_plugin block, in Nomad's vocabulary, as
+	// the hatch would have it (nil before the hatch is computed).
+	csiPlugin *nomadapi.TaskCSIPluginConfig
 }
 
 type secretSpec struct{ env, path, key string }
@@ -87,6 +93,8 @@ type secretSpec struct{ env, path, key string }
 // fileSpec is a file block, from a template.
 type fileSpec struct {
 	dest, content, changeMode, changeSignal, perms, mount string
+	// env loads the rendered file into the task's environment.
+	env bool
 }
 
 // mountSpec is a mount block, from a volume_mount.
@@ -126,12 +134,15 @@ type serviceSpec struct {
 	checks     []checkSpec
 	upstreams  []upstreamSpec
 	sidecar    *sidecarSpec
-	// For a service outside the mesh: its index in the input group, the
-	// expected service before typing changed it, and the notes of those
-	// changes.
-	index int
-	orig  *nomadapi.Service
-	notes []note
+	// For a service outside the mesh: the task it registers from ("" for
+	// the group), its provider (consul or nomad), its index in the input
+	// group's (or task's) services, the expected service before typing
+	// changed it, and the notes of those changes.
+	task     string
+	provider string
+	index    int
+	orig     *nomadapi.Service
+	notes    []note
 }
 
 type checkSpec struct {
@@ -350,6 +361,12 @@ func (s *serviceSpec) write(sb *jobspec.Body, mesh bool) {
 	if s.port != "" {
 		sb.Attr("port", s.port)
 	}
+	if s.task != "" {
+		sb.Attr("task", s.task)
+	}
+	if s.provider != "" && s.provider != "consul" {
+		sb.Attr("provider", s.provider)
+	}
 	if mesh {
 		sb.Attr("protocol", s.protocol)
 	}
@@ -488,6 +505,9 @@ func (t *taskSpec) writeBlocks(b *jobspec.Body) {
 		if f.mount != "" {
 			fb.Attr("mount", f.mount)
 		}
+		if f.env {
+			fb.Attr("env", true)
+		}
 	}
 	for _, m := range t.mounts {
 		mb := b.Block("mount", m.volume)
@@ -499,27 +519,20 @@ func (t *taskSpec) writeBlocks(b *jobspec.Body) {
 	if len(t.docker) > 0 {
 		writeConfig(b.Block("docker"), t.docker)
 	}
+	if t.csiPlugin != nil {
+		jobspec.Encode(b.Block("csi_plugin"), t.csiPlugin)
+	}
 }
 
 // writeString writes a string attribute, a multi-line one that ends with
 // a newline as a heredoc (which always ends with one), as jobspec.Encode
-// does, unless a line of it would end jobspec's heredoc.
+// does.
 func writeString(b *jobspec.Body, name, s string) {
-	if strings.Contains(s, "\n") && strings.HasSuffix(s, "\n") && !endsHeredoc(s) {
+	if strings.Contains(s, "\n") && strings.HasSuffix(s, "\n") {
 		b.RawAttr(name, jobspec.Heredoc(s))
 		return
 	}
 	b.Attr(name, s)
-}
-
-// endsHeredoc reports whether a line of s is jobspec.Heredoc's delimiter.
-func endsHeredoc(s string) bool {
-	for _, l := range strings.Split(s, "\n") {
-		if strings.TrimSpace(l) == "EOT" {
-			return true
-		}
-	}
-	return false
 }
 
 // writeConfig writes a driver's config as jobspec.Encode writes a config

@@ -208,7 +208,7 @@ func (r *renderer) service(app *spec.App) *nomadapi.Service {
 		svc.Meta = maps.Clone(s.Meta.V)
 	}
 	for _, c := range s.Checks {
-		svc.Checks = append(svc.Checks, r.check(app, c, true))
+		svc.Checks = append(svc.Checks, r.check(app, c, true, false))
 	}
 	if len(s.Upstreams) > 0 {
 		proxy := &nomadapi.ConsulProxy{}
@@ -246,7 +246,7 @@ func (r *renderer) service(app *spec.App) *nomadapi.Service {
 // check renders a health check. In the mesh an http check goes through a
 // path the sidecar exposes, and a grpc check dials the allocation's bridge
 // address; outside it, Consul reaches the published port.
-func (r *renderer) check(app *spec.App, c *spec.Check, mesh bool) nomadapi.ServiceCheck {
+func (r *renderer) check(app *spec.App, c *spec.Check, mesh, inTask bool) nomadapi.ServiceCheck {
 	check := nomadapi.ServiceCheck{
 		Name:     c.Name,
 		Type:     c.Type.V,
@@ -272,7 +272,9 @@ func (r *renderer) check(app *spec.App, c *spec.Check, mesh bool) nomadapi.Servi
 		check.Command = c.Command.V
 		check.Args = append([]string(nil), c.Args.V...)
 		check.TaskName = c.Task.V
-		if check.TaskName == "" {
+		if check.TaskName == "" && !inTask {
+			// A group service's script check runs in the app's own task; a
+			// task's service checks in that task, named by no one.
 			check.TaskName = app.Name
 		}
 	}
@@ -296,7 +298,7 @@ func (r *renderer) plainService(app *spec.App, s *spec.Service) *nomadapi.Servic
 		svc.Meta = maps.Clone(s.Meta.V)
 	}
 	for _, c := range s.Checks {
-		svc.Checks = append(svc.Checks, r.check(app, c, false))
+		svc.Checks = append(svc.Checks, r.check(app, c, false, s.Task.Set))
 	}
 	return svc
 }

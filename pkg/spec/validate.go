@@ -489,6 +489,9 @@ func (v *validator) plainService(app *App, s *Service, names map[string]bool) {
 	}
 	for _, c := range s.Checks {
 		v.check(app, c, false)
+		if s.Task.Set && c.Task.Set {
+			v.errorf(c.Task.Range, "Check task of a task's service", "A service registered from a task runs its script checks in that task; remove task from the check.")
+		}
 	}
 }
 
