@@ -52,6 +52,14 @@ for p in $(imports ./pkg/diag | grep '\.' || true); do
   [[ $p == github.com/hashicorp/hcl/v2* ]] || violation "pkg/diag imports $p"
 done
 
+# 8a. pkg/autoscale is the reconciler's runtime: below pkg/app and pkg/cli,
+# beside pkg/render (it never renders).
+for p in $(deps ./pkg/autoscale | grep "^$mod/" || true); do
+  case $p in
+    $mod/pkg/app|$mod/pkg/cli|$mod/pkg/render) violation "pkg/autoscale depends on $p" ;;
+  esac
+done
+
 # 8. Library packages never print: no fmt.Print*/log.Print* outside cmd, cli and bench.
 if grep -rnE '\b(fmt\.Print(ln|f)?|log\.(Print|Fatal|Panic)(ln|f)?)\(' --include='*.go' pkg | grep -v '_test.go' | grep -v '^pkg/cli/'; then
   violation "library packages must write to injected writers, not stdout"

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,22 +180,15 @@ func TestAutoscaleDryRunNeverScales(t *testing.T) {
 	nf.SetGroupStatus("api", "api", 1, 1)
 	opts := autoscaleOptions(nf)
 	opts.DryRun = true
+	var evaluations atomic.Int64
+	opts.OnEvaluation = func(*scaling.Evaluation) { evaluations.Add(1) }
 
-	statusReads := func() int {
-		n := 0
-		for _, r := range nf.Requests() {
-			if r.Method == "GET" && r.Path == "/v1/job/api/scale" {
-				n++
-			}
-		}
-		return n
-	}
 	// Several evaluations, each of which would scale without --dry-run.
-	if err := runAutoscale(t, opts, func() bool { return statusReads() >= 3 }); err != nil {
+	if err := runAutoscale(t, opts, func() bool { return evaluations.Load() >= 3 }); err != nil {
 		t.Fatal(err)
 	}
-	if statusReads() < 3 {
-		t.Fatalf("only %d evaluations ran", statusReads())
+	if n := evaluations.Load(); n < 3 {
+		t.Fatalf("only %d evaluations ran", n)
 	}
 	for _, w := range nf.Writes() {
 		t.Errorf("dry run wrote %s %s", w.Method, w.Path)
@@ -492,10 +486,13 @@ func TestAutoscaleRidesOutNomadErrors(t *testing.T) {
 	nf.AutoSucceed = true
 	nf.SeedJob(scalableJob("api", 1, 3, "20ms"))
 	nf.SetGroupStatus("api", "api", 1, 1)
-	// More failures than the adapter's retries: the first evaluation fails.
-	nf.FailNext("GET", "/v1/job/api/scale", http.StatusInternalServerError, "rpc error: No cluster leader", retry.Default.Attempts+1)
-	nf.FailNext("POST", "/v1/job/api/scale", http.StatusInternalServerError, "rpc error: No cluster leader", 1)
 	opts := autoscaleOptions(nf)
+	// As many attempts as the default, with millisecond waits in place of
+	// its seconds of backoff.
+	opts.Retry = retry.Policy{Attempts: retry.Default.Attempts, Base: time.Millisecond, Max: 2 * time.Millisecond}
+	// More failures than the adapter's retries: the first evaluation fails.
+	nf.FailNext("GET", "/v1/job/api/scale", http.StatusInternalServerError, "rpc error: No cluster leader", opts.Retry.Attempts+1)
+	nf.FailNext("POST", "/v1/job/api/scale", http.StatusInternalServerError, "rpc error: No cluster leader", 1)
 	var logs testutil.SyncBuffer
 	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 
@@ -525,21 +522,14 @@ func TestAutoscaleScaleRefusedDuringDeployment(t *testing.T) {
 			nf.SetGroupStatus("api", "api", 1, 1)
 			opts := autoscaleOptions(nf)
 			opts.Semantics = semantics
+			var evaluations atomic.Int64
+			opts.OnEvaluation = func(*scaling.Evaluation) { evaluations.Add(1) }
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)
 			go func() { done <- Autoscale(ctx, opts) }()
-			statusReads := func() int {
-				n := 0
-				for _, r := range nf.Requests() {
-					if r.Method == "GET" && r.Path == "/v1/job/api/scale" {
-						n++
-					}
-				}
-				return n
-			}
-			testutil.Eventually(t, 10*time.Second, "several evaluations during the deployment", func() bool { return statusReads() >= 5 })
+			testutil.Eventually(t, 10*time.Second, "several evaluations during the deployment", func() bool { return evaluations.Load() >= 5 })
 			attempts := 0
 			for _, w := range nf.Writes() {
 				if w.Path == "/v1/job/api/scale" {
@@ -562,5 +552,57 @@ func TestAutoscaleScaleRefusedDuringDeployment(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestAutoscaleRefusesBadPrometheusAddr: a bad --prometheus-addr used to be
+// logged and leave a nil evaluator that the first metric evaluation
+// dereferenced; now it is refused before anything runs.
+func TestAutoscaleRefusesBadPrometheusAddr(t *testing.T) {
+	nf := nomadfake.New(t)
+	opts := autoscaleOptions(nf)
+	opts.PrometheusAddr = "://no-scheme"
+	if err := Autoscale(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "--prometheus-addr") {
+		t.Errorf("bad Prometheus address: %v", err)
+	}
+	if _, err := Explain(context.Background(), ExplainOptions{AutoscaleOptions: opts, Policy: "api"}); err == nil {
+		t.Error("explain with a bad Prometheus address should fail")
+	}
+}
+
+// TestExplainShowsProblems: a check that cannot run is shown by explain,
+// and the rest of the policy is evaluated; a policy that cannot run at all
+// says so.
+func TestExplainShowsProblems(t *testing.T) {
+	nf := nomadfake.New(t)
+	job := scalableJob("api", 1, 3, "10s")
+	job.TaskGroups[0].Scaling.Policy["check"] = append(job.TaskGroups[0].Scaling.Policy["check"].([]any),
+		map[string]any{"typo": []any{map[string]any{"query": "avg_cpu", "strategy": []any{map[string]any{"target-value": []any{map[string]any{"targett": "70"}}}}}}})
+	nf.SeedJob(job)
+	nf.SetGroupStatus("api", "api", 1, 1)
+	opts := ExplainOptions{AutoscaleOptions: autoscaleOptions(nf), Policy: "api"}
+	x, err := Explain(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := WriteExplanation(&out, x); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Check cannot run: Unknown strategy key") || !x.Evaluation.Scales() {
+		t.Errorf("want the broken check shown and the fixed check to scale:\n%s", out.String())
+	}
+	// Under the Autoscaler's semantics the unknown key is ignored, and the
+	// missing target fails the check at run time (on_error).
+	opts.Semantics = scaling.SemanticsAutoscaler
+	if x, err = Explain(context.Background(), opts); err != nil || len(x.Problems) != 1 || x.Problems[0].Summary != "Missing strategy key" {
+		t.Errorf("autoscaler semantics: problems %v, %v", x.Problems, err)
+	}
+
+	job.TaskGroups[0].Scaling.Policy["on_check_error"] = "Fail"
+	nf.SeedJob(job)
+	x, err = Explain(context.Background(), opts)
+	if err != nil || !strings.Contains(x.Evaluation.Err, "cannot run") {
+		t.Errorf("a refused policy: %v, %+v", err, x.Evaluation)
 	}
 }

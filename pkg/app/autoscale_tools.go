@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/drover-io/drover/internal/pngplot"
+	"github.com/drover-io/drover/pkg/autoscale"
 	"github.com/drover-io/drover/pkg/scaling"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -36,6 +37,9 @@ type Explanation struct {
 	Evaluation *scaling.Evaluation `json:"evaluation"`
 	// Cooldown is how long the last scaling event's cooldown still runs.
 	Cooldown time.Duration `json:"cooldown_remaining"`
+	// Problems are what is wrong with the policy: the whole policy or a
+	// check cannot run, or a warning.
+	Problems scaling.Problems `json:"problems,omitempty"`
 }
 
 // Explain evaluates one policy once against the live target and metrics,
@@ -56,16 +60,20 @@ func Explain(ctx context.Context, opts ExplainOptions) (*Explanation, error) {
 	if err != nil {
 		return nil, err
 	}
-	scaler := &nomadScaler{nomad: a.nomad}
+	// The target reads Nomad on every Status until its Run follows the
+	// event stream: one evaluation needs no cache.
+	scaler := autoscale.NewTarget(a.nomad, autoscale.TargetOptions{Retry: a.opts.Retry})
 	status, err := scaler.Status(ctx, p.Target)
 	if err != nil {
 		return nil, err
 	}
 	st := &scaling.State{}
-	st.ObserveEvent(p, status.LastEvent)
+	if p.Behavior.Drover() {
+		st.ObserveEvent(p, status.LastEvent)
+	}
 	now := time.Now()
 	e := ev.Evaluate(ctx, p, st, status, now)
-	x := &Explanation{Policy: p, PolicyID: p.ID, Target: p.Target, Semantics: p.Behavior.Semantics, Evaluation: e}
+	x := &Explanation{Policy: p, PolicyID: p.ID, Target: p.Target, Semantics: p.Behavior.Semantics, Evaluation: e, Problems: p.Problems}
 	if st.CooldownUntil.After(now) {
 		x.Cooldown = st.CooldownUntil.Sub(now).Round(time.Second)
 	}
@@ -96,10 +104,7 @@ func (a *autoscaler) findPolicy(ctx context.Context, ref string) (*scaling.Polic
 	if err != nil {
 		return nil, err
 	}
-	p, err := fromNomad(np)
-	if err != nil {
-		return nil, err
-	}
+	p := autoscale.FromNomad(np)
 	a.prepare(p)
 	return p, nil
 }
@@ -111,6 +116,10 @@ func WriteExplanation(w io.Writer, x *Explanation) error {
 	fmt.Fprintf(&b, "Policy %s: job %q group %q, %s semantics, bounds [%d, %d]\n", x.PolicyID, x.Target.Job, x.Target.Group, x.Semantics, x.Policy.Min, x.Policy.Max)
 	if s := e.Status; s != nil {
 		fmt.Fprintf(&b, "Target: %d desired, %d running, deployment active: %v\n", s.Desired, s.Running, s.DeploymentActive)
+	}
+	for _, pr := range x.Problems {
+		what := map[scaling.Level]string{scaling.LevelPolicy: "Policy cannot run", scaling.LevelCheck: "Check cannot run", scaling.LevelWarning: "Warning"}[pr.Level]
+		fmt.Fprintf(&b, "%s: %s: %s\n", what, pr.Summary, pr.Error())
 	}
 	if e.Skipped != "" {
 		fmt.Fprintf(&b, "Skipped: %s\n", e.Skipped)
@@ -238,15 +247,15 @@ func Simulate(opts SimulateOptions) (*SimulateResult, error) {
 	}
 	res := &SimulateResult{Policy: opts.Policy, Trace: opts.Trace, Min: p.Min, Max: p.Max, trace: trace}
 	so := scaling.SimOptions{Startup: opts.Startup, Initial: opts.Initial}
+	// Each run resolves the policy for its semantics: cooldowns, strategy
+	// parsing and check errors differ (scaling.ApplySemantics).
 	drover := *p
-	if !drover.Behavior.Drover() {
-		drover.Behavior = scaling.DefaultBehavior()
-	}
+	drover.ApplySemantics(scaling.SemanticsDrover)
 	if res.Drover, err = scaling.Simulate(&drover, trace, so); err != nil {
 		return nil, err
 	}
 	plain := *p
-	plain.Behavior = scaling.AutoscalerBehavior()
+	plain.ApplySemantics(scaling.SemanticsAutoscaler)
 	if res.Autoscaler, err = scaling.Simulate(&plain, trace, so); err != nil {
 		return nil, err
 	}

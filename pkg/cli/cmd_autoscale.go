@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ func autoscaleCommand(stdio IO) *ucli.Command {
 		&ucli.BoolFlag{Name: "ha", Usage: "run several instances: only the one holding a Nomad variable lock acts"},
 		&ucli.StringFlag{Name: "lock-path", Value: app.DefaultLockPath, Usage: "Nomad variable `PATH` of the HA lock"},
 		&ucli.DurationFlag{Name: "lock-ttl", Value: app.DefaultLockTTL, Usage: "TTL of the HA lock"},
+		&ucli.BoolFlag{Name: "metrics-per-policy", Usage: "add per-policy series to /metrics (about ten a policy; by default their number does not grow with the policies)"},
 	}
 	return &ucli.Command{
 		Name:  "autoscale",
@@ -55,6 +57,12 @@ Examples:
   drover autoscale simulate --policy jobs/shop/api.hcl --trace spike --plot spike.png`,
 		Flags: runFlags,
 		Action: func(c *ucli.Context) error {
+			// cmd/drover sets GOGC=400 for short renders; a long-running
+			// reconciler holding thousands of policies wants the default,
+			// unless GOGC says otherwise.
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(100)
+			}
 			// A daemon logs what it does: info unless told otherwise.
 			if !c.IsSet("log-level") {
 				if err := c.Set("log-level", "info"); err != nil {
@@ -221,6 +229,8 @@ func autoscaleOptions(c *ucli.Context, stdio IO) (app.AutoscaleOptions, error) {
 		HA:             c.Bool("ha"),
 		LockPath:       c.String("lock-path"),
 		LockTTL:        c.Duration("lock-ttl"),
+		// Only the run command has the flag; explain leaves it false.
+		MetricsPerPolicy: c.Bool("metrics-per-policy"),
 	}, nil
 }
 

@@ -31,6 +31,21 @@ func Cap(d Decision, min, max int64) Decision {
 	return d
 }
 
+// DryRunCount is the count the Autoscaler reserves for dry runs
+// (sdk/strategy.go StrategyActionMetaValueDryRunCount): a strategy that
+// computes it is never capped, and the Nomad target sends no count, which
+// records a scaling event without changing the group.
+const DryRunCount = -1
+
+// capAutoscaler is the Autoscaler's CapCount: like Cap, except that the
+// dry-run count is left alone.
+func capAutoscaler(d Decision, min, max int64) Decision {
+	if d.Count == DryRunCount {
+		return d
+	}
+	return Cap(d, min, max)
+}
+
 // Preempt returns the safer of two votes: the higher direction (up beats
 // none beats down), and within up or down the higher count; on a tie the
 // first (sdk/strategy.go PreemptScalingAction).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -154,6 +153,10 @@ var errNoData = errors.New("the query returned no data points")
 func (ev *Evaluator) Evaluate(ctx context.Context, p *Policy, st *State, status *TargetStatus, now time.Time) *Evaluation {
 	e := &Evaluation{Policy: p.ID, Time: now, Status: status}
 	b := p.Behavior
+	if fatal := p.Problems.Fatal(); len(fatal) > 0 {
+		e.Err = "the policy cannot run: " + fatal.Error()
+		return e
+	}
 	if p.Schedule != nil && ev.Schedule != nil {
 		if open, err := ev.Schedule(p.Schedule, now); err != nil {
 			e.Err = "schedule: " + err.Error()
@@ -182,11 +185,15 @@ func (ev *Evaluator) Evaluate(ctx context.Context, p *Policy, st *State, status 
 		}
 	}
 
-	cache := map[string]queryResult{}
+	cache := map[queryKey]queryResult{}
 	var votes []Vote
-	metricFailed := false
+	failed := false
+	auto := !b.Drover()
 	for _, c := range p.Checks {
-		res := CheckResult{Check: c.Name, Group: c.Group, Strategy: c.Strategy.Name, Source: c.Source, Query: c.Query}
+		res := CheckResult{Check: c.Name, Group: c.Group, Source: c.Source, Query: c.Query}
+		if c.Strategy != nil {
+			res.Strategy = c.Strategy.Name
+		}
 		if c.Schedule != nil && ev.Schedule != nil {
 			if open, err := ev.Schedule(c.Schedule, now); err == nil && !open {
 				res.Skipped = "outside the check's schedule"
@@ -194,9 +201,45 @@ func (ev *Evaluator) Evaluate(ctx context.Context, p *Policy, st *State, status 
 				continue
 			}
 		}
-		strat, err := NewStrategy(c.Strategy)
-		if err != nil {
-			if abort := ev.checkFailed(p, c, &res, err); abort {
+		strat, serr := c.strategyFor(b.Semantics)
+		if auto {
+			// The Autoscaler queries the metric before it runs the
+			// strategy, and a failed or empty query aborts the whole
+			// evaluation whatever on_error says (policy/check.go
+			// runCheckAndCapCount); only fixed-value makes no query.
+			if c.Strategy == nil || c.Strategy.Name != StrategyFixedValue {
+				points, err := ev.query(ctx, c, now, cache, false)
+				if err != nil {
+					res.Err = err.Error()
+					e.Checks = append(e.Checks, res)
+					e.Err = fmt.Sprintf("check %q: %v", c.Name, err)
+					return e
+				}
+				res.Points = points
+			} else {
+				res.Source, res.Query = "", ""
+			}
+			if serr != nil {
+				if ev.checkFailed(p, c, &res, serr) {
+					e.Checks = append(e.Checks, res)
+					e.Err = fmt.Sprintf("check %q: %v", c.Name, serr)
+					return e
+				}
+				// An ignored failure still votes "none" (getNewCountFromStrategy
+				// returns an empty action, which calculateNewCount counts).
+				res.Decision = none(e.Current, "the check failed and on_error ignores it: it votes none", nil)
+				votes = append(votes, Vote{Check: c.Name, Group: c.Group, Decision: res.Decision})
+				e.Checks = append(e.Checks, res)
+				continue
+			}
+			res.Decision = capAutoscaler(strat.Run(e.Current, res.Points), p.Min, p.Max)
+			votes = append(votes, Vote{Check: c.Name, Group: c.Group, Decision: res.Decision})
+			e.Checks = append(e.Checks, res)
+			continue
+		}
+		if serr != nil {
+			failed = true
+			if ev.checkFailed(p, c, &res, serr) {
 				e.Checks = append(e.Checks, res)
 				e.Err = res.Err
 				return e
@@ -204,18 +247,16 @@ func (ev *Evaluator) Evaluate(ctx context.Context, p *Policy, st *State, status 
 			e.Checks = append(e.Checks, res)
 			continue
 		}
-		if tv, ok := strat.(*TargetValue); ok && b.Drover() {
+		if tv, ok := strat.(*TargetValue); ok {
 			strat = withTolerance(tv, b)
 		}
 		if !strat.NeedsMetrics() {
 			res.Source, res.Query = "", ""
 		} else {
-			points, err := ev.query(ctx, c, now, cache)
+			points, err := ev.query(ctx, c, now, cache, true)
 			if err != nil {
-				metricFailed = true
-				if abort := ev.checkFailed(p, c, &res, err); abort || !b.Drover() {
-					// The Autoscaler aborts the whole evaluation on any
-					// query failure (policy/check.go runCheckAndCapCount).
+				failed = true
+				if ev.checkFailed(p, c, &res, err) {
 					e.Checks = append(e.Checks, res)
 					e.Err = fmt.Sprintf("check %q: %v", c.Name, err)
 					return e
@@ -238,10 +279,13 @@ func (ev *Evaluator) Evaluate(ctx context.Context, p *Policy, st *State, status 
 	e.Winner = winner.Check
 	final := winner.Decision
 	e.Trace = append(e.Trace, fmt.Sprintf("check %q wins: %s to %d (up beats none beats down; the higher count wins a tie)", winner.Check, final.Direction, final.Count))
+	if auto && final.Count == DryRunCount && final.Direction != None {
+		e.Trace = append(e.Trace, "a count of -1 is the Autoscaler's dry-run marker: the scale records an event without changing the count, and the cooldown starts")
+	}
 	if b.Drover() {
-		if metricFailed && final.Direction == Down {
-			e.Trace = append(e.Trace, "a check's metric failed, and a failure never scales down: holding")
-			final = none(e.Current, "a metric failed; not scaling down on partial data", final.Trace)
+		if failed && final.Direction == Down {
+			e.Trace = append(e.Trace, "a check failed, and a failure never scales down: holding")
+			final = none(e.Current, "a check failed; not scaling down on partial data", final.Trace)
 		}
 		final = ev.stabilize(p, st, e, final, now)
 	}
@@ -269,10 +313,21 @@ type queryResult struct {
 	err    error
 }
 
+// queryKey identifies identical queries of one evaluation.
+type queryKey struct {
+	source, query  string
+	window, offset time.Duration
+	instant        bool
+}
+
 // query runs a check's query once per evaluation (identical queries share a
-// result, as in the Autoscaler since GH-1252) and sorts the points.
-func (ev *Evaluator) query(ctx context.Context, c *Check, now time.Time, cache map[string]queryResult) ([]DataPoint, error) {
-	key := strings.Join([]string{c.Source, c.Query, c.QueryWindow.String(), c.QueryWindowOffset.String(), fmt.Sprint(c.Instant)}, "\x00")
+// result, as in the Autoscaler since GH-1252) and sorts the points. The
+// Autoscaler's cache key leaves out instant (policy/check.go
+// queryMetricsCacheKey), so an instant check and a windowed one of the same
+// query share the first one's answer; withInstant keeps them apart, as
+// drover's semantics do.
+func (ev *Evaluator) query(ctx context.Context, c *Check, now time.Time, cache map[queryKey]queryResult, withInstant bool) ([]DataPoint, error) {
+	key := queryKey{source: c.Source, query: c.Query, window: c.QueryWindow, offset: c.QueryWindowOffset, instant: c.Instant && withInstant}
 	if r, ok := cache[key]; ok {
 		return r.points, r.err
 	}
@@ -372,7 +427,14 @@ func (ev *Evaluator) stabilize(p *Policy, st *State, e *Evaluation, d Decision, 
 
 // remember records a recommendation and forgets those older than keep.
 func (st *State) remember(now time.Time, count int64, keep time.Duration) {
-	st.recommendations = append(st.recommendations, recommendation{at: now, count: count})
+	// A run of equal recommendations counts as its newest: the windows only
+	// ask whether a count was recommended within them. In the steady state
+	// that keeps one entry instead of a window's worth.
+	if n := len(st.recommendations); n > 0 && st.recommendations[n-1].count == count {
+		st.recommendations[n-1].at = now
+	} else {
+		st.recommendations = append(st.recommendations, recommendation{at: now, count: count})
+	}
 	cut := 0
 	for cut < len(st.recommendations) && !st.recommendations[cut].at.After(now.Add(-keep)) {
 		cut++
@@ -425,8 +487,8 @@ func (st *State) ObserveEvent(p *Policy, ev *LastEvent) {
 // cooldownFor is the cooldown after a scale in direction d
 // (policy/handler.go calculateCooldown).
 func cooldownFor(p *Policy, d Direction) time.Duration {
-	if d == Up && p.CooldownOnScaleUp > 0 {
-		return p.CooldownOnScaleUp
+	if d == Up && p.CooldownOnScaleUp != 0 {
+		return max(p.CooldownOnScaleUp, 0)
 	}
-	return p.Cooldown
+	return max(p.Cooldown, 0)
 }

@@ -55,6 +55,8 @@ type Handler struct {
 	state   State
 	// onEvaluation, when set, sees every evaluation (tests, explain).
 	onEvaluation func(*Evaluation)
+	clock        Clock
+	pool         *Pool
 }
 
 // HandlerOptions configure a Handler.
@@ -68,6 +70,11 @@ type HandlerOptions struct {
 	Recorder Recorder
 	// OnEvaluation sees every evaluation.
 	OnEvaluation func(*Evaluation)
+	// Clock is the real one when nil.
+	Clock Clock
+	// Pool, when set, runs the ticks (see Pool); nil runs them on the
+	// handler's own goroutine.
+	Pool *Pool
 }
 
 // NewHandler returns a handler for p.
@@ -80,7 +87,13 @@ func NewHandler(p *Policy, o HandlerOptions) *Handler {
 	if lim == nil {
 		lim = NewLimiter(1)
 	}
+	clock := o.Clock
+	if clock == nil {
+		clock = RealClock{}
+	}
 	return &Handler{
+		clock:  clock,
+		pool:   o.Pool,
 		policy: p, eval: o.Evaluator, scaler: o.Scaler, limiter: lim, dryRun: o.DryRun,
 		log: log.With("policy_id", p.ID, "job", p.Target.Job, "group", p.Target.Group),
 		rec: o.Recorder, updates: make(chan *Policy, 1), onEvaluation: o.OnEvaluation,
@@ -98,8 +111,8 @@ func (h *Handler) Update(p *Policy) {
 
 // Run evaluates the policy every evaluation interval until ctx ends.
 func (h *Handler) Run(ctx context.Context) {
-	interval := h.policy.EvaluationInterval
-	ticker := time.NewTicker(interval)
+	interval := safeInterval(h.policy.EvaluationInterval)
+	ticker := h.clock.NewTicker(interval)
 	defer ticker.Stop()
 	h.log.Info("policy handler started", "evaluation_interval", interval)
 	for {
@@ -109,13 +122,19 @@ func (h *Handler) Run(ctx context.Context) {
 			return
 		case p := <-h.updates:
 			h.policy = p
-			if p.EvaluationInterval != interval {
-				interval = p.EvaluationInterval
+			if next := safeInterval(p.EvaluationInterval); next != interval {
+				interval = next
 				ticker.Reset(interval)
 			}
 			h.log.Info("policy updated")
-		case <-ticker.C:
-			if err := h.Tick(ctx); err != nil && ctx.Err() == nil {
+		case <-ticker.C():
+			var err error
+			if h.pool != nil {
+				h.pool.Do(ctx, func() { err = h.Tick(ctx) })
+			} else {
+				err = h.Tick(ctx)
+			}
+			if err != nil && ctx.Err() == nil {
 				h.log.Warn("evaluation failed", "error", err)
 			}
 		}
@@ -129,17 +148,23 @@ func (h *Handler) Tick(ctx context.Context) error {
 	}
 	defer h.limiter.release()
 	p := h.policy
-	start := time.Now()
+	start := h.clock.Now()
 	status, err := h.scaler.Status(ctx, p.Target)
 	if err != nil {
 		return fmt.Errorf("read the status of %s/%s: %w", p.Target.Job, p.Target.Group, err)
 	}
-	if status != nil {
+	if status != nil && p.Behavior.Drover() {
+		// Scaling events made outside the reconciler (a manual scale, an
+		// earlier instance) hold it in cooldown. The Autoscaler reads them
+		// only when its handler starts, and then its tick leaves the
+		// cooldown at once, since no cooldown end was ever set
+		// (policy/handler.go NewPolicyHandler and Run): they never hold it.
 		h.state.ObserveEvent(p, status.LastEvent)
 	}
-	e := h.eval.Evaluate(ctx, p, &h.state, status, time.Now())
+	now := h.clock.Now()
+	e := h.eval.Evaluate(ctx, p, &h.state, status, now)
 	if h.rec != nil {
-		h.rec.Evaluated(e, time.Since(start))
+		h.rec.Evaluated(e, h.clock.Now().Sub(start))
 	}
 	if h.onEvaluation != nil {
 		h.onEvaluation(e)
@@ -154,7 +179,6 @@ func (h *Handler) Tick(ctx context.Context) error {
 		h.log.Debug("no scaling needed", "count", e.Current, "reason", e.Final.Reason)
 		return nil
 	}
-	now := time.Now()
 	if now.Before(h.state.CooldownUntil) {
 		h.log.Info("skipping scaling, policy still on cooldown", "remaining", h.state.CooldownUntil.Sub(now).Round(time.Second),
 			"from", e.Current, "to", e.Final.Count)

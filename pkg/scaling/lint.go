@@ -78,7 +78,9 @@ func Lint(p *Policy) []Finding {
 				Detail: fmt.Sprintf("A data point counts when lower_bound <= value < upper_bound, and no value satisfies %g <= value < %g.", t.Lower, t.Upper)})
 			continue
 		}
-		if max := MaxPoints(c); max >= 0 && t.Trigger > max {
+		if max := MaxPoints(c); max >= 0 && t.Trigger > max && !(c.Instant && !p.Behavior.Drover()) {
+			// (Under the Autoscaler's semantics an instant check with another
+			// trigger is a problem that stops the policy: see compile.)
 			// The Autoscaler rejects an instant query with a trigger other
 			// than 1 (policy/policy.go ValidatePolicy); other cases load but
 			// never act.

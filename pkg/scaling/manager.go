@@ -26,9 +26,17 @@ type Manager struct {
 	// NewHandler builds the handler of a policy.
 	NewHandler func(*Policy) *Handler
 	Logger     *slog.Logger
+	// Problems, when set, is told the problems of every policy each time
+	// the set of policies changes (for /metrics); refused are the policies
+	// that cannot run at all.
+	Problems func(running, refused []*Policy)
 
 	mu      sync.Mutex
 	running map[string]*runningHandler
+	// refused are the policies that cannot run, by ID, and logged the
+	// problems already logged, so that each is logged once.
+	refused map[string]*Policy
+	logged  map[string]string
 }
 
 type runningHandler struct {
@@ -46,6 +54,8 @@ func (m *Manager) Run(ctx context.Context) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m.running = map[string]*runningHandler{}
+	m.refused = map[string]*Policy{}
+	m.logged = map[string]string{}
 	type update struct {
 		source   int
 		policies []*Policy
@@ -98,11 +108,24 @@ func (m *Manager) reconcile(ctx context.Context, policies []*Policy, log *slog.L
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	want := map[string]*Policy{}
+	refused := map[string]*Policy{}
 	for _, p := range policies {
-		if p.Enabled {
-			want[p.ID] = p
+		if !p.Enabled {
+			continue
+		}
+		m.logProblems(p, log)
+		if len(p.Problems.Fatal()) > 0 {
+			refused[p.ID] = p
+			continue
+		}
+		want[p.ID] = p
+	}
+	for id := range m.logged {
+		if want[id] == nil && refused[id] == nil {
+			delete(m.logged, id)
 		}
 	}
+	m.refused = refused
 	for id, r := range m.running {
 		if _, ok := want[id]; !ok {
 			r.cancel()
@@ -135,6 +158,49 @@ func (m *Manager) reconcile(ctx context.Context, policies []*Policy, log *slog.L
 		}()
 		log.Info("policy added", "policy_id", id, "job", p.Target.Job, "group", p.Target.Group)
 	}
+	if m.Problems != nil {
+		run := make([]*Policy, 0, len(m.running))
+		for _, r := range m.running {
+			run = append(run, r.policy)
+		}
+		ref := make([]*Policy, 0, len(refused))
+		for _, p := range refused {
+			ref = append(ref, p)
+		}
+		m.Problems(run, ref)
+	}
+}
+
+// logProblems logs a policy's problems once: again only when they change.
+func (m *Manager) logProblems(p *Policy, log *slog.Logger) {
+	text := p.Problems.Error()
+	if m.logged[p.ID] == text {
+		return
+	}
+	m.logged[p.ID] = text
+	for _, pr := range p.Problems {
+		attrs := []any{"policy_id", p.ID, "job", p.Target.Job, "group", p.Target.Group, "problem", pr.Error()}
+		switch pr.Level {
+		case LevelPolicy:
+			log.Error("policy cannot run", attrs...)
+		case LevelCheck:
+			log.Warn("check cannot run; each evaluation handles it with its on_error", append(attrs, "check", pr.Check())...)
+		default:
+			log.Warn("policy warning", attrs...)
+		}
+	}
+}
+
+// Refused lists the policies that cannot run, by ID, sorted.
+func (m *Manager) Refused() []*Policy {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Policy, 0, len(m.refused))
+	for _, p := range m.refused {
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 func (m *Manager) stopAll() {

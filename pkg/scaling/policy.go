@@ -54,6 +54,27 @@ type Policy struct {
 	// Behavior is drover's extension: rollout awareness, stabilization
 	// windows, rate limits, per-direction tolerance.
 	Behavior Behavior
+	// Written is what the policy said, before ApplySemantics resolved the
+	// fields above for one semantics.
+	Written Written
+	// Problems are what ApplySemantics found wrong for the policy's
+	// semantics: Problems.Fatal() stop the policy, LevelCheck ones their
+	// check.
+	Problems Problems
+}
+
+// Written keeps the values whose meaning depends on the semantics: nil is
+// unset, which differs from "0s" in drover's semantics.
+type Written struct {
+	EvaluationInterval *time.Duration
+	Cooldown           *time.Duration
+	CooldownOnScaleUp  *time.Duration
+	// Behavior is the drover block's (nil when there is none), and
+	// BehaviorProblems what was wrong with it.
+	Behavior         *Behavior
+	BehaviorProblems Problems
+	// Problems are the parser's findings that hold in either semantics.
+	Problems Problems
 }
 
 // Schedule is a recurring window: it opens at each Start (a cron
@@ -88,6 +109,16 @@ type Check struct {
 	Strategy *StrategySpec
 	// Schedule limits the check to a time window; nil means always.
 	Schedule *Schedule
+
+	// compiled is the strategy ApplySemantics built for the policy's
+	// semantics, or broken why the check cannot run.
+	compiled Strategy
+	broken   error
+	// compiledFor is the semantics compiled and broken are for.
+	compiledFor string
+	// hasQuery and hasSource record whether the keys were written at all
+	// (the Autoscaler's validateCheck looks at that).
+	hasQuery, hasSource bool
 }
 
 // StrategySpec is a strategy as written in a policy: its name and its

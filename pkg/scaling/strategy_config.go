@@ -153,7 +153,7 @@ func NewStrategy(spec *StrategySpec) (Strategy, error) {
 	if !ok {
 		return nil, ConfigErrors{{
 			Strategy: spec.Name,
-			Summary:  "Unknown scaling strategy",
+			Summary:  summaryUnknownStrategy,
 			Detail: fmt.Sprintf("There is no strategy named %q%s. The built-in strategies are %s.",
 				spec.Name, suggest(spec.Name, StrategyNames()), strings.Join(StrategyNames(), ", ")),
 		}}
@@ -251,9 +251,9 @@ func (p *configParser) float(key string, kind keyKind, def float64) float64 {
 	if !ok {
 		return def
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	v, err := strconv.ParseFloat(raw, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		p.fail(key, "Invalid strategy value", fmt.Sprintf("%q must be %s, not %q.", key, kind, raw))
+		p.fail(key, "Invalid strategy value", fmt.Sprintf("%q must be %s, not %q.%s", key, kind, raw, spaceNote(raw)))
 		return def
 	}
 	if kind == kindNonNegFloat && v < 0 {
@@ -268,9 +268,9 @@ func (p *configParser) int(key string, kind keyKind, def int64) int64 {
 	if !ok {
 		return def
 	}
-	v, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+	v, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil {
-		p.fail(key, "Invalid strategy value", fmt.Sprintf("%q must be %s, not %q.", key, kind, raw))
+		p.fail(key, "Invalid strategy value", fmt.Sprintf("%q must be %s, not %q.%s", key, kind, raw, spaceNote(raw)))
 		return def
 	}
 	if (kind == kindNonNegInt && v < 0) || (kind == kindPosInt && v < 1) {
@@ -278,6 +278,15 @@ func (p *configParser) int(key string, kind keyKind, def int64) int64 {
 		return def
 	}
 	return v
+}
+
+// spaceNote explains a value with spaces around it, which the Autoscaler's
+// plugins refuse too (strconv does not trim).
+func spaceNote(raw string) string {
+	if raw != "" && strings.TrimSpace(raw) != raw {
+		return " Remove the spaces around it: the Nomad Autoscaler refuses them too."
+	}
+	return ""
 }
 
 // optionalInt reads a limit that is unlimited (nil) when absent.

@@ -1,9 +1,10 @@
 package spec
 
 import (
-	"errors"
 	"fmt"
+	"math"
 	"math/big"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -91,106 +92,197 @@ func decodePolicy(block *hcl.Block, e *evaluator) *Policy {
 	return decodePolicyWith(block, e, policySchema)
 }
 
+// decodePolicyWith decodes the HCL of a policy into its raw form, keeping
+// every range, then builds the form Nomad stores (NomadMap) and reads it
+// with the policy language's one parser, scaling.ParseNomadPolicy: what the
+// spec accepts is exactly what `drover autoscale` runs. The parser's
+// problems come back with key paths, which find their ranges here.
 func decodePolicyWith(block *hcl.Block, e *evaluator, schema *hcl.BodySchema) *Policy {
 	content, d := block.Body.Content(schema)
 	e.add(d)
-	p := &Policy{DeclRange: block.DefRange, Model: &scaling.Policy{Enabled: true}}
-	m := p.Model
+	p := &Policy{DeclRange: block.DefRange}
 	p.Attrs = e.policyAttrs(content.Attributes)
-	a := content.Attributes
-	m.EvaluationInterval = e.duration(a, "evaluation_interval", scaling.DefaultEvaluationInterval, block.DefRange).V
-	m.Cooldown = e.duration(a, "cooldown", scaling.DefaultCooldown, block.DefRange).V
-	m.CooldownOnScaleUp = e.duration(a, "cooldown_on_scale_up", 0, block.DefRange).V
-	m.OnCheckError = e.onError(a, "on_check_error", block.DefRange)
 	if b := e.onlyOne(content.Blocks.OfType("schedule"), "a scaling policy"); b != nil {
-		p.Schedule, m.Schedule = decodeSchedule(b, e)
+		p.Schedule = decodeSchedule(b, e)
 	}
-	m.Behavior = scaling.DefaultBehavior()
 	if b := e.onlyOne(content.Blocks.OfType("drover"), "a scaling policy"); b != nil {
 		p.Drover = decodeRawBlock(b, droverSchema, e)
-		beh, err := scaling.ParseBehavior(p.Drover.Map())
-		if err != nil {
-			e.errorf(locateBehaviorError(p.Drover, err.Error()), "Invalid drover block", "%s.", err.Error())
-		} else {
-			m.Behavior = beh
-		}
 	}
-	if m.EvaluationInterval == 0 {
-		e.errorf(a["evaluation_interval"].Expr.Range(), "Invalid duration", "evaluation_interval must be longer than zero.")
-	}
-
 	for _, b := range e.uniqueLabels(content.Blocks.OfType("check"), "a scaling policy") {
-		pc, mc := decodePolicyCheck(b, e)
-		p.Checks = append(p.Checks, pc)
-		m.Checks = append(m.Checks, mc)
+		p.Checks = append(p.Checks, decodePolicyCheck(b, e))
 	}
 	if b := e.onlyOne(content.Blocks.OfType("target"), "a scaling policy"); b != nil {
 		attrs, d := b.Body.JustAttributes()
 		e.add(d)
 		p.Target = e.policyAttrs(attrs)
-		for _, a := range p.Target {
-			v := PolicyValueString(a.Value)
-			switch a.Name {
-			case "Job":
-				m.Target.Job = v
-			case "Group":
-				m.Target.Group = v
-			case "Namespace":
-				m.Target.Namespace = v
-			}
+	}
+	// The bounds live outside the policy block; the spec checks them
+	// where they are written.
+	model, _ := scaling.ParseNomadPolicy(scaling.NomadPolicy{ID: "spec", Enabled: true, Min: 0, Max: math.MaxInt64, Policy: p.NomadMap()})
+	for _, pr := range model.Problems {
+		if pr.Summary == "Missing schedule start" {
+			continue // the schema requires start and says so
+		}
+		rng := p.problemRange(pr)
+		if pr.Level == scaling.LevelWarning {
+			e.warnf(rng, pr.Summary, "%s", sentence(pr.Detail))
+		} else {
+			e.errorf(rng, pr.Summary, "%s", sentence(pr.Detail))
 		}
 	}
-	if len(p.Checks) == 0 {
-		e.errorf(block.DefRange, "Missing policy check", "A scaling policy needs at least one check block; without one the autoscaler has nothing to evaluate.")
+	// Nomad's maps keep no order and the parser sorts checks by name; the
+	// spec knows the order they were written in.
+	order := make(map[string]int, len(p.Checks))
+	for i, c := range p.Checks {
+		order[c.Name] = i
 	}
+	sort.SliceStable(model.Checks, func(i, j int) bool { return order[model.Checks[i].Name] < order[model.Checks[j].Name] })
+	model.Enabled = true
+	p.Model = model
 	return p
 }
 
-func decodePolicyCheck(block *hcl.Block, e *evaluator) (*PolicyCheck, *scaling.Check) {
+func sentence(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
+}
+
+// NomadMap is the policy in the form Nomad stores a jobspec `policy` block
+// in: every block a one-element list, a labeled block one more level keyed
+// by its label (jobspec2 parse_map.go; the Autoscaler's policy/nomad test
+// fixtures). Strategy values are strings: the Autoscaler formats them with
+// %v, which would turn a large float into "1e+06" and break its integer
+// parsing.
+func (p *Policy) NomadMap() map[string]any {
+	m := attrMap(p.Attrs, false)
+	if p.Schedule != nil {
+		m["schedule"] = []any{attrMap(p.Schedule.Attrs, false)}
+	}
+	if p.Drover != nil {
+		m["drover"] = []any{p.Drover.Map()}
+	}
+	var checks []any
+	for _, c := range p.Checks {
+		body := attrMap(c.Attrs, false)
+		if c.Strategy != nil {
+			body["strategy"] = []any{map[string]any{c.Strategy.Name: []any{attrMap(c.Strategy.Attrs, true)}}}
+		}
+		if c.Schedule != nil {
+			body["schedule"] = []any{attrMap(c.Schedule.Attrs, false)}
+		}
+		checks = append(checks, map[string]any{c.Name: []any{body}})
+	}
+	if len(checks) > 0 {
+		m["check"] = checks
+	}
+	if p.Target != nil {
+		// drover scales task groups: the target is always Nomad's.
+		m["target"] = []any{map[string]any{"nomad": []any{attrMap(p.Target, false)}}}
+	}
+	return m
+}
+
+func attrMap(attrs []*PolicyAttr, asStrings bool) map[string]any {
+	m := make(map[string]any, len(attrs))
+	for _, a := range attrs {
+		if asStrings {
+			m[a.Name] = PolicyValueString(a.Value)
+		} else {
+			m[a.Name] = a.Value
+		}
+	}
+	return m
+}
+
+// problemRange finds the tightest range for a parser problem from its key
+// path: the attribute, else the innermost block the path reaches (its
+// label for a problem about the label).
+func (p *Policy) problemRange(pr *scaling.Problem) hcl.Range {
+	path := pr.Path
+	attrIn := func(attrs []*PolicyAttr, name string, fallback hcl.Range) hcl.Range {
+		for _, a := range attrs {
+			if a.Name == name {
+				return a.Range
+			}
+		}
+		return fallback
+	}
+	if len(path) == 0 {
+		return p.DeclRange
+	}
+	switch path[0] {
+	case "check":
+		if len(path) < 2 {
+			return p.DeclRange
+		}
+		for _, c := range p.Checks {
+			if c.Name != path[1] {
+				continue
+			}
+			rest := path[2:]
+			switch {
+			case len(rest) == 0:
+				return c.DeclRange
+			case rest[0] == "strategy" && c.Strategy != nil:
+				if len(rest) <= 2 {
+					if pr.Label {
+						return c.Strategy.NameRange
+					}
+					return c.Strategy.DeclRange
+				}
+				return attrIn(c.Strategy.Attrs, rest[2], c.Strategy.DeclRange)
+			case rest[0] == "schedule" && c.Schedule != nil:
+				if len(rest) == 1 {
+					return c.Schedule.DeclRange
+				}
+				return attrIn(c.Schedule.Attrs, rest[1], c.Schedule.DeclRange)
+			}
+			return attrIn(c.Attrs, rest[0], c.DeclRange)
+		}
+	case "drover":
+		if p.Drover == nil {
+			return p.DeclRange
+		}
+		cur := p.Drover
+		for _, seg := range path[1:] {
+			var next *PolicyBlock
+			for _, b := range cur.Blocks {
+				if b.Type == seg {
+					next = b
+					break
+				}
+			}
+			if next == nil {
+				return attrIn(cur.Attrs, seg, cur.DeclRange)
+			}
+			cur = next
+		}
+		return cur.DeclRange
+	case "schedule":
+		if p.Schedule == nil {
+			return p.DeclRange
+		}
+		if len(path) == 1 {
+			return p.Schedule.DeclRange
+		}
+		return attrIn(p.Schedule.Attrs, path[1], p.Schedule.DeclRange)
+	}
+	return attrIn(p.Attrs, path[0], p.DeclRange)
+}
+
+func decodePolicyCheck(block *hcl.Block, e *evaluator) *PolicyCheck {
 	content, d := block.Body.Content(policyCheckSchema)
 	e.add(d)
-	a := content.Attributes
-	pc := &PolicyCheck{Name: block.Labels[0], DeclRange: block.DefRange, Attrs: e.policyAttrs(a)}
-	mc := &scaling.Check{
-		Name:    pc.Name,
-		Source:  e.str(a, "source", scaling.DefaultSource, block.DefRange).V,
-		Query:   e.str(a, "query", "", block.DefRange).V,
-		OnError: e.onError(a, "on_error", block.DefRange),
-		Group:   e.str(a, "group", "", block.DefRange).V,
-	}
-	if w := e.str(a, "query_window", "", block.DefRange); w.Set && w.V == "instant" {
-		mc.Instant = true
-	} else {
-		mc.QueryWindow = e.duration(a, "query_window", scaling.DefaultQueryWindow, block.DefRange).V
-	}
-	mc.QueryWindowOffset = e.duration(a, "query_window_offset", 0, block.DefRange).V
-
+	pc := &PolicyCheck{Name: block.Labels[0], DeclRange: block.DefRange, Attrs: e.policyAttrs(content.Attributes)}
 	if b := e.onlyOne(content.Blocks.OfType("schedule"), "a policy check"); b != nil {
-		pc.Schedule, mc.Schedule = decodeSchedule(b, e)
+		pc.Schedule = decodeSchedule(b, e)
 	}
-	strategies := content.Blocks.OfType("strategy")
-	if sb := e.onlyOne(strategies, "a policy check"); sb != nil {
+	if sb := e.onlyOne(content.Blocks.OfType("strategy"), "a policy check"); sb != nil {
 		pc.Strategy = decodeStrategy(sb, e)
-		cfg := make(map[string]string, len(pc.Strategy.Attrs))
-		for _, at := range pc.Strategy.Attrs {
-			cfg[at.Name] = PolicyValueString(at.Value)
-		}
-		mc.Strategy = &scaling.StrategySpec{Name: pc.Strategy.Name, Config: cfg}
-		strategy, err := scaling.NewStrategy(mc.Strategy)
-		reportStrategyErrors(err, pc.Strategy, e)
-		needsQuery := strategy == nil || strategy.NeedsMetrics()
-		if needsQuery && mc.Query == "" {
-			e.errorf(block.DefRange, "Missing check query", "Check %q uses the %s strategy, which reads a metric, so it needs a query.", pc.Name, pc.Strategy.Name)
-		}
-	} else {
-		e.errorf(block.DefRange, "Missing strategy", "Check %q needs one strategy block, such as strategy \"target-value\" { target = 70 }.", pc.Name)
 	}
-	if mc.Source == scaling.SourceNomadAPM && mc.Query != "" {
-		if err := scaling.ValidateNomadAPMQuery(mc.Query); err != nil {
-			e.errorf(a["query"].Expr.Range(), "Invalid nomad-apm query", "%s", err.Error())
-		}
-	}
-	return pc, mc
+	return pc
 }
 
 // decodeRawBlock decodes a block (and its nested blocks, by schema) into
@@ -209,27 +301,14 @@ func decodeRawBlock(block *hcl.Block, schema *hcl.BodySchema, e *evaluator) *Pol
 }
 
 // decodeSchedule decodes a schedule block: a start cron expression and
-// either an end cron expression or a duration.
-func decodeSchedule(block *hcl.Block, e *evaluator) (*PolicySchedule, *scaling.Schedule) {
+// either an end cron expression or a duration (the parser checks which).
+func decodeSchedule(block *hcl.Block, e *evaluator) *PolicySchedule {
 	content, d := block.Body.Content(scheduleSchema)
 	e.add(d)
 	a := content.Attributes
-	ps := &PolicySchedule{DeclRange: block.DefRange, Attrs: e.policyAttrs(a)}
-	s := &scaling.Schedule{
-		Start: e.cron(a, "start", block.DefRange),
-		End:   e.cron(a, "end", block.DefRange),
-	}
-	dur := e.duration(a, "duration", 0, block.DefRange)
-	if dur.Set {
-		s.Duration = dur.V
-	}
-	switch {
-	case s.End != "" && dur.Set:
-		e.errorf(dur.Range, "Conflicting schedule end", "A schedule ends either at an end cron expression or after a duration, not both.")
-	case s.End == "" && !dur.Set:
-		e.errorf(block.DefRange, "Missing schedule end", "A schedule needs an end cron expression or a duration.")
-	}
-	return ps, s
+	e.cron(a, "start", block.DefRange)
+	e.cron(a, "end", block.DefRange)
+	return &PolicySchedule{DeclRange: block.DefRange, Attrs: e.policyAttrs(a)}
 }
 
 func decodeStrategy(block *hcl.Block, e *evaluator) *PolicyStrategy {
@@ -240,33 +319,6 @@ func decodeStrategy(block *hcl.Block, e *evaluator) *PolicyStrategy {
 		NameRange: block.LabelRanges[0],
 		DeclRange: block.DefRange,
 		Attrs:     e.policyAttrs(attrs),
-	}
-}
-
-// reportStrategyErrors turns pkg/scaling's configuration errors into
-// diagnostics at the key they are about.
-func reportStrategyErrors(err error, s *PolicyStrategy, e *evaluator) {
-	if err == nil {
-		return
-	}
-	var problems scaling.ConfigErrors
-	if !errors.As(err, &problems) {
-		e.errorf(s.DeclRange, "Invalid strategy", "%s", err.Error())
-		return
-	}
-	for _, p := range problems {
-		rng := s.DeclRange
-		switch {
-		case p.Key != "":
-			for _, at := range s.Attrs {
-				if at.Name == p.Key {
-					rng = at.Range
-				}
-			}
-		case p.Summary == "Unknown scaling strategy":
-			rng = s.NameRange
-		}
-		e.errorf(rng, p.Summary, "%s", p.Detail)
 	}
 }
 
@@ -333,57 +385,4 @@ func PolicyValueString(v any) string {
 		return strconv.FormatBool(x)
 	}
 	return fmt.Sprint(v)
-}
-
-func (e *evaluator) onError(attrs hcl.Attributes, name string, fallback hcl.Range) string {
-	v := e.str(attrs, name, "", fallback)
-	if v.Set && v.V != scaling.OnErrorIgnore && v.V != scaling.OnErrorFail {
-		e.errorf(v.Range, "Invalid "+name, "%s must be %q or %q, not %q.", name, scaling.OnErrorIgnore, scaling.OnErrorFail, v.V)
-		return ""
-	}
-	return v.V
-}
-
-// locateBehaviorError finds the attribute or block of a drover block that a
-// scaling.ParseBehavior error names ("scale_down.tolerance: ...",
-// "scale_up: select must be ..."), so the diagnostic points at it.
-func locateBehaviorError(pb *PolicyBlock, msg string) hcl.Range {
-	cur, at := pb, pb.DeclRange
-	head, rest, found := strings.Cut(msg, ":")
-	if !found {
-		head, rest = "", msg
-	}
-	attrNamed := func(b *PolicyBlock, text string) *PolicyAttr {
-		for _, a := range b.Attrs {
-			if strings.HasPrefix(strings.TrimSpace(text), a.Name) {
-				return a
-			}
-		}
-		return nil
-	}
-	for _, seg := range strings.Split(head, ".") {
-		var next *PolicyBlock
-		for _, child := range cur.Blocks {
-			if child.Type == seg {
-				next = child
-				break
-			}
-		}
-		if next == nil {
-			if a := attrNamed(cur, seg); a != nil && seg != "" {
-				return a.Range
-			}
-			break
-		}
-		cur, at = next, next.DeclRange
-	}
-	if a := attrNamed(cur, rest); a != nil {
-		return a.Range
-	}
-	for _, child := range cur.Blocks {
-		if strings.Contains(rest, child.Type) {
-			return child.DeclRange
-		}
-	}
-	return at
 }
