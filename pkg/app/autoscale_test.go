@@ -606,3 +606,22 @@ func TestExplainShowsProblems(t *testing.T) {
 		t.Errorf("a refused policy: %v, %+v", err, x.Evaluation)
 	}
 }
+
+// TestExplainFindsThePolicyInItsNamespace: a project's job lives in its own
+// namespace; explain finds its policy there whatever NOMAD_NAMESPACE says,
+// and reads the group in that namespace.
+func TestExplainFindsThePolicyInItsNamespace(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.AddNamespace("team-a")
+	job := scalableJob("api", 1, 3, "10s")
+	job.Namespace = new("team-a")
+	nf.SeedJob(job)
+	nf.SetGroupStatus("api", "api", 1, 1)
+	x, err := Explain(context.Background(), ExplainOptions{AutoscaleOptions: autoscaleOptions(nf), Policy: "api/api"})
+	if err != nil {
+		t.Fatalf("explain of a policy in namespace team-a from the default one: %v", err)
+	}
+	if x.Target.Namespace != "team-a" || x.Evaluation.Current != 1 {
+		t.Errorf("target %+v, current %d: want team-a's group", x.Target, x.Evaluation.Current)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	nomadapi "github.com/hashicorp/nomad/api"
 	"image/color"
 	"io"
 	"math"
@@ -81,26 +82,42 @@ func Explain(ctx context.Context, opts ExplainOptions) (*Explanation, error) {
 }
 
 // findPolicy finds a Nomad policy by ID, "job/group" or job.
+//
+// It looks in every namespace, so that a job is found in its project's
+// namespace whatever NOMAD_NAMESPACE says; a name found in several
+// namespaces is narrowed to the configured one.
 func (a *autoscaler) findPolicy(ctx context.Context, ref string) (*scaling.Policy, error) {
-	stubs, _, err := a.nomad.ScalingPolicies(ctx, 0)
+	all := a.nomad.X.InNamespace("*")
+	stubs, _, err := all.ScalingPolicies(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
 	job, group, _ := strings.Cut(ref, "/")
-	var matches []string
+	var matches []*nomadapi.ScalingPolicyListStub
 	for _, st := range stubs {
 		if st.ID == ref || st.Target["Job"] == job && (group == "" || st.Target["Group"] == group) {
-			matches = append(matches, st.ID)
+			matches = append(matches, st)
+		}
+	}
+	if len(matches) > 1 {
+		var here []*nomadapi.ScalingPolicyListStub
+		for _, m := range matches {
+			if m.Target["Namespace"] == a.nomad.X.Namespace() {
+				here = append(here, m)
+			}
+		}
+		if len(here) > 0 {
+			matches = here
 		}
 	}
 	switch len(matches) {
 	case 0:
-		return nil, fmt.Errorf("no scaling policy matches %q (give a policy ID, job/group, or a job with one policy)", ref)
+		return nil, fmt.Errorf("no scaling policy matches %q in any namespace (give a policy ID, job/group, or a job with one policy)", ref)
 	case 1:
 	default:
-		return nil, fmt.Errorf("%q matches %d policies; name one as job/group", ref, len(matches))
+		return nil, fmt.Errorf("%q matches %d policies; name one as job/group, or its namespace with --nomad-namespace", ref, len(matches))
 	}
-	np, err := a.nomad.ScalingPolicy(ctx, matches[0])
+	np, err := a.nomad.X.InNamespace(matches[0].Target["Namespace"]).ScalingPolicy(ctx, matches[0].ID)
 	if err != nil {
 		return nil, err
 	}
