@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -385,11 +384,4 @@ func PlotSimulation(w io.Writer, r *SimulateResult) error {
 		return errors.New("no samples to plot")
 	}
 	return chart.Write(w)
-}
-
-// sortedTraces is for help text.
-func sortedTraces() string {
-	names := scaling.BuiltinTraces()
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }

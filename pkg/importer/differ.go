@@ -202,7 +202,6 @@ func (d *differ) block(path string, e, r, h reflect.Value, m mode, reason string
 	if ptr {
 		ee = e.Elem()
 		if r.IsNil() {
-			rr = reflect.Zero(ee.Type())
 			if m != modeHatch {
 				d.record(path, ClassDropped, reason)
 				return

@@ -1,5 +1,7 @@
 package importer
 
+//lint:file-ignore SA1019 the server still fills in deprecated fields; they are taken out here, not used
+
 import (
 	"fmt"
 	"regexp"

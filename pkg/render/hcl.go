@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
 
@@ -181,41 +180,11 @@ func labeledBlock(m map[string]any) (string, map[string]any, bool) {
 	return "", nil, false
 }
 
-func mapBlock(parent *jobspec.Body, name string, m map[string]string) {
-	if len(m) == 0 {
-		return
-	}
-	b := parent.Block(name)
-	for _, k := range sortedKeys(m) {
-		b.Attr(k, m[k])
-	}
-}
-
-func setString(b *jobspec.Body, name string, v *string) {
-	if v != nil && *v != "" {
-		b.Attr(name, *v)
-	}
-}
-
-func setInt(b *jobspec.Body, name string, v *int) {
-	if v != nil {
-		b.Attr(name, *v)
-	}
-}
-
 func setBool(b *jobspec.Body, name string, v *bool) {
 	if v != nil {
 		b.Attr(name, *v)
 	}
 }
-
-func setDuration(b *jobspec.Body, name string, v *time.Duration) {
-	if v != nil {
-		b.Attr(name, jobspec.FormatDuration(*v))
-	}
-}
-
-// formatDuration prints "5m" rather than Go's "5m0s".
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

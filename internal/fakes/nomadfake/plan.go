@@ -214,8 +214,6 @@ func singularName(field string) string {
 	return field
 }
 
-var durationType = reflect.TypeOf(time.Duration(0))
-
 // diffStruct diffs two struct values (either may be invalid: absent) into
 // the field diffs of their primitive fields and map entries and the object
 // diffs of their nested blocks.
