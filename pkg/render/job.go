@@ -105,7 +105,7 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 			Enabled: ptr(s.Enabled.V),
 		}
 		if s.Policy != nil {
-			group.Scaling.Policy = policyMap(s.Policy)
+			group.Scaling.Policy = s.Policy.NomadMap()
 		}
 	}
 	diags := groupExtras(app, group)
@@ -419,49 +419,6 @@ func isGoIdentifier(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// policyMap converts a policy to the map Nomad stores for a jobspec
-// `policy` block: every block is a one-element list, and a labeled block
-// adds a level keyed by its label (jobspec2 parse_map.go; the Autoscaler's
-// policy/nomad test fixtures). Strategy values are sent as strings: the
-// Autoscaler formats them with %v, which would turn a large float into
-// "1e+06" and break its integer parsing.
-func policyMap(p *spec.Policy) map[string]any {
-	m := attrMap(p.Attrs, false)
-	if p.Schedule != nil {
-		m["schedule"] = []any{attrMap(p.Schedule.Attrs, false)}
-	}
-	if p.Drover != nil {
-		m["drover"] = []any{p.Drover.Map()}
-	}
-	var checks []any
-	for _, c := range p.Checks {
-		body := attrMap(c.Attrs, false)
-		if c.Strategy != nil {
-			body["strategy"] = []any{map[string]any{c.Strategy.Name: []any{attrMap(c.Strategy.Attrs, true)}}}
-		}
-		if c.Schedule != nil {
-			body["schedule"] = []any{attrMap(c.Schedule.Attrs, false)}
-		}
-		checks = append(checks, map[string]any{c.Name: []any{body}})
-	}
-	if len(checks) > 0 {
-		m["check"] = checks
-	}
-	return m
-}
-
-func attrMap(attrs []*spec.PolicyAttr, asStrings bool) map[string]any {
-	m := make(map[string]any, len(attrs))
-	for _, a := range attrs {
-		if asStrings {
-			m[a.Name] = spec.PolicyValueString(a.Value)
-		} else {
-			m[a.Name] = a.Value
-		}
-	}
-	return m
 }
 
 func ptr[T any](v T) *T { return &v }
