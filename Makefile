@@ -86,9 +86,15 @@ fuzz: ## Fuzz the spec decoder for FUZZTIME (default 30s)
 	$(GO) test ./pkg/spec -run '^$$' -fuzz FuzzLoadFiles -fuzztime $(FUZZTIME)
 
 .PHONY: bench
-bench: ## Benchmarks: go test -bench, then bench/ (render vs the hcl parse floor, startup)
+# bench/ runs every contender as a process, interleaved, and prints ratios
+# against floors measured in the same run: a full render and one-spec calls
+# at 200 and 5,000 specs against an hcl parse of the same files, start-up
+# against a hello-world binary. BENCHFLAGS passes flags to it, such as
+# -baseline bin/drover-main to compare another build side by side;
+# TMPDIR=/dev/shm keeps the disk out of the numbers.
+bench: ## Benchmarks: go test -bench, then bench/ (render, one-spec calls, RSS and start-up against their floors)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
-	$(GO) run ./bench
+	$(GO) run ./bench $(BENCHFLAGS)
 
 .PHONY: test-integration
 test-integration: ## End-to-end tests against real agents at NOMAD_ADDR, CONSUL_HTTP_ADDR, VAULT_ADDR (and PROMETHEUS_ADDR)

@@ -4,13 +4,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // writeSpecs writes n typical app specs, and a project file, into dir:
 // services with ports, checks, upstreams to their neighbours, a Vault
-// secret, an update strategy and, for every third, an autoscaling policy;
-// every tenth app is public. They resemble jobs/shop/api.hcl.
-func writeSpecs(dir string, n int) error {
+// secret, an update strategy, a prod overlay and, for every third, an
+// autoscaling policy; every tenth app is public. They resemble
+// jobs/shop/api.hcl. With grown set they also carry what production jobs
+// add (pkg/spec/testdata/valid/production.hcl): published ports, services
+// outside the mesh, files, volumes and mounts, docker options, Nomad's
+// group blocks and a nomad block, spread over the specs.
+func writeSpecs(dir string, n int, grown bool) error {
 	project := `project "bench" {
   datacenters = ["dc1"]
   environment "prod" {}
@@ -25,26 +30,38 @@ variable "version" {
 		return err
 	}
 	for i := 0; i < n; i++ {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("svc-%04d.hcl", i)), []byte(Spec(i, n)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, specName(i)+".hcl"), []byte(Spec(i, n, grown)), 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+func specName(i int) string { return fmt.Sprintf("svc-%04d", i) }
+
 // Spec returns the i-th of n generated specs.
-func Spec(i, n int) string {
-	name := fmt.Sprintf("svc-%04d", i)
-	up1 := fmt.Sprintf("svc-%04d", (i+1)%n)
-	up2 := fmt.Sprintf("svc-%04d", (i+2)%n)
-	s := fmt.Sprintf(`# Service %[1]s: an internal API with a database secret.
+func Spec(i, n int, grown bool) string {
+	name := specName(i)
+	up1 := specName((i + 1) % n)
+	up2 := specName((i + 2) % n)
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Service %[1]s: an internal API with a database secret.
 app %[1]q {
   image = "registry.example.com/team/%[1]s:${var.version}"
 
   port "http" {
     to = 8080
   }
-
+`, name)
+	if grown && i%4 == 0 {
+		b.WriteString(`
+  port "metrics" {
+    publish = true
+    to      = 9100
+  }
+`)
+	}
+	fmt.Fprintf(&b, `
   resources {
     cpu    = 250
     memory = 256
@@ -91,7 +108,7 @@ app %[1]q {
   }
 `, name, up1, up2)
 	if i%3 == 0 {
-		s += `
+		b.WriteString(`
   scaling {
     min = 1
     max = 10
@@ -109,14 +126,105 @@ app %[1]q {
       }
     }
   }
-`
+`)
 	}
 	if i%10 == 0 {
-		s += fmt.Sprintf(`
+		fmt.Fprintf(&b, `
   expose {
     hosts = ["%s.example.com"]
   }
 `, name)
 	}
-	return s + "}\n"
+	if grown {
+		writeGrown(&b, i, name)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// writeGrown adds the production blocks to spec i.
+func writeGrown(b *strings.Builder, i int, name string) {
+	if i%4 == 0 {
+		fmt.Fprintf(b, `
+  service {
+    mesh = false
+    name = "%s-metrics"
+    port = "metrics"
+    meta = { scrape = "true" }
+
+    check "alive" {
+      type = "tcp"
+    }
+  }
+`, name)
+	}
+	b.WriteString(`
+  constraint {
+    attribute = "$${node.class}"
+    value     = "general"
+  }
+
+  restart {
+    attempts = 5
+    interval = "10m"
+    delay    = "15s"
+    mode     = "delay"
+  }
+`)
+	if i%2 == 0 {
+		b.WriteString(`
+  spread {
+    attribute = "$${node.datacenter}"
+  }
+
+  reschedule {
+    unlimited      = true
+    delay_function = "exponential"
+  }
+`)
+	}
+	fmt.Fprintf(b, `
+  file "local/%[1]s.conf" {
+    content       = "upstreams = {{ key \"%[1]s/upstreams\" }}\n"
+    change_mode   = "signal"
+    change_signal = "SIGHUP"
+  }
+
+  kill_timeout = "30s"
+`, name)
+	if i%3 == 0 {
+		fmt.Fprintf(b, `
+  volume "data" {
+    source = "%s-data"
+  }
+
+  mount "data" {
+    path = "/var/lib/app"
+  }
+
+  docker {
+    cap_add = ["NET_BIND_SERVICE"]
+
+    logging {
+      type = "json-file"
+
+      config {
+        max-size = "10m"
+      }
+    }
+  }
+`, name)
+	}
+	if i%5 == 0 {
+		fmt.Fprintf(b, `
+  nomad {
+    task %q {
+      logs {
+        max_files     = 3
+        max_file_size = 20
+      }
+    }
+  }
+`, name)
+	}
 }

@@ -1,224 +1,296 @@
-// Command bench measures drover against the floor it is held to: a bare
-// hcl/v2 parse of the same spec files in one process. It also measures how
-// fast `drover version` starts and how much memory it takes.
+// Command bench measures drover against the floors it is held to, as whole
+// processes, interleaved round by round so that a busy machine slows every
+// contender alike:
 //
-//	go run ./bench            # 200 specs, 15 rounds each
-//	go run ./bench -n 1000
+//   - the parse floor: bench/floor, a program that reads and parses every
+//     spec file with hcl/v2 and does nothing else;
+//   - the start-up floor: bench/hello, a hello-world Go binary;
+//
+// both built the way `make build` builds drover. For each project size it
+// times a full render, rendering and validating one spec of the project,
+// and reports wall time, CPU time (user+sys) and peak RSS, each as a ratio
+// against the floor measured in the same run.
+//
+//	go run ./bench                          # 200 and 5,000 specs, 3 rounds
+//	go run ./bench -n 1000 -rounds 5
+//	go run ./bench -baseline main=/tmp/drover-main   # and other builds, side by side
+//	TMPDIR=/dev/shm go run ./bench          # keep the disk out of the numbers
+//	go run ./bench -gen DIR -n 5000         # only write a generated project
 //
 // Numbers are medians over rounds, on whatever machine runs it.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
-
-	"github.com/drover-io/drover/pkg/app"
-	"github.com/drover-io/drover/pkg/render"
-	"github.com/drover-io/drover/pkg/spec"
 )
 
 func main() {
-	n := flag.Int("n", 200, "number of generated specs")
-	rounds := flag.Int("rounds", 15, "rounds per measurement")
-	starts := flag.Int("starts", 50, "process starts for the startup measurement")
-	probe := flag.String("probe", "", "internal: time and measure `BIN version` from a fresh, small process")
+	sizes := flag.String("n", "200,5000", "project sizes (spec files), comma-separated")
+	rounds := flag.Int("rounds", 3, "interleaved rounds per measurement")
+	starts := flag.Int("starts", 30, "process starts per start-up measurement")
+	simple := flag.Bool("simple", false, "generate specs without the production blocks (ports published, files, volumes, nomad blocks, ...)")
+	baseline := flag.String("baseline", "", "other drover binaries to measure side by side, such as a build of main: `[LABEL=]PATH`, comma-separated")
+	gen := flag.String("gen", "", "only write a generated project of -n specs into `DIR`")
 	flag.Parse()
-	if *probe != "" {
-		if err := probeStartup(*probe, *starts); err != nil {
+	if *gen != "" {
+		n, err := strconv.Atoi(*sizes)
+		if err == nil {
+			err = os.MkdirAll(*gen, 0o755)
+		}
+		if err == nil {
+			err = writeSpecs(*gen, n, !*simple)
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	// The same garbage-collector setting cmd/drover uses, for the floor and
-	// for drover alike.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+	var ns []int
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 3 {
+			fmt.Fprintf(os.Stderr, "bench: -n %q: want sizes of 3 or more\n", *sizes)
+			os.Exit(64)
+		}
+		ns = append(ns, n)
 	}
-	if err := run(*n, *rounds, *starts); err != nil {
+	if err := run(ns, *rounds, *starts, !*simple, *baseline); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, rounds, starts int) error {
+// A contender is one drover binary.
+type contender struct {
+	label string
+	bin   string
+}
+
+func run(sizes []int, rounds, starts int, grown bool, baseline string) error {
 	dir, err := os.MkdirTemp("", "drover-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	specs := filepath.Join(dir, "specs")
-	out := filepath.Join(dir, "out")
-	if err := os.MkdirAll(specs, 0o755); err != nil {
-		return err
-	}
-	if err := writeSpecs(specs, n); err != nil {
-		return err
-	}
-	files, _ := filepath.Glob(filepath.Join(specs, "*.hcl"))
-	perSpec := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(len(files)) }
 
-	floor, err := measure(rounds, func() error { return parseAll(files) })
-	if err != nil {
-		return err
-	}
-	var artifacts int
-	inMemory, err := measure(rounds, func() error {
-		set, diags := spec.Load(spec.LoadOptions{Paths: []string{specs}})
-		if diags.HasErrors() {
-			return diags
+	drover := filepath.Join(dir, "drover")
+	floor := filepath.Join(dir, "floor")
+	hello := filepath.Join(dir, "hello")
+	for _, b := range []struct{ out, pkg string }{{drover, "./cmd/drover"}, {floor, "./bench/floor"}, {hello, "./bench/hello"}} {
+		if err := build(b.out, b.pkg); err != nil {
+			return err
 		}
-		b, err := render.Render(set, render.Options{Version: "bench"})
+	}
+	droverBins := []contender{{"drover", drover}}
+	for i, b := range strings.Split(baseline, ",") {
+		if b == "" {
+			continue
+		}
+		label, path, ok := strings.Cut(b, "=")
+		if !ok {
+			label, path = "baseline", b
+			if i > 0 {
+				label = fmt.Sprintf("baseline%d", i+1)
+			}
+		}
+		abs, err := filepath.Abs(path)
 		if err != nil {
 			return err
 		}
-		fs, err := b.Files("bench")
-		artifacts = len(fs)
-		return err
-	})
-	if err != nil {
-		return err
+		droverBins = append(droverBins, contender{label, abs})
 	}
-	renderTo := func(dir string) func() error {
-		return func() error {
-			_, err := app.Render(app.RenderOptions{Load: spec.LoadOptions{Paths: []string{specs}}, OutDir: dir, Version: "bench"})
+	shape := "grown (production blocks in every spec)"
+	if !grown {
+		shape = "simple"
+	}
+	fmt.Printf("bench: specs %s; medians of %d interleaved rounds; ratios against the floor of the same run\n", shape, rounds)
+
+	for _, n := range sizes {
+		project := filepath.Join(dir, fmt.Sprintf("p%d", n))
+		if err := generate(project, n, grown); err != nil {
+			return err
+		}
+		one := filepath.Join(project, specName(n/2)+".hcl")
+		cases := []*bcase{{name: "floor: read + hcl/v2 parse of every file", argv: []string{floor, project}}}
+		for _, c := range droverBins {
+			out := filepath.Join(dir, c.label+"-out", strconv.Itoa(n))
+			cases = append(cases,
+				&bcase{name: c.label + " render -o (every spec)", argv: []string{c.bin, "render", project, "-o", filepath.Join(out, "all")}, full: true},
+				&bcase{name: c.label + " validate (every spec, every environment)", argv: []string{c.bin, "validate", project}},
+				&bcase{name: c.label + " render -o ONE spec of the project", argv: []string{c.bin, "render", one, "-o", filepath.Join(out, "one")}, one: true},
+				&bcase{name: c.label + " validate ONE spec of the project", argv: []string{c.bin, "validate", one}, one: true},
+			)
+		}
+		if err := measure(cases, rounds); err != nil {
+			return err
+		}
+		report(n, cases)
+	}
+	return startup(dir, hello, droverBins, starts, grown)
+}
+
+// bcase is one measured command.
+type bcase struct {
+	name      string
+	argv      []string
+	full, one bool // a full render (target: 2x the floor), a one-spec call (20 ms, 40 MiB)
+	wall, cpu []time.Duration
+	rss       []int64 // KiB
+}
+
+func (c *bcase) medians() (wall, cpu time.Duration, rssMiB float64) {
+	return median(c.wall), median(c.cpu), float64(medianInt(c.rss)) / 1024
+}
+
+// measure runs every case once to warm up (caches, a render's output, an
+// index), then rounds times, interleaved.
+func measure(cases []*bcase, rounds int) error {
+	for _, c := range cases {
+		if _, _, _, err := runOnce(c.argv); err != nil {
 			return err
 		}
 	}
-	again, err := measure(rounds, renderTo(out))
-	if err != nil {
-		return err
+	for r := 0; r < rounds; r++ {
+		for _, c := range cases {
+			wall, cpu, rss, err := runOnce(c.argv)
+			if err != nil {
+				return err
+			}
+			c.wall, c.cpu, c.rss = append(c.wall, wall), append(c.cpu, cpu), append(c.rss, rss)
+		}
 	}
-	fresh, err := measureWithSetup(rounds, func() error { return os.RemoveAll(out) }, renderTo(out))
-	if err != nil {
-		return err
-	}
-	createOnly, err := measureWithSetup(rounds, func() error { return os.RemoveAll(out) }, func() error { return createFiles(out, artifacts) })
-	if err != nil {
-		return err
-	}
+	return nil
+}
 
-	fmt.Printf("%d spec files (%d apps + drover.hcl) -> %d artifacts; median of %d rounds; GOGC=400 for both\n", len(files), n, artifacts, rounds)
-	row := func(what string, d time.Duration) {
-		fmt.Printf("  %-52s %7.3f ms/spec %8.1f ms %6.2fx floor\n", what, perSpec(d), ms(d), float64(d)/float64(floor))
+// runOnce runs argv as a process: its wall time from start to exit, its
+// CPU time (user + system) and its peak RSS in KiB.
+func runOnce(argv []string) (wall, cpu time.Duration, rssKiB int64, err error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, 0, fmt.Errorf("%s: %w\n%s", strings.Join(argv, " "), err, stderr.String())
 	}
-	row("floor: read + hcl/v2 parse only", floor)
-	row("drover: load+validate+render+serialize, in memory", inMemory)
-	row("drover render -o, over its previous output", again)
-	row("drover render -o, into an empty directory", fresh)
-	row("  of which the file system: create that many files", createOnly)
+	wall = time.Since(start)
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return wall, 0, 0, errors.New("no resource usage on this platform")
+	}
+	cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return wall, cpu, ru.Maxrss, nil // Maxrss is in KiB on Linux
+}
 
-	bin := filepath.Join(dir, "drover")
-	build := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-ldflags", "-s -w", "-o", bin, "./cmd/drover")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build drover: %w", err)
+func report(n int, cases []*bcase) {
+	fw, fc, fr := cases[0].medians()
+	fmt.Printf("\n%d spec files + drover.hcl\n", n)
+	fmt.Printf("  %-52s %9s %9s %8s %7s %7s %7s  %s\n", "", "wall ms", "cpu ms", "RSS MiB", "wall/f", "cpu/f", "rss/f", "target")
+	for _, c := range cases {
+		w, cpu, rss := c.medians()
+		target := ""
+		switch {
+		case c.full:
+			target = verdict(float64(w)/float64(fw) <= 2 && float64(cpu)/float64(fc) <= 2 && rss/fr <= 3, "wall, cpu <= 2x floor, rss <= 3x")
+		case c.one:
+			target = verdict(ms(w) <= 20 && rss <= 40, "<= 20 ms, <= 40 MiB")
+		}
+		fmt.Printf("  %-52s %9.1f %9.1f %8.1f %7.2f %7.2f %7.2f  %s\n", c.name, ms(w), ms(cpu), rss,
+			float64(w)/float64(fw), float64(cpu)/float64(fc), rss/fr, target)
 	}
-	cli, err := measure(5, func() error { return exec.Command(bin, "render", specs, "-o", out).Run() })
-	if err != nil {
+}
+
+func verdict(ok bool, what string) string {
+	if ok {
+		return "ok (" + what + ")"
+	}
+	return "MISSED (" + what + ")"
+}
+
+// startup times `version`, and validate and render of one spec of a
+// three-spec project, against the hello-world binary: starts times each,
+// interleaved.
+func startup(dir, hello string, bins []contender, starts int, grown bool) error {
+	project := filepath.Join(dir, "tiny")
+	if err := generate(project, 3, grown); err != nil {
 		return err
 	}
-	row("drover render -o as a process, start to exit", cli)
+	one := filepath.Join(project, specName(1)+".hcl")
+	cases := []*bcase{{name: "hello-world Go binary", argv: []string{hello}}}
+	for _, c := range bins {
+		cases = append(cases,
+			&bcase{name: c.label + " version", argv: []string{c.bin, "version"}},
+			&bcase{name: c.label + " validate (one spec of three)", argv: []string{c.bin, "validate", one}},
+			&bcase{name: c.label + " render -o (one spec of three)", argv: []string{c.bin, "render", one, "-o", filepath.Join(dir, c.label+"-tiny-out")}},
+		)
+	}
+	if err := measure(cases, starts); err != nil {
+		return err
+	}
+	hw, hc, hr := cases[0].medians()
+	fmt.Printf("\nstart-up, %d starts each\n", starts)
+	fmt.Printf("  %-52s %9s %9s %8s %7s %7s %7s  %s\n", "", "wall ms", "cpu ms", "RSS MiB", "wall/h", "cpu/h", "rss/h", "target")
+	for i, c := range cases {
+		w, cpu, rss := c.medians()
+		target := ""
+		if i > 0 {
+			target = verdict(float64(w)/float64(hw) <= 2, "wall <= 2x hello-world")
+		}
+		fmt.Printf("  %-52s %9.2f %9.2f %8.1f %7.2f %7.2f %7.2f  %s\n", c.name, ms(w), ms(cpu), rss,
+			float64(w)/float64(hw), float64(cpu)/float64(hc), rss/hr, target)
+	}
+	return nil
+}
 
-	// Measure start-up from a fresh copy of this program: a child's peak RSS
-	// includes its parent's at fork, and this process is large by now.
+// build builds pkg into out as `make build` builds drover: static, trimmed,
+// stripped.
+func build(out, pkg string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build %s: %w", pkg, err)
+	}
+	return nil
+}
+
+// generate writes a project from a child process, so that this one stays
+// small: a child's peak RSS counts its parent's at fork.
+func generate(dir string, n int, grown bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	probe := exec.Command(self, "-probe", bin, "-starts", strconv.Itoa(starts))
-	probe.Stdout, probe.Stderr = os.Stdout, os.Stderr
-	return probe.Run()
-}
-
-// probeStartup runs `bin version` starts times from this (small) process.
-func probeStartup(bin string, starts int) error {
-	var walls []time.Duration
-	var maxRSS int64
-	for i := 0; i < starts; i++ {
-		cmd := exec.Command(bin, "version")
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			return err
-		}
-		walls = append(walls, time.Since(start))
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > maxRSS {
-			maxRSS = ru.Maxrss // KiB on Linux
-		}
+	args := []string{"-gen", dir, "-n", strconv.Itoa(n)}
+	if !grown {
+		args = append(args, "-simple")
 	}
-	fmt.Printf("drover version: median %.2f ms wall (fork+exec to exit) over %d starts (target < 5 ms), peak RSS %.1f MiB (target < 20 MiB)\n",
-		ms(median(walls)), starts, float64(maxRSS)/1024)
-	return nil
-}
-
-// parseAll is the floor: read and parse every file with hcl/v2, nothing else.
-func parseAll(files []string) error {
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if _, diags := hclsyntax.ParseConfig(src, f, hcl.InitialPos); diags.HasErrors() {
-			return diags
-		}
-	}
-	return nil
-}
-
-// createFiles creates n 5 KB files under dir: what the file system alone
-// costs for a render's output.
-func createFiles(dir string, n int) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	data := []byte(strings.Repeat("x", 5000))
-	for i := 0; i < n; i++ {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%d.json", i)), data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func measure(rounds int, fn func() error) (time.Duration, error) {
-	return measureWithSetup(rounds, func() error { return nil }, fn)
-}
-
-// measureWithSetup times fn over rounds, running setup untimed before each.
-func measureWithSetup(rounds int, setup, fn func() error) (time.Duration, error) {
-	if err := fn(); err != nil { // warm up caches, and fail early
-		return 0, err
-	}
-	var ds []time.Duration
-	for i := 0; i < rounds; i++ {
-		if err := setup(); err != nil {
-			return 0, err
-		}
-		start := time.Now()
-		if err := fn(); err != nil {
-			return 0, err
-		}
-		ds = append(ds, time.Since(start))
-	}
-	return median(ds), nil
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = os.Stderr
+	return cmd.Run()
 }
 
 func median(ds []time.Duration) time.Duration {
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2]
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func medianInt(xs []int64) int64 {
+	s := append([]int64(nil), xs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -7,21 +7,33 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 
 	"github.com/drover-io/drover/pkg/cli"
 )
 
 func main() {
-	// drover is mostly a short-lived batch process that allocates a parsed
-	// tree per spec and exits; collecting garbage less often makes rendering
-	// a large project markedly faster for a modest peak heap. GOGC still
-	// wins when set.
-	if os.Getenv("GOGC") == "" {
+	// Most commands are short batch processes that allocate a parsed tree
+	// per spec and exit: collecting garbage less often (GOGC=400) makes
+	// them markedly faster. Those that read a project one spec at a time
+	// (render -o, validate) also bound their heap with a soft memory limit
+	// sized to the project (pkg/app). The long-lived commands (the
+	// autoscaler, the dev agents' supervisor) keep Go's defaults. GOGC
+	// still wins when set.
+	if os.Getenv("GOGC") == "" && !longLived(os.Args[1:]) {
 		debug.SetGCPercent(400)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args, cli.DefaultIO())
 	stop()
 	os.Exit(int(code))
+}
+
+// longLived reports whether args run a command that stays up.
+func longLived(args []string) bool {
+	if i := slices.Index(args, "--"); i >= 0 {
+		args = args[:i]
+	}
+	return slices.Contains(args, "autoscale") || slices.Contains(args, "dev")
 }

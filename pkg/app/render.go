@@ -2,14 +2,18 @@ package app
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
 
-	"github.com/drover-io/drover/internal/parallel"
 	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -36,22 +40,46 @@ type RenderOptions struct {
 // RenderResult says what was rendered.
 type RenderResult struct {
 	Diagnostics
+	// Bundle is what was rendered. With OutDir, its app jobs carry their
+	// owner and ID only and its apps' Vault policies and roles no text or
+	// data: they went to the files as they were rendered.
 	Bundle *render.Bundle
 	// Written lists the files written under OutDir.
 	Written []string
 }
 
-// Render loads, validates and renders the specs, offline.
+// IndexEnv turns the project index off when set to "off": every command
+// then parses the whole project, and reports every spec's problems, even
+// when it names one spec (see spec.StreamOptions.Index).
+const IndexEnv = "DROVER_INDEX"
+
+func useIndex() bool { return os.Getenv(IndexEnv) != "off" }
+
+// Render loads, validates and renders the specs, offline. With OutDir, each
+// app's artifacts are written as the app is loaded, so that memory stays
+// flat however large the project; nothing in OutDir changes unless the
+// whole render succeeds.
 func Render(opts RenderOptions) (*RenderResult, error) {
-	set, diags := spec.Load(opts.Load)
+	load := spec.StreamOptions{LoadOptions: opts.Load, Index: useIndex()}
+	if opts.OutDir != "" {
+		return renderFiles(opts, load)
+	}
+	var mu sync.Mutex
+	var full []*spec.App
+	load.Visit = func(_ *spec.Set, app *spec.App) {
+		mu.Lock()
+		full = append(full, app)
+		mu.Unlock()
+	}
+	sets, diags := spec.Stream(load)
 	res := &RenderResult{Diagnostics: Diagnostics{Diags: diags}}
-	if set != nil {
-		res.Files = set.Files
+	if len(sets) > 0 {
+		res.Files = sets[0].Files
 	}
 	if err := inputError(diags, res.Files); err != nil {
 		return res, err
 	}
-	bundle, err := render.Render(set, render.Options{Version: opts.Version})
+	bundle, err := render.Render(sets[0].Complete(full), render.Options{Version: opts.Version})
 	if err != nil {
 		if err = renderError(err, &res.Diagnostics); errors.As(err, new(*InputError)) {
 			return res, err
@@ -59,10 +87,6 @@ func Render(opts RenderOptions) (*RenderResult, error) {
 		return res, fmt.Errorf("render: %w", err)
 	}
 	res.Bundle = bundle
-	if opts.OutDir != "" {
-		res.Written, err = writeBundle(bundle, opts.OutDir, opts.Version)
-		return res, err
-	}
 	switch opts.Format {
 	case FormatHCL:
 		err = bundle.WriteHCL(opts.Stdout)
@@ -77,56 +101,281 @@ func Render(opts RenderOptions) (*RenderResult, error) {
 	return res, err
 }
 
-// writeBundle writes every file of the bundle under dir. Files that the
-// previous render listed in dir's manifest.json and this one does not (an
-// app removed since) are deleted; nothing else in dir is touched.
-func writeBundle(b *render.Bundle, dir, version string) ([]string, error) {
-	files, err := b.Files(version)
+// renderFiles renders into opts.OutDir while the specs load.
+func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, error) {
+	out := &outDir{dir: opts.OutDir}
+	stream := render.NewStream(render.Options{Version: opts.Version}, out.write)
+	load.Visit = stream.App
+	restore := boundMemory(&load)
+	defer restore()
+	sets, diags := spec.Stream(load)
+	res := &RenderResult{Diagnostics: Diagnostics{Diags: diags}}
+	if len(sets) > 0 {
+		res.Files = sets[0].Files
+	}
+	if err := inputError(diags, res.Files); err != nil {
+		out.abort()
+		return res, err
+	}
+	bundle, manifest, err := stream.Finish(sets[0], opts.Version)
 	if err != nil {
-		return nil, err
+		out.abort()
+		if out.err != nil {
+			return res, out.err
+		}
+		if err = renderError(err, &res.Diagnostics); errors.As(err, new(*InputError)) {
+			return res, err
+		}
+		return res, fmt.Errorf("render: %w", err)
 	}
-	keep := make(map[string]bool, len(files))
-	for _, f := range files {
-		keep[f.Path] = true
+	res.Bundle = bundle
+	res.Written, err = out.commit(manifest)
+	return res, err
+}
+
+// boundMemory sets a soft memory limit for a streamed load (one that keeps
+// only summaries, as render -o and validate do) once its size is known,
+// and returns what restores the previous limit. Such a load's live heap
+// grows with the summaries it keeps, a few KiB per spec and environment,
+// not with the specs: a limit a little above that keeps its peak near the
+// live heap while the collector runs no more often than GOGC makes it. A
+// GOMEMLIMIT set by the user wins.
+func boundMemory(load *spec.StreamOptions) func() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
 	}
-	if old, err := os.ReadFile(filepath.Join(dir, render.ManifestFileName)); err == nil {
-		var m render.Manifest
-		if json.Unmarshal(old, &m) == nil {
-			for _, a := range m.Artifacts {
-				if !keep[a.Path] && filepath.IsLocal(filepath.FromSlash(a.Path)) {
-					_ = os.Remove(filepath.Join(dir, filepath.FromSlash(a.Path)))
-				}
+	var mu sync.Mutex
+	prev, set := int64(0), false
+	load.Started = func(files, envs int) {
+		mu.Lock()
+		defer mu.Unlock()
+		prev, set = debug.SetMemoryLimit(streamMemoryBase+int64(files)*int64(max(envs, 1))*streamMemoryPerSpec), true
+	}
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if set {
+			debug.SetMemoryLimit(prev)
+		}
+	}
+}
+
+// The soft memory limit of a streamed load: a base for the runtime, the
+// project file and the specs in flight, and an allowance per spec and
+// environment for what is kept of each (about 4 KiB). At 5,000 specs it
+// comes to 64 MiB, where bench/ finds the knee: a peak RSS a third of no
+// limit's for a tenth more CPU time.
+const (
+	streamMemoryBase    = 32 << 20
+	streamMemoryPerSpec = 6656
+)
+
+// outDir writes a render into dir all at once: files whose bytes changed
+// go to a staging directory inside dir first, and move into place only
+// when the whole render has succeeded. Files that already have the bytes
+// are left alone: rewriting is far slower than reading on many file
+// systems, and an unchanged mtime keeps make and file watchers quiet.
+type outDir struct {
+	dir string
+
+	// previous holds the checksum of each file the previous render's
+	// manifest lists, and when that manifest was written.
+	previousOnce sync.Once
+	previous     map[string]string
+	previousAt   time.Time
+
+	mu      sync.Mutex
+	staging string   // created on the first changed file
+	staged  []string // slash-separated paths relative to dir
+	made    map[string]bool
+	created bool // dir did not exist
+	err     error
+}
+
+func (o *outDir) write(f render.File) error {
+	final := filepath.Join(o.dir, filepath.FromSlash(f.Path))
+	if o.unchanged(f, final) {
+		return nil
+	}
+	staging, err := o.stagingDir()
+	if err == nil {
+		path := filepath.Join(staging, filepath.FromSlash(f.Path))
+		if err = o.mkdir(filepath.Dir(path)); err == nil {
+			if err = os.WriteFile(path, f.Data, 0o644); err != nil {
+				err = fmt.Errorf("write %s: %w", final, err)
 			}
 		}
 	}
-	// Directories first (few), then the files on every core.
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err != nil {
+		if o.err == nil {
+			o.err = err
+		}
+		return err
+	}
+	o.staged = append(o.staged, f.Path)
+	return nil
+}
+
+// unchanged reports whether the file at final already holds f's bytes.
+// A file the previous manifest lists with f's checksum, of f's size and
+// not modified since that manifest was written, does without reading.
+func (o *outDir) unchanged(f render.File, final string) bool {
+	o.previousOnce.Do(o.readPrevious)
+	if want, listed := o.previous[f.Path]; listed {
+		info, err := os.Stat(final)
+		if err != nil {
+			return false
+		}
+		if info.Size() == int64(len(f.Data)) && !info.ModTime().After(o.previousAt) {
+			sum := f.SHA256
+			if sum == ([sha256.Size]byte{}) {
+				sum = sha256.Sum256(f.Data)
+			}
+			if hex.EncodeToString(sum[:]) == want {
+				return true
+			}
+		}
+	}
+	old, err := os.ReadFile(final)
+	return err == nil && bytes.Equal(old, f.Data)
+}
+
+// readPrevious reads the previous render's manifest.
+func (o *outDir) readPrevious() {
+	path := filepath.Join(o.dir, render.ManifestFileName)
+	info, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	var m struct {
+		Artifacts []struct {
+			Path   string `json:"path"`
+			SHA256 string `json:"sha256"`
+		} `json:"artifacts"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return
+	}
+	o.previous = make(map[string]string, len(m.Artifacts))
+	for _, a := range m.Artifacts {
+		o.previous[a.Path] = a.SHA256
+	}
+	o.previousAt = info.ModTime()
+}
+
+func (o *outDir) stagingDir() (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.staging != "" {
+		return o.staging, nil
+	}
+	if _, err := os.Stat(o.dir); err != nil {
+		o.created = true
+	}
+	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", o.dir, err)
+	}
+	dir, err := os.MkdirTemp(o.dir, ".drover-render-")
+	if err != nil {
+		return "", fmt.Errorf("create a staging directory in %s: %w", o.dir, err)
+	}
+	o.staging, o.made = dir, map[string]bool{dir: true}
+	return dir, nil
+}
+
+// mkdir creates dir once.
+func (o *outDir) mkdir(dir string) error {
+	o.mu.Lock()
+	done := o.made[dir]
+	o.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	o.mu.Lock()
+	o.made[dir] = true
+	o.mu.Unlock()
+	return nil
+}
+
+// abort forgets a failed render: dir is as it was.
+func (o *outDir) abort() {
+	if o.staging != "" {
+		_ = os.RemoveAll(o.staging)
+		if o.created {
+			_ = os.Remove(o.dir) // only if still empty
+		}
+	}
+}
+
+// commit removes the files that the previous render listed in dir's
+// manifest.json and this one (manifest, written with the rest) does not:
+// an app removed since; nothing else in dir is touched. Then it moves the
+// changed files into place, the manifest last, and returns every file of
+// the render, changed or not.
+func (o *outDir) commit(manifest render.Manifest) ([]string, error) {
+	if o.err != nil {
+		o.abort()
+		return nil, o.err
+	}
+	keep := make(map[string]bool, len(manifest.Artifacts)+1)
+	written := make([]string, 0, len(manifest.Artifacts)+1)
+	for _, a := range manifest.Artifacts {
+		keep[a.Path] = true
+		written = append(written, filepath.Join(o.dir, filepath.FromSlash(a.Path)))
+	}
+	keep[render.ManifestFileName] = true
+	written = append(written, filepath.Join(o.dir, render.ManifestFileName))
+	o.previousOnce.Do(o.readPrevious)
+	for p := range o.previous {
+		if !keep[p] && filepath.IsLocal(filepath.FromSlash(p)) {
+			_ = os.Remove(filepath.Join(o.dir, filepath.FromSlash(p)))
+		}
+	}
+	if o.staging == "" {
+		return written, nil
+	}
+	defer os.RemoveAll(o.staging)
 	made := map[string]bool{}
-	for _, f := range files {
-		d := filepath.Dir(filepath.Join(dir, filepath.FromSlash(f.Path)))
-		if !made[d] {
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return nil, fmt.Errorf("create %s: %w", d, err)
-			}
-			made[d] = true
+	manifestStaged := false
+	for _, p := range o.staged {
+		if p == render.ManifestFileName {
+			manifestStaged = true
+			continue
+		}
+		if err := o.move(p, made); err != nil {
+			return nil, err
 		}
 	}
-	written := make([]string, len(files))
-	errs := make([]error, len(files))
-	parallel.ForEach(len(files), func(i int) {
-		path := filepath.Join(dir, filepath.FromSlash(files[i].Path))
-		written[i] = path
-		// Leave a file that already has these bytes alone: rewriting is far
-		// slower than reading on many file systems, and an unchanged mtime
-		// keeps make and file watchers quiet.
-		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[i].Data) {
-			return
+	// The manifest last, so that an interrupted move leaves the previous
+	// manifest naming what to prune.
+	if manifestStaged {
+		if err := o.move(render.ManifestFileName, made); err != nil {
+			return nil, err
 		}
-		if err := os.WriteFile(path, files[i].Data, 0o644); err != nil {
-			errs[i] = fmt.Errorf("write %s: %w", path, err)
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
 	}
 	return written, nil
+}
+
+// move moves one staged file into place.
+func (o *outDir) move(p string, made map[string]bool) error {
+	final := filepath.Join(o.dir, filepath.FromSlash(p))
+	if d := filepath.Dir(final); !made[d] {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+		made[d] = true
+	}
+	if err := os.Rename(filepath.Join(o.staging, filepath.FromSlash(p)), final); err != nil {
+		return fmt.Errorf("write %s: %w", final, err)
+	}
+	return nil
 }

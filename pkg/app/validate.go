@@ -2,6 +2,10 @@ package app
 
 import (
 	"errors"
+	"sort"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
@@ -23,24 +27,29 @@ type ValidateResult struct {
 
 // Validate checks the specs offline, for the base spec and every
 // environment (or only Load.Environment when one is given), so that a
-// mistake in any overlay fails CI before it reaches a cluster.
+// mistake in any overlay fails CI before it reaches a cluster. What only
+// rendering finds (a nomad block outside Nomad's vocabulary) is checked by
+// rendering each selected app's job once per environment as it loads,
+// without keeping or encoding it.
 func Validate(opts ValidateOptions) (*ValidateResult, error) {
-	var sets []*spec.Set
-	var res ValidateResult
-	if opts.Load.Environment != "" {
-		set, diags := spec.Load(opts.Load)
-		res.Diags = diags
-		if set != nil {
-			sets = append(sets, set)
+	var mu sync.Mutex
+	checks := map[string][]renderCheck{}
+	visit := func(set *spec.Set, app *spec.App) {
+		if err := render.Check(set, app); err != nil {
+			mu.Lock()
+			checks[set.Environment] = append(checks[set.Environment], renderCheck{app: app.Name, err: err})
+			mu.Unlock()
 		}
-	} else {
-		sets, res.Diags = spec.LoadEnvironments(opts.Load)
 	}
+	load := spec.StreamOptions{LoadOptions: opts.Load, AllEnvironments: opts.Load.Environment == "", Index: useIndex(), Visit: visit}
+	restore := boundMemory(&load)
+	defer restore()
+	sets, diags := spec.Stream(load)
+	res := ValidateResult{Diagnostics: Diagnostics{Diags: diags}}
 	for i, set := range sets {
 		res.Files = set.Files
 		if !res.Diags.HasErrors() {
-			// A nomad block is checked against Nomad's vocabulary by render.
-			if _, err := render.Render(set, render.Options{}); err != nil {
+			if err := renderOutcome(checks[set.Environment]); err != nil {
 				if err = renderError(err, &res.Diagnostics); !errors.As(err, new(*InputError)) {
 					return &res, err
 				}
@@ -59,4 +68,29 @@ func Validate(opts ValidateOptions) (*ValidateResult, error) {
 		}
 	}
 	return &res, inputError(res.Diags, res.Files)
+}
+
+// renderCheck is what rendering one app found.
+type renderCheck struct {
+	app string
+	err error
+}
+
+// renderOutcome is what render.Render returns for an environment whose
+// apps' checks found checks: the error of the first app in name order
+// that is not diagnostics, or every app's diagnostics.
+func renderOutcome(checks []renderCheck) error {
+	sort.SliceStable(checks, func(i, j int) bool { return checks[i].app < checks[j].app })
+	var diags hcl.Diagnostics
+	for _, c := range checks {
+		var de *render.DiagnosticsError
+		if !errors.As(c.err, &de) {
+			return c.err
+		}
+		diags = append(diags, de.Diags...)
+	}
+	if diags.HasErrors() {
+		return &render.DiagnosticsError{Diags: diags}
+	}
+	return nil
 }

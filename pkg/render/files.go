@@ -1,10 +1,8 @@
 package render
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"path"
 
@@ -18,6 +16,8 @@ import (
 type File struct {
 	Path string
 	Data []byte
+	// SHA256 is the checksum of Data, as manifest.json records it.
+	SHA256 [sha256.Size]byte
 }
 
 // ManifestEntry describes one artifact in manifest.json, the index later
@@ -79,7 +79,7 @@ func (b *Bundle) Files(version string) ([]File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
-	return append(files, File{Path: ManifestFileName, Data: data}), nil
+	return append(files, File{Path: ManifestFileName, Data: data, SHA256: sha256.Sum256(data)}), nil
 }
 
 // serialize encodes every artifact and indexes it in a manifest.
@@ -129,25 +129,12 @@ func (b *Bundle) serialize(version string) ([]File, Manifest, error) {
 			return nil, manifest, fmt.Errorf("encode %s %q: %w", it.kind, it.name, errs[i])
 		}
 		sum := sha256.Sum256(encoded[i])
-		files = append(files, File{Path: it.path, Data: encoded[i]})
+		files = append(files, File{Path: it.path, Data: encoded[i], SHA256: sum})
 		manifest.Artifacts = append(manifest.Artifacts, ManifestEntry{
 			Kind: it.kind, Name: it.name, Path: it.path, App: it.owner.App, Spec: it.owner.Spec, WrittenBy: it.writtenBy, SHA256: hex.EncodeToString(sum[:]),
 		})
 	}
 	return files, manifest, nil
-}
-
-// marshalJSON encodes v indented, without HTML escaping (templates contain
-// '<' and '&' that should stay readable), ending in a newline.
-func marshalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", jsonIndent)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // Document is the whole bundle as one JSON document, for `render --format

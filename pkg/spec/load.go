@@ -3,10 +3,13 @@ package spec
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -161,7 +164,7 @@ type source struct {
 func LoadFiles(files map[string][]byte, env string, inputs VarInputs) (*Set, hcl.Diagnostics) {
 	p := openFiles(files, inputs)
 	if env != "" && !p.hasEnvironment(env) {
-		p.diags = append(p.diags, unknownEnvironment(env, p))
+		p.diags = append(p.diags, unknownEnvironment(env, p.environmentSet()))
 	}
 	set, d := p.resolve(env)
 	return set, diag.Dedupe(append(p.diags, d...))
@@ -187,7 +190,39 @@ func openFiles(files map[string][]byte, inputs VarInputs) *loadedProject {
 	return build("", project, specs, inputs)
 }
 
-func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
+// layout is where a load's files are: the project root, every spec file
+// under it, and which of them the caller selected.
+type layout struct {
+	wd, root   string
+	hasProject bool
+	// abs are the requested paths, absolute; files every spec file found,
+	// absolute and sorted.
+	abs, files []string
+	// diags are the warnings of the search (symlink loops).
+	diags hcl.Diagnostics
+}
+
+// display is the name diagnostics use for path: relative to the working
+// directory when under it.
+func (l *layout) display(path string) string {
+	if rel, err := filepath.Rel(l.wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+// rel is path relative to the project root, slash-separated: the
+// ownership path.
+func (l *layout) rel(path string) string {
+	rel, _ := filepath.Rel(l.root, path)
+	return filepath.ToSlash(rel)
+}
+
+func (l *layout) selected(path string) bool { return isSelected(path, l.abs, l.root, l.hasProject) }
+
+// findLayout finds the project root of opts.Paths and the spec files under
+// it. It returns nil, with the diagnostics, when there is nothing to load.
+func findLayout(opts LoadOptions) (*layout, hcl.Diagnostics) {
 	wd := opts.WorkDir
 	if wd == "" {
 		var err error
@@ -199,63 +234,57 @@ func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	abs := make([]string, len(paths))
+	l := &layout{wd: wd, abs: make([]string, len(paths))}
 	for i, path := range paths {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(wd, path)
 		}
-		abs[i] = filepath.Clean(path)
-		if _, err := os.Stat(abs[i]); err != nil {
+		l.abs[i] = filepath.Clean(path)
+		if _, err := os.Stat(l.abs[i]); err != nil {
 			return nil, errorDiag("Cannot read spec path", fmt.Sprintf("%s: %s.", paths[i], unwrapPathError(err)))
 		}
 	}
-
-	root, hasProject := findRoot(abs)
-	display := func(path string) string {
-		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
-			return rel
-		}
-		return path
+	l.root, l.hasProject = findRoot(l.abs)
+	searched := l.abs
+	if l.hasProject {
+		searched = []string{l.root}
 	}
-	searched := abs
-	if hasProject {
-		searched = []string{root}
-	}
-	var files []string
-	var readDiags hcl.Diagnostics
 	for _, path := range searched {
-		found, d := discover(path, display)
-		files = append(files, found...)
-		readDiags = append(readDiags, d...)
+		found, d := discover(path, l.display)
+		l.files = append(l.files, found...)
+		l.diags = append(l.diags, d...)
 	}
-	files = uniqueSorted(files)
-	if len(files) == 0 && !hasProject {
-		return nil, append(readDiags, errorDiag("No spec files found", fmt.Sprintf("No *.hcl spec files were found in %s.", strings.Join(paths, ", ")))...)
+	l.files = uniqueSorted(l.files)
+	if len(l.files) == 0 && !l.hasProject {
+		return nil, append(l.diags, errorDiag("No spec files found", fmt.Sprintf("No *.hcl spec files were found in %s.", strings.Join(paths, ", ")))...)
 	}
+	return l, nil
+}
 
-	read := func(path string, selected bool) *source {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			readDiags = append(readDiags, errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")...)
-			return nil
-		}
-		rel, _ := filepath.Rel(root, path)
-		return &source{display: display(path), rel: filepath.ToSlash(rel), src: src, selected: selected}
+func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
+	l, diags := findLayout(opts)
+	if l == nil {
+		return nil, diags
 	}
+	readDiags := l.diags
 	var project *source
-	if hasProject {
-		project = read(filepath.Join(root, ProjectFileName), true)
+	if l.hasProject {
+		path := filepath.Join(l.root, ProjectFileName)
+		if src, err := os.ReadFile(path); err != nil {
+			readDiags = append(readDiags, errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")...)
+		} else {
+			project = &source{display: l.display(path), rel: l.rel(path), src: src, selected: true}
+		}
 	}
-	read1 := make([]*source, len(files))
-	errs1 := make([]hcl.Diagnostics, len(files))
-	parallel.ForEach(len(files), func(i int) {
-		src, err := os.ReadFile(files[i])
+	read1 := make([]*source, len(l.files))
+	errs1 := make([]hcl.Diagnostics, len(l.files))
+	parallel.ForEach(len(l.files), func(i int) {
+		src, err := os.ReadFile(l.files[i])
 		if err != nil {
 			errs1[i] = errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")
 			return
 		}
-		rel, _ := filepath.Rel(root, files[i])
-		read1[i] = &source{display: display(files[i]), rel: filepath.ToSlash(rel), src: src, selected: isSelected(files[i], abs, root, hasProject)}
+		read1[i] = &source{display: l.display(l.files[i]), rel: l.rel(l.files[i]), src: src, selected: l.selected(l.files[i])}
 	})
 	var specs []source
 	for i, s := range read1 {
@@ -264,17 +293,17 @@ func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
 			specs = append(specs, *s)
 		}
 	}
-	p := build(root, project, specs, opts.Inputs)
+	p := build(l.root, project, specs, opts.Inputs)
 	p.diags = append(readDiags, p.diags...)
 	if opts.Environment != "" && !p.hasEnvironment(opts.Environment) {
-		p.diags = append(p.diags, unknownEnvironment(opts.Environment, p))
+		p.diags = append(p.diags, unknownEnvironment(opts.Environment, p.environmentSet()))
 	}
 	return p, p.diags
 }
 
-func unknownEnvironment(env string, p *loadedProject) *hcl.Diagnostic {
+func unknownEnvironment(env string, known map[string]bool) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown environment",
-		Detail: fmt.Sprintf("No environment named %q is declared in drover.hcl or in any app%s.", env, suggestFrom(env, p.environmentSet()))}
+		Detail: fmt.Sprintf("No environment named %q is declared in drover.hcl or in any app%s.", env, suggestFrom(env, known))}
 }
 
 // build parses the sources, collects variables and resolves their values:
@@ -391,24 +420,42 @@ func (p *loadedProject) environmentNames() []string {
 func (p *loadedProject) environmentSet() map[string]bool {
 	set := map[string]bool{}
 	if p.projectFile != nil {
-		for _, b := range p.projectFile.content.Blocks.OfType("project") {
-			if c, _, d := b.Body.PartialContent(projectSchema); !d.HasErrors() {
-				for _, eb := range c.Blocks.OfType("environment") {
-					set[eb.Labels[0]] = true
-				}
-			}
+		for _, n := range projectEnvironmentNames(p.projectFile) {
+			set[n] = true
 		}
 	}
 	for _, sf := range p.specs {
-		for _, b := range sf.content.Blocks.OfType("app") {
-			if c, _, d := b.Body.PartialContent(appSchema); !d.HasErrors() {
-				for _, eb := range c.Blocks.OfType("environment") {
-					set[eb.Labels[0]] = true
-				}
-			}
+		for _, n := range appEnvironmentNames(sf) {
+			set[n] = true
 		}
 	}
 	return set
+}
+
+// projectEnvironmentNames lists the environments the project file declares.
+func projectEnvironmentNames(sf *specFile) []string {
+	var out []string
+	for _, b := range sf.content.Blocks.OfType("project") {
+		if c, _, d := b.Body.PartialContent(projectSchema); !d.HasErrors() {
+			for _, eb := range c.Blocks.OfType("environment") {
+				out = append(out, eb.Labels[0])
+			}
+		}
+	}
+	return out
+}
+
+// appEnvironmentNames lists the environments the apps of a file declare.
+func appEnvironmentNames(sf *specFile) []string {
+	var out []string
+	for _, b := range sf.content.Blocks.OfType("app") {
+		if c, _, d := b.Body.PartialContent(appSchema); !d.HasErrors() {
+			for _, eb := range c.Blocks.OfType("environment") {
+				out = append(out, eb.Labels[0])
+			}
+		}
+	}
+	return out
 }
 
 func (p *loadedProject) hasEnvironment(name string) bool { return p.environmentSet()[name] }
@@ -417,28 +464,9 @@ func (p *loadedProject) hasEnvironment(name string) bool { return p.environmentS
 // validates the result.
 func (p *loadedProject) resolve(env string) (*Set, hcl.Diagnostics) {
 	set := &Set{Root: p.root, Environment: env, Files: p.cache.files, Selected: map[string]bool{}, SelectedExternals: map[string]bool{}}
-	e := &evaluator{}
-
-	var projectBlock *hcl.Block
-	projectFileName := ""
-	if p.projectFile != nil {
-		projectFileName = p.projectFile.name
-		e.ctx = evalContext(p.values, p.projectVars, env, "")
-		projectBlock = e.onlyOne(p.projectFile.content.Blocks.OfType("project"), ProjectFileName)
-		if projectBlock == nil {
-			e.errorf(hcl.Range{Filename: projectFileName, Start: hcl.InitialPos, End: hcl.InitialPos}, "Missing project block",
-				"drover.hcl must contain a project \"<name>\" block.")
-		}
-	}
-	set.Project = decodeProject(projectBlock, e, env, projectFileName)
-
-	known := map[string]bool(nil)
-	if len(set.Project.Environments) > 0 {
-		known = map[string]bool{}
-		for n := range set.Project.Environments {
-			known[n] = true
-		}
-	}
+	var diags hcl.Diagnostics
+	set.Project, diags = decodeProjectFile(p.projectFile, p.values, p.projectVars, env)
+	known := knownEnvironments(set.Project)
 	files := p.specs
 	if p.projectFile != nil {
 		files = append([]*specFile{p.projectFile}, files...)
@@ -455,25 +483,12 @@ func (p *loadedProject) resolve(env string) (*Set, hcl.Diagnostics) {
 		if sf == p.projectFile {
 			visible = p.projectVars
 		}
-		fe := &evaluator{ctx: evalContext(p.values, visible, env, set.Project.Name)}
 		var r decoded
-		for _, b := range sf.content.Blocks.OfType("project") {
-			if sf != p.projectFile {
-				fe.errorf(b.DefRange, "Project block outside drover.hcl",
-					"Project settings belong in %s at the project root, so that every spec sees the same ones.", ProjectFileName)
-			}
-		}
-		for _, b := range sf.content.Blocks.OfType("app") {
-			r.apps = append(r.apps, decodeApp(b, fe, sf.rel, env, known))
-		}
-		for _, b := range sf.content.Blocks.OfType("external") {
-			r.externals = append(r.externals, decodeExternal(b, fe, sf.rel))
-		}
-		r.diags = fe.diags
+		r.apps, r.externals, r.diags = decodeSpecFile(sf, sf == p.projectFile, evalContext(p.values, visible, env, set.Project.Name), env, known)
 		results[i] = r
 	})
 	for i, r := range results {
-		e.diags = append(e.diags, r.diags...)
+		diags = append(diags, r.diags...)
 		set.Apps = append(set.Apps, r.apps...)
 		set.Externals = append(set.Externals, r.externals...)
 		if files[i].selected {
@@ -485,12 +500,68 @@ func (p *loadedProject) resolve(env string) (*Set, hcl.Diagnostics) {
 			}
 		}
 	}
-	sort.SliceStable(set.Apps, func(i, j int) bool { return set.Apps[i].Name < set.Apps[j].Name })
-	sort.SliceStable(set.Externals, func(i, j int) bool { return set.Externals[i].Name < set.Externals[j].Name })
-
-	diags := e.diags
+	sortSet(set)
 	diags = append(diags, validate(set)...)
 	return set, diags
+}
+
+// decodeProjectFile decodes the project block of the project file (nil
+// without drover.hcl) for env.
+func decodeProjectFile(pf *specFile, values map[*Variable]cty.Value, projectVars []*Variable, env string) (*Project, hcl.Diagnostics) {
+	e := &evaluator{}
+	var projectBlock *hcl.Block
+	name := ""
+	if pf != nil {
+		name = pf.name
+		e.ctx = evalContext(values, projectVars, env, "")
+		projectBlock = e.onlyOne(pf.content.Blocks.OfType("project"), ProjectFileName)
+		if projectBlock == nil {
+			e.errorf(hcl.Range{Filename: name, Start: hcl.InitialPos, End: hcl.InitialPos}, "Missing project block",
+				"drover.hcl must contain a project \"<name>\" block.")
+		}
+	}
+	return decodeProject(projectBlock, e, env, name), e.diags
+}
+
+// knownEnvironments is the set of environments an app may name: nil when
+// the project declares none (any name goes).
+func knownEnvironments(p *Project) map[string]bool {
+	if len(p.Environments) == 0 {
+		return nil
+	}
+	known := map[string]bool{}
+	for n := range p.Environments {
+		known[n] = true
+	}
+	return known
+}
+
+// decodeSpecFile decodes the apps and externals of one file for env, in
+// the eval context of the file.
+func decodeSpecFile(sf *specFile, isProjectFile bool, ctx *hcl.EvalContext, env string, known map[string]bool) ([]*App, []*External, hcl.Diagnostics) {
+	fe := &evaluator{ctx: ctx}
+	var apps []*App
+	var exts []*External
+	for _, b := range sf.content.Blocks.OfType("project") {
+		if !isProjectFile {
+			fe.errorf(b.DefRange, "Project block outside drover.hcl",
+				"Project settings belong in %s at the project root, so that every spec sees the same ones.", ProjectFileName)
+		}
+	}
+	for _, b := range sf.content.Blocks.OfType("app") {
+		apps = append(apps, decodeApp(b, fe, sf.rel, env, known))
+	}
+	for _, b := range sf.content.Blocks.OfType("external") {
+		exts = append(exts, decodeExternal(b, fe, sf.rel))
+	}
+	return apps, exts, fe.diags
+}
+
+// sortSet sorts the apps and externals of set by name, keeping file order
+// among equal names.
+func sortSet(set *Set) {
+	sort.SliceStable(set.Apps, func(i, j int) bool { return set.Apps[i].Name < set.Apps[j].Name })
+	sort.SliceStable(set.Externals, func(i, j int) bool { return set.Externals[i].Name < set.Externals[j].Name })
 }
 
 // isSelected reports whether file lies in one of the requested paths. With
@@ -527,4 +598,656 @@ func unwrapPathError(err error) error {
 		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
 	}
 	return err
+}
+
+// StreamOptions say what Stream loads and what it hands over on the way.
+type StreamOptions struct {
+	LoadOptions
+	// AllEnvironments loads the base spec and every environment, as
+	// LoadEnvironments does, instead of LoadOptions.Environment alone.
+	AllEnvironments bool
+	// Index keeps the project's index (.drover/index under its root) and
+	// uses it when Paths select part of a project: then only the selected
+	// spec files, and files changed since the index was written, are
+	// parsed; the other files contribute what the checks across files need
+	// (names, ports, services, upstreams, exposures, externals,
+	// environments and variables) from the index. Problems within those
+	// other files are not reported then (one warning says when some have
+	// errors): every problem of the selected files, of the command line
+	// and across files is.
+	Index bool
+	// Visit, when set, receives every app of a selected file, complete and
+	// checked on its own, once per environment loaded, while the project
+	// is still loading: set is that environment's Set, whose Project is
+	// final but whose Apps are not all known yet. It may be called from
+	// several goroutines at once. Stream keeps nothing of the apps it
+	// visits but their summaries.
+	Visit func(set *Set, app *App)
+	// Started, when set, is called once the spec files are found and the
+	// environments known, before any spec is read: what a Stream keeps
+	// grows with their number (see Stream).
+	Started func(files, environments int)
+}
+
+// Stream loads a project as Load does (LoadEnvironments with
+// AllEnvironments) and returns one Set per environment, the base first,
+// but one spec file at a time: each file is read, parsed, decoded and
+// checked on its own, its apps are handed to Visit, and all that is kept
+// of it is a summary of each app (its name, file, ports, service with its
+// port, protocol, allow_from and upstreams, and exposure), which the
+// checks across files (names, upstreams, public routes) then run on. So
+// memory stays flat however large the project: the Sets hold the
+// summaries, and the externals in full. (A scoped load, with Index, holds
+// only names and ranges of the apps that neither the checks nor the
+// selected apps' artifacts need: see index_scope.go.) Set.Complete puts
+// full apps kept from Visit back. A Set with errors in the diagnostics is
+// incomplete and must not be rendered.
+func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
+	l, diags := findLayout(opts.LoadOptions)
+	if l == nil {
+		return nil, diags
+	}
+	st := &streamer{opts: opts, l: l, cache: &parseCache{files: map[string]*hcl.File{}}}
+	return st.run()
+}
+
+// streamer is one Stream.
+type streamer struct {
+	opts StreamOptions
+	l    *layout
+	// scoped: Index is on and Paths select part of a project.
+	scoped bool
+	// cache holds the variable files, for diagnostics.
+	cache *parseCache
+
+	projectFile *specFile
+	projectVars []*Variable
+	// projectVar is the project's declaration of each variable name.
+	projectVar map[string]*Variable
+	values0    map[*Variable]cty.Value
+	// inputNames are the variable names the inputs set.
+	inputNames map[string]bool
+	known      map[string]bool
+	envs       []string
+	sets       map[string]*Set
+	diags      hcl.Diagnostics
+
+	// The declarations of each file, for the few files that need to know
+	// what earlier files declare (see fileVariables).
+	declMu   sync.Mutex
+	declCond *sync.Cond
+	declared []bool
+	declsOf  [][]*Variable
+	frontier int // every file before it has declared its variables
+
+	index *index // as read; nil without one
+	fps   fingerprints
+}
+
+// fileResult is what a stream keeps of one spec file.
+type fileResult struct {
+	path, display, rel string
+	selected           bool
+	// src is kept when the file has diagnostics, for their snippets.
+	src   []byte
+	diags hcl.Diagnostics
+	decls []*Variable
+	// envNames are the environments the file's apps declare.
+	envNames []string
+	// facts are the summaries of the file's apps and its externals in each
+	// environment, encoded as the index keeps them (encodeFacts): bytes
+	// the garbage collector need not scan while the project loads.
+	facts map[string][]byte
+	// entry is the file's index entry (with Index).
+	entry *indexEntry
+}
+
+// fileFacts are the summaries of one file's apps and its externals in one
+// environment, decoded.
+type fileFacts struct {
+	apps      []*App
+	externals []*External
+}
+
+func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
+	l := st.l
+	st.diags = append(st.diags, l.diags...)
+	st.scoped = st.opts.Index && l.hasProject && slices.ContainsFunc(l.files, func(f string) bool { return !l.selected(f) })
+	if st.opts.Index && l.hasProject {
+		st.index = readIndex(l.root)
+	}
+	project := st.openProjectFile()
+	st.inputNames = inputVariableNames(st.opts.Inputs, st.cache)
+
+	if st.opts.AllEnvironments {
+		st.envs = []string{""}
+		if st.projectFile != nil {
+			names := projectEnvironmentNames(st.projectFile)
+			sort.Strings(names)
+			st.envs = append(st.envs, slices.Compact(names)...)
+		}
+	} else {
+		st.envs = []string{st.opts.Environment}
+	}
+	st.sets = map[string]*Set{}
+	for _, env := range st.envs {
+		st.addSet(env)
+	}
+	if st.opts.Started != nil {
+		st.opts.Started(len(l.files), len(st.envs))
+	}
+
+	results := st.pass(project, st.envs)
+	// Environments that only apps declare are known once every file has
+	// been read: the files are read again for those.
+	envSet := st.environmentSet(results)
+	if st.opts.AllEnvironments {
+		var late []string
+		for n := range envSet {
+			if st.sets[n] == nil {
+				late = append(late, n)
+			}
+		}
+		if len(late) > 0 {
+			sort.Strings(late)
+			for _, env := range late {
+				st.addSet(env)
+			}
+			more := st.pass(project, late)
+			for i, r := range more {
+				merged := results[i]
+				for env, f := range r.facts {
+					merged.facts[env] = f
+				}
+				merged.diags = append(merged.diags, r.diags...)
+				if merged.src == nil {
+					merged.src = r.src
+				}
+				if r.entry != nil && r.entry.changed {
+					// Parsed again: the new entry, knowing every environment.
+					r.entry.facts = merged.facts
+					r.entry.errors = r.entry.errors || merged.diags.HasErrors() || merged.entry != nil && merged.entry.errors
+					merged.entry = r.entry
+				} else if merged.entry != nil && merged.entry.changed {
+					merged.entry.errors = merged.entry.errors || r.diags.HasErrors()
+				}
+			}
+			st.envs = append(st.envs, late...)
+			sort.Strings(st.envs[1:])
+		}
+	} else if env := st.opts.Environment; env != "" && !envSet[env] {
+		st.diags = append(st.diags, unknownEnvironment(env, envSet))
+	}
+	return st.finish(results)
+}
+
+// openProjectFile reads and parses drover.hcl and resolves the project's
+// variables; it returns the project file's result (nil without one).
+func (st *streamer) openProjectFile() *fileResult {
+	st.values0 = map[*Variable]cty.Value{}
+	st.projectVar = map[string]*Variable{}
+	if !st.l.hasProject {
+		return nil
+	}
+	path := filepath.Join(st.l.root, ProjectFileName)
+	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: true, facts: map[string][]byte{}}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		st.diags = append(st.diags, errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")...)
+		return nil
+	}
+	r.src = src
+	ps := parseSource(source{display: r.display, rel: r.rel, src: src, selected: true}, projectFileSchema)
+	st.diags = append(st.diags, ps.diags...)
+	if ps.sf == nil {
+		return nil
+	}
+	st.projectFile = ps.sf
+	e := &evaluator{}
+	decls := map[string][]*Variable{}
+	for _, b := range ps.sf.content.Blocks.OfType("variable") {
+		v := decodeVariable(b, e, ps.sf.name)
+		if prev := st.projectVar[v.Name]; prev != nil {
+			e.errorf(b.LabelRanges[0], "Duplicate variable", "Variable %q is already declared at %s:%d.", v.Name, prev.File, prev.DeclRange.Start.Line)
+			continue
+		}
+		st.projectVar[v.Name] = v
+		st.projectVars = append(st.projectVars, v)
+		decls[v.Name] = []*Variable{v}
+	}
+	st.diags = append(st.diags, e.diags...)
+	// The values only: resolving every declaration at the end reports.
+	st.values0, _ = resolveVariables(decls, st.opts.Inputs, &parseCache{files: map[string]*hcl.File{}})
+	r.decls = st.projectVars
+	return r
+}
+
+// addSet starts the Set of env, with the project decoded for it.
+func (st *streamer) addSet(env string) {
+	project, d := decodeProjectFile(st.projectFile, st.values0, st.projectVars, env)
+	st.diags = append(st.diags, d...)
+	if st.known == nil {
+		st.known = knownEnvironments(project)
+	}
+	st.sets[env] = &Set{Root: st.l.root, Project: project, Environment: env, Selected: map[string]bool{}, SelectedExternals: map[string]bool{}}
+}
+
+// pass reads every spec file for envs: the project file first, then the
+// others on every core.
+func (st *streamer) pass(project *fileResult, envs []string) []*fileResult {
+	n := len(st.l.files)
+	st.declared, st.declsOf, st.frontier = make([]bool, n), make([][]*Variable, n), 0
+	st.declCond = sync.NewCond(&st.declMu)
+	results := make([]*fileResult, n+1)
+	if project != nil {
+		pr := &fileResult{path: project.path, display: project.display, rel: project.rel, selected: true, facts: map[string][]byte{}, decls: project.decls}
+		for _, env := range envs {
+			st.decode(pr, st.projectFile, true, st.projectVars, st.values0, env)
+		}
+		pr.envNames = appEnvironmentNames(st.projectFile)
+		if len(pr.diags) > 0 {
+			pr.src = project.src
+		}
+		results[0] = pr
+	}
+	parallel.ForEach(n, func(i int) { results[i+1] = st.file(i, envs) })
+	if results[0] == nil {
+		results = results[1:]
+		return results
+	}
+	return results
+}
+
+// file reads, parses, decodes and checks spec file i for envs, or takes
+// it from the index when it is not selected and has not changed.
+func (st *streamer) file(i int, envs []string) *fileResult {
+	path := st.l.files[i]
+	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: st.l.selected(path), facts: map[string][]byte{}}
+	declared := false
+	defer func() {
+		if !declared {
+			st.declare(i, nil)
+		}
+	}()
+	var stat fileStat
+	if st.opts.Index {
+		stat, _ = statFile(path)
+	}
+	var src []byte
+	if st.scoped && !r.selected {
+		if e := st.index.lookup(r.rel); e != nil {
+			var ok bool
+			if src, ok = st.usable(e, path, stat, envs); ok {
+				st.fromEntry(r, e, envs)
+				st.declare(i, r.decls)
+				declared = true
+				return r
+			}
+		}
+	}
+	if src == nil {
+		var err error
+		if src, err = os.ReadFile(path); err != nil {
+			r.diags = errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")
+			return r
+		}
+	}
+	ps := parseSource(source{display: r.display, rel: r.rel, src: src, selected: r.selected}, specFileSchema)
+	if ps.file != nil && !ps.diags.HasErrors() {
+		ps.diags = append(ps.diags, emptySpec(ps.file, r.display)...)
+	}
+	r.diags = ps.diags
+	if ps.sf != nil {
+		sf := ps.sf
+		vars, values, localInputs, d := st.fileVariables(i, sf)
+		declared = true
+		r.decls = vars
+		r.diags = append(r.diags, d...)
+		visible := append(append([]*Variable{}, st.projectVars...), vars...)
+		for _, env := range envs {
+			st.decode(r, sf, false, visible, values, env)
+		}
+		r.envNames = appEnvironmentNames(sf)
+		if st.opts.Index {
+			r.entry = st.newEntry(r, stat, src, ps.file, localInputs)
+		}
+	}
+	if len(r.diags) > 0 {
+		r.src = src
+	}
+	return r
+}
+
+// decode decodes sf's apps and externals for env, checks them on their
+// own, hands the selected ones to Visit and keeps their summaries.
+func (st *streamer) decode(r *fileResult, sf *specFile, isProjectFile bool, visible []*Variable, values map[*Variable]cty.Value, env string) {
+	set := st.sets[env]
+	apps, exts, d := decodeSpecFile(sf, isProjectFile, evalContext(values, visible, env, set.Project.Name), env, st.known)
+	d = append(d, validateLocal(set.Project, env, apps, exts)...)
+	r.diags = append(r.diags, d...)
+	if r.selected && st.opts.Visit != nil {
+		for _, app := range apps {
+			st.opts.Visit(set, app)
+		}
+	}
+	w := &encoder{}
+	encodeFacts(w, apps, exts)
+	r.facts[env] = w.b
+}
+
+// declare records the variables spec file i declares.
+func (st *streamer) declare(i int, vars []*Variable) {
+	st.declMu.Lock()
+	st.declsOf[i], st.declared[i] = vars, true
+	for st.frontier < len(st.declared) && st.declared[st.frontier] {
+		st.frontier++
+	}
+	st.declMu.Unlock()
+	st.declCond.Broadcast()
+}
+
+// fileVariables declares the variables of spec file i, as collectVariables
+// and resolveVariables do for a whole project: a file's variable is
+// visible in that file only, and has the value the inputs give it or its
+// default. What a file declares is independent of the others, except in
+// two cases that need the declarations of every earlier file (the first
+// declaration of a name sets the type an input is read with; a name
+// declared twice in a file is a duplicate only if no earlier file declares
+// it): only then does the file wait for the earlier ones to declare theirs.
+// localInputs reports that an input sets one of the file's variables.
+func (st *streamer) fileVariables(i int, sf *specFile) (vars []*Variable, values map[*Variable]cty.Value, localInputs bool, diags hcl.Diagnostics) {
+	e := &evaluator{}
+	var all []*Variable
+	count := map[string]int{}
+	for _, b := range sf.content.Blocks.OfType("variable") {
+		v := decodeVariable(b, e, sf.name)
+		all = append(all, v)
+		count[v.Name]++
+	}
+	needEarlier := false
+	for name, n := range count {
+		if st.projectVar[name] == nil && (n > 1 || st.inputNames[name]) {
+			needEarlier = true
+		}
+		localInputs = localInputs || st.projectVar[name] == nil && st.inputNames[name]
+	}
+	earlier := map[string]*Variable{}
+	if needEarlier {
+		st.declMu.Lock()
+		for st.frontier < i {
+			st.declCond.Wait()
+		}
+		for j := i - 1; j >= 0; j-- {
+			for k := len(st.declsOf[j]) - 1; k >= 0; k-- {
+				v := st.declsOf[j][k]
+				earlier[v.Name] = v // the earliest declaration wins
+			}
+		}
+		st.declMu.Unlock()
+	}
+	blocks := sf.content.Blocks.OfType("variable")
+	first := map[string]*Variable{}
+	for k, v := range all {
+		b := blocks[k]
+		if prev := st.projectVar[v.Name]; prev != nil {
+			e.errorf(b.LabelRanges[0], "Duplicate variable", "Variable %q is already declared at %s:%d.", v.Name, prev.File, prev.DeclRange.Start.Line)
+			continue
+		}
+		if prev := first[v.Name]; prev != nil && earlier[v.Name] == nil {
+			e.errorf(b.LabelRanges[0], "Duplicate variable", "Variable %q is already declared at %s:%d.", v.Name, prev.File, prev.DeclRange.Start.Line)
+			continue
+		}
+		if first[v.Name] == nil {
+			first[v.Name] = v
+		}
+		vars = append(vars, v)
+	}
+	st.declare(i, vars)
+
+	values = maps.Clone(st.values0)
+	if !localInputs {
+		for _, v := range vars {
+			switch {
+			case v.Default != cty.NilVal:
+				values[v] = v.Default
+			default:
+				values[v] = cty.UnknownVal(v.Type)
+			}
+		}
+		return vars, values, false, e.diags
+	}
+	decls := map[string][]*Variable{}
+	for _, v := range vars {
+		if decls[v.Name] == nil {
+			if ev := earlier[v.Name]; ev != nil {
+				decls[v.Name] = []*Variable{ev}
+			}
+		}
+		decls[v.Name] = append(decls[v.Name], v)
+	}
+	own, _ := resolveVariables(decls, st.opts.Inputs, &parseCache{files: map[string]*hcl.File{}})
+	for _, v := range vars {
+		values[v] = own[v]
+	}
+	return vars, values, true, e.diags
+}
+
+// inputVariableNames lists the variable names the inputs set: DROVER_VAR_*
+// variables, the attributes of the variable files and -var names.
+func inputVariableNames(in VarInputs, cache *parseCache) map[string]bool {
+	names := map[string]bool{}
+	for _, kv := range in.Environ {
+		if name, _, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(name, EnvVarPrefix) {
+			names[strings.TrimPrefix(name, EnvVarPrefix)] = true
+		}
+	}
+	for _, path := range in.VarFiles {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		if f, _ := cache.parse(src, path); f != nil {
+			attrs, _ := f.Body.JustAttributes()
+			for name := range attrs {
+				names[name] = true
+			}
+		}
+	}
+	for _, kv := range in.Vars {
+		if name, _, ok := strings.Cut(kv, "="); ok {
+			names[name] = true
+		}
+	}
+	return names
+}
+
+// environmentSet is every environment declared: the project's and its
+// apps'.
+func (st *streamer) environmentSet(results []*fileResult) map[string]bool {
+	set := map[string]bool{}
+	if st.projectFile != nil {
+		for _, n := range projectEnvironmentNames(st.projectFile) {
+			set[n] = true
+		}
+	}
+	for _, r := range results {
+		for _, n := range r.envNames {
+			set[n] = true
+		}
+	}
+	return set
+}
+
+// finish resolves every variable declaration, assembles each
+// environment's Set from the summaries, runs the checks across files and
+// writes the index.
+func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
+	diags := st.diags
+	decls := map[string][]*Variable{}
+	var others []string // not selected, with errors (scoped)
+	for _, r := range results {
+		for _, v := range r.decls {
+			decls[v.Name] = append(decls[v.Name], v)
+		}
+		if st.scoped && !r.selected {
+			if r.diags.HasErrors() || r.entry != nil && r.entry.errors {
+				others = append(others, r.display)
+			}
+			continue
+		}
+		diags = append(diags, r.diags...)
+	}
+	_, d := resolveVariables(decls, st.opts.Inputs, st.cache)
+	if st.scoped {
+		other := map[string]bool{}
+		for _, r := range results {
+			other[r.display] = !r.selected
+		}
+		d = slices.DeleteFunc(d, func(d *hcl.Diagnostic) bool { return d.Subject != nil && other[d.Subject.Filename] })
+	}
+	diags = append(diags, d...)
+
+	var sets []*Set
+	for _, env := range st.envs {
+		set := st.sets[env]
+		if st.scoped {
+			check := st.assembleScoped(set, results, env)
+			sortSet(set)
+			diags = append(diags, validateProjectChecked(set, func(a *App) bool { return check[a] })...)
+			sets = append(sets, set)
+			continue
+		}
+		for _, r := range results {
+			blob := r.facts[env]
+			if blob == nil {
+				continue
+			}
+			f := decodeFacts(blob, r.display, r.rel)
+			set.Apps = append(set.Apps, f.apps...)
+			set.Externals = append(set.Externals, f.externals...)
+			if r.selected {
+				for _, app := range f.apps {
+					set.Selected[app.Name] = true
+				}
+				for _, ext := range f.externals {
+					set.SelectedExternals[ext.Name] = true
+				}
+			}
+		}
+		sortSet(set)
+		diags = append(diags, validateProject(set)...)
+		sets = append(sets, set)
+	}
+	if len(others) > 0 {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Other specs have errors",
+			Detail: fmt.Sprintf("%d other spec file(s) of the project have errors (%s first); they are not checked here. Validate the project to see them.", len(others), others[0])})
+	}
+	diags = diag.Dedupe(diags)
+	files := st.cache.files
+	for _, r := range results {
+		if r.src != nil {
+			files[r.display] = &hcl.File{Bytes: r.src}
+		}
+	}
+	byDisplay := map[string]string{}
+	for _, d := range diags {
+		if d.Subject == nil || files[d.Subject.Filename] != nil {
+			continue
+		}
+		if len(byDisplay) == 0 {
+			for _, r := range results {
+				byDisplay[r.display] = r.path
+			}
+		}
+		if path, ok := byDisplay[d.Subject.Filename]; ok {
+			if src, err := os.ReadFile(path); err == nil {
+				files[d.Subject.Filename] = &hcl.File{Bytes: src}
+			}
+		}
+	}
+	for _, set := range sets {
+		set.Files = files
+	}
+	if st.opts.Index && st.l.hasProject {
+		st.writeIndex(results)
+	}
+	return sets, diags
+}
+
+// validateLocal runs validate's checks that need only the apps and
+// externals of one file: all but those across files (unique names,
+// upstream targets, public routes), which validateProject runs on the
+// summaries of every file. Every upstream's target stands for an app that
+// serves in the mesh here, so only validateProject reports on targets.
+func validateLocal(project *Project, env string, apps []*App, exts []*External) hcl.Diagnostics {
+	set := &Set{Project: project, Environment: env, Apps: apps, Externals: exts}
+	ix := &setIndex{apps: map[string]*App{}, externals: map[string]*External{}, callers: map[string][]string{}, public: map[*App]bool{}}
+	for _, a := range apps {
+		if a.Service != nil {
+			for _, u := range a.Service.Upstreams {
+				ix.apps[u.Name] = servingTarget
+			}
+		}
+	}
+	set.index = ix
+	set.indexOnce.Do(func() {})
+	v := &validator{set: set, e: &evaluator{}}
+	for _, app := range apps {
+		v.app(app)
+	}
+	for _, ext := range exts {
+		v.external(ext)
+	}
+	return v.e.diags
+}
+
+// servingTarget is any app that serves in the mesh.
+var servingTarget = &App{Service: &Service{Port: Val[string]{V: "service"}}}
+
+// validateProject runs validate's checks across files on a Set of
+// summaries: names, upstream targets (with each upstream's own checks
+// again, which Dedupe then drops) and public routes.
+func validateProject(set *Set) hcl.Diagnostics {
+	return validateProjectChecked(set, func(*App) bool { return true })
+}
+
+// validateProjectChecked is validateProject with the upstreams of the
+// apps check selects only.
+func validateProjectChecked(set *Set, check func(*App) bool) hcl.Diagnostics {
+	v := &validator{set: set, e: &evaluator{}}
+	v.uniqueNames()
+	for _, app := range set.Apps {
+		if app.Service == nil || !check(app) {
+			continue
+		}
+		used := map[int]string{}
+		for _, p := range app.Ports {
+			if p.To.Set {
+				used[p.To.V] = "port " + quote(p.Label)
+			}
+		}
+		for _, u := range app.Service.Upstreams {
+			v.upstream(app, u, used)
+		}
+	}
+	v.exposures()
+	return v.e.diags
+}
+
+// Complete returns a copy of set in which full apps replace their
+// summaries: those of the same name and file.
+func (s *Set) Complete(full []*App) *Set {
+	type key struct{ name, file string }
+	byKey := make(map[key]*App, len(full))
+	for _, a := range full {
+		byKey[key{a.Name, a.File}] = a
+	}
+	out := &Set{Root: s.Root, Project: s.Project, Environment: s.Environment, Apps: make([]*App, len(s.Apps)), Externals: s.Externals, Files: s.Files, Selected: s.Selected, SelectedExternals: s.SelectedExternals}
+	for i, a := range s.Apps {
+		if f := byKey[key{a.Name, a.File}]; f != nil {
+			a = f
+		}
+		out.Apps[i] = a
+	}
+	return out
 }

@@ -1,0 +1,278 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"sync"
+
+	consulapi "github.com/hashicorp/consul/api"
+	"github.com/hashicorp/hcl/v2"
+	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/pkg/spec"
+)
+
+// Stream renders a project's artifacts into files while the project loads
+// (spec.Stream's Visit), so that no more than a few apps' jobs are in
+// memory at once however large the project: App renders, encodes and
+// writes one app's job, Vault policy and role, and keeps only their
+// checksums; Finish renders what derives from the whole project (config
+// entries, routers, gateways, catalog registrations) from the apps'
+// summaries and writes it with the manifest. The files are the same bytes
+// Render and Bundle.Files give.
+type Stream struct {
+	opts  Options
+	write func(File) error
+
+	mu sync.Mutex
+	// apps are the outcome of each app rendered, in no order.
+	apps []streamedApp
+	err  error // of encoding or writing
+}
+
+// streamedApp is what Stream keeps of one rendered app: what names its
+// artifacts and where they went.
+type streamedApp struct {
+	name  string
+	err   error // a render error that is not diagnostics
+	diags hcl.Diagnostics
+	// What names the artifacts: the job's owner, ID and whether it keeps
+	// its counts; the Vault policy and role's (when the app has secrets).
+	owner                         Owner
+	jobID                         string
+	preserveCounts, vault         bool
+	policy, role                  string
+	mount                         string
+	jobFile, policyFile, roleFile streamedFile
+}
+
+// streamedFile is where an artifact went and its checksum.
+type streamedFile struct {
+	path string
+	sum  [sha256.Size]byte
+}
+
+// NewStream returns a Stream that passes each file to write, which may be
+// called from several goroutines at once.
+func NewStream(opts Options, write func(File) error) *Stream {
+	return &Stream{opts: opts, write: write}
+}
+
+// App renders app's job, Vault policy and role and writes them. set gives
+// the project (set.Project); the other apps need not be known yet. It may
+// be called from several goroutines at once.
+func (s *Stream) App(set *spec.Set, app *spec.App) {
+	r := &renderer{set: set, opts: s.opts}
+	out := streamedApp{name: app.Name}
+	job, err := r.appJob(app)
+	var de *DiagnosticsError
+	switch {
+	case errors.As(err, &de):
+		out.diags = de.Diags
+	case err != nil:
+		out.err = err
+	default:
+		var werr error
+		out.owner, out.jobID, out.preserveCounts = job.Owner, job.ID(), job.PreserveCounts
+		out.jobFile, werr = s.emit(path.Join(nomadJobsDir, job.ID()+nomadJobExtension), func() ([]byte, error) { return marshalJSON(JobRegisterBody{Job: job.Job}) })
+		if p, role := r.vault(app); p != nil && werr == nil {
+			out.vault, out.policy, out.role, out.mount = true, p.Name, role.Name, role.Mount
+			out.policyFile, werr = s.emit(path.Join(vaultPoliciesDir, p.Name+".hcl"), func() ([]byte, error) { return []byte(p.Policy), nil })
+			if werr == nil {
+				out.roleFile, werr = s.emit(path.Join(vaultRolesDir, role.Name+".json"), func() ([]byte, error) { return marshalJSON(role.Data) })
+			}
+		}
+		if werr != nil {
+			s.fail(werr)
+		}
+	}
+	s.mu.Lock()
+	s.apps = append(s.apps, out)
+	s.mu.Unlock()
+}
+
+// emit encodes one file and writes it.
+func (s *Stream) emit(p string, encode func() ([]byte, error)) (streamedFile, error) {
+	data, err := encode()
+	if err != nil {
+		return streamedFile{}, fmt.Errorf("encode %s: %w", p, err)
+	}
+	f := streamedFile{path: p, sum: sha256.Sum256(data)}
+	return f, s.write(File{Path: p, Data: data, SHA256: f.sum})
+}
+
+func (s *Stream) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+// Finish renders what derives from the whole project from set
+// (spec.Stream's, with summaries of every app): the config entries of the
+// selected apps (their intentions name every caller) and of the public
+// apps, the externals' entries and registrations, routers and gateways. It
+// writes each as it is rendered, then manifest.json, and returns the
+// bundle and the manifest. The bundle names every artifact (kind, name,
+// owner) and holds no more: the files hold the artifacts. Errors are those
+// Render would return: of the first app in name order when it is not
+// diagnostics, else every app's diagnostics in a *DiagnosticsError.
+func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error) {
+	if s.err != nil {
+		return nil, Manifest{}, s.err
+	}
+	apps := append([]streamedApp(nil), s.apps...)
+	sort.SliceStable(apps, func(i, j int) bool { return apps[i].name < apps[j].name })
+	var diags hcl.Diagnostics
+	for _, a := range apps {
+		if a.err != nil {
+			return nil, Manifest{}, a.err
+		}
+		diags = append(diags, a.diags...)
+	}
+	if diags.HasErrors() {
+		return nil, Manifest{}, &DiagnosticsError{Diags: diags}
+	}
+
+	b := &Bundle{Project: set.Project.Name}
+	files := map[any]streamedFile{}
+	for i := range apps {
+		a := &apps[i]
+		if a.jobID == "" {
+			continue
+		}
+		j := &Job{Owner: a.owner, Job: &nomadapi.Job{ID: &a.jobID}, PreserveCounts: a.preserveCounts}
+		b.Jobs = append(b.Jobs, j)
+		files[j] = a.jobFile
+		if a.vault {
+			p, role := &VaultPolicy{Owner: a.owner, Name: a.policy}, &VaultRole{Owner: a.owner, Name: a.role, Mount: a.mount}
+			b.VaultPolicies = append(b.VaultPolicies, p)
+			b.VaultRoles = append(b.VaultRoles, role)
+			files[p], files[role] = a.policyFile, a.roleFile
+		}
+	}
+	s.apps = nil
+	var errs []error
+	entry := func(ce *ConfigEntry) {
+		f, err := s.emit(path.Join(consulDir, ce.Kind(), ce.Name()+".json"), func() ([]byte, error) { return marshalJSON(ce.Entry) })
+		errs = append(errs, err)
+		named := &ConfigEntry{Owner: ce.Owner, Entry: namedEntry{kind: ce.Kind(), name: ce.Name()}, WrittenByNomad: ce.WrittenByNomad}
+		b.ConfigEntries = append(b.ConfigEntries, named)
+		files[named] = f
+	}
+	gateway := func(j *Job) {
+		f, err := s.emit(path.Join(nomadJobsDir, j.ID()+nomadJobExtension), func() ([]byte, error) { return marshalJSON(JobRegisterBody{Job: j.Job}) })
+		errs = append(errs, err)
+		named := &Job{Owner: j.Owner, Gateway: j.Gateway, Job: &nomadapi.Job{ID: j.Job.ID}, PreserveCounts: j.PreserveCounts}
+		b.Jobs = append(b.Jobs, named)
+		files[named] = f
+	}
+	// What Render renders beside the selected apps' jobs and Vault
+	// artifacts, in its order.
+	r := &renderer{set: set, opts: s.opts}
+	for _, app := range set.Apps {
+		if !set.Selected[app.Name] {
+			// A public app's protocol, for the ingress gateway.
+			if app.Service != nil && set.PubliclyReachable(app) {
+				entry(r.appConfigEntries(app)[0])
+			}
+			continue
+		}
+		for _, ce := range r.appConfigEntries(app) {
+			entry(ce)
+		}
+	}
+	for _, ext := range set.Externals {
+		if !r.externalSelected(ext) {
+			continue
+		}
+		for _, ce := range r.externalConfigEntries(ext) {
+			entry(ce)
+		}
+		reg := r.registration(ext)
+		name := reg.Registration.Service.Service
+		f, err := s.emit(path.Join(consulCatalogDir, name+".json"), func() ([]byte, error) { return marshalJSON(reg.Registration) })
+		errs = append(errs, err)
+		named := &Registration{Owner: reg.Owner, Registration: &consulapi.CatalogRegistration{Node: reg.Registration.Node, Service: &consulapi.AgentService{ID: name, Service: name}}}
+		b.Registrations = append(b.Registrations, named)
+		files[named] = f
+	}
+	for _, ce := range r.routers() {
+		entry(ce)
+	}
+	if job, ce := r.ingressGateway(); job != nil {
+		gateway(job)
+		entry(ce)
+	}
+	if job, ce := r.terminatingGateway(); job != nil {
+		gateway(job)
+		entry(ce)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, Manifest{}, err
+	}
+	sortBundle(b)
+
+	// In the order of Bundle.Files.
+	manifest := Manifest{Project: b.Project, DroverVersion: version, Artifacts: make([]ManifestEntry, 0, len(files))}
+	add := func(key any, kind, name, writtenBy string, owner Owner) {
+		f := files[key]
+		manifest.Artifacts = append(manifest.Artifacts, ManifestEntry{
+			Kind: kind, Name: name, Path: f.path, App: owner.App, Spec: owner.Spec, WrittenBy: writtenBy, SHA256: hex.EncodeToString(f.sum[:]),
+		})
+	}
+	for _, j := range b.Jobs {
+		add(j, KindNomadJob, j.ID(), writtenByDrover, j.Owner)
+	}
+	for _, ce := range b.ConfigEntries {
+		by := writtenByDrover
+		if ce.WrittenByNomad {
+			by = writtenByNomad
+		}
+		add(ce, ce.Kind(), ce.Name(), by, ce.Owner)
+	}
+	for _, reg := range b.Registrations {
+		add(reg, KindCatalog, reg.Registration.Service.Service, writtenByDrover, reg.Owner)
+	}
+	for _, p := range b.VaultPolicies {
+		add(p, KindVaultPolicy, p.Name, writtenByDrover, p.Owner)
+	}
+	for _, role := range b.VaultRoles {
+		add(role, KindVaultJWTRole, role.Name, writtenByDrover, role.Owner)
+	}
+	data, err := marshalJSON(manifest)
+	if err != nil {
+		return nil, Manifest{}, fmt.Errorf("encode manifest: %w", err)
+	}
+	if err := s.write(File{Path: ManifestFileName, Data: data, SHA256: sha256.Sum256(data)}); err != nil {
+		return nil, Manifest{}, err
+	}
+	return b, manifest, nil
+}
+
+// namedEntry stands for a config entry that was written out: its kind and
+// name, nothing else.
+type namedEntry struct{ kind, name string }
+
+func (e namedEntry) GetKind() string            { return e.kind }
+func (e namedEntry) GetName() string            { return e.name }
+func (e namedEntry) GetPartition() string       { return "" }
+func (e namedEntry) GetNamespace() string       { return "" }
+func (e namedEntry) GetMeta() map[string]string { return nil }
+func (e namedEntry) GetCreateIndex() uint64     { return 0 }
+func (e namedEntry) GetModifyIndex() uint64     { return 0 }
+
+// Check renders app's job as Render would, without keeping it, for what
+// only rendering finds: a nomad block (or Nomad's own group, job or docker
+// blocks) outside Nomad's vocabulary, a reserved meta key. The error is a
+// *DiagnosticsError for problems in the spec. set gives the project.
+func Check(set *spec.Set, app *spec.App) error {
+	r := &renderer{set: set}
+	_, err := r.buildAppJob(app)
+	return err
+}

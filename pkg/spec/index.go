@@ -1,0 +1,783 @@
+package spec
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+// The project index is what Stream keeps between runs so that a command
+// naming one spec of a large project parses that spec (and drover.hcl)
+// rather than all of them. For every spec file it holds the file's stat
+// and checksum and, per environment, the summaries of its apps and its
+// externals (what the checks across files need), with the variables the
+// file declares and the project variables it refers to.
+//
+// It is never trusted blindly. It is dropped whole when drover.hcl or the
+// drover binary changed; an entry is used only while the file's stat is
+// the one recorded (a file whose stat changed is read and, unless its
+// checksum is the same, parsed again), while the project variables it
+// refers to have the values they had, and while no input sets a variable
+// the file declares. A stat recorded within indexRacyWindow of the moment
+// the file was read is not trusted either: a change within the same
+// timestamp tick would not show in it (git's "racy" entries).
+//
+// It lives in .drover/ under the project root, with a .gitignore that
+// keeps it out of version control; a root that cannot be written to just
+// goes without.
+const (
+	IndexDir        = ".drover"
+	indexFileName   = "index"
+	indexMagic      = "drover index 1\n"
+	indexRacyWindow = 2 * time.Second
+)
+
+// index is a read index: its entries by file, relative to the root.
+type index struct {
+	entries map[string]*indexEntry
+}
+
+func (ix *index) lookup(rel string) *indexEntry {
+	if ix == nil {
+		return nil
+	}
+	return ix.entries[rel]
+}
+
+// indexEntry is what the index knows of one spec file.
+type indexEntry struct {
+	rel  string
+	stat fileStat
+	hash [sha256.Size]byte
+	// readAt is when the content was read (Unix ns), for the racy check.
+	readAt int64
+	// errors: the file had errors when it was last checked.
+	errors bool
+	// localInputs: an input set one of the file's own variables.
+	localInputs bool
+	decls       []indexVar
+	// refs are the project variables the file refers to, sorted; fp the
+	// fingerprint of their values (fpOK false when they had none).
+	refs     []string
+	fp       [sha256.Size]byte
+	fpOK     bool
+	envNames []string
+	// facts holds each environment's encoded summaries (encodeFacts).
+	facts map[string][]byte
+	// changed: not as read (new, or with a new stat or environments);
+	// raw is the entry as read, written again as it is when unchanged.
+	changed bool
+	raw     []byte
+}
+
+// indexVar is a variable a file declares.
+type indexVar struct {
+	name string
+	typ  cty.Type
+	rng  hcl.Range
+}
+
+// binaryID names this build of drover: an index written by another one
+// may summarize differently.
+var binaryID = sync.OnceValue(func() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	info, err := os.Stat(exe)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %d %d", exe, info.Size(), info.ModTime().UnixNano())
+})
+
+// projectHash is the checksum of drover.hcl, which every summary depends on.
+func projectHash(root string) ([sha256.Size]byte, bool) {
+	src, err := os.ReadFile(filepath.Join(root, ProjectFileName))
+	if err != nil {
+		return [sha256.Size]byte{}, false
+	}
+	return sha256.Sum256(src), true
+}
+
+// readIndex reads root's index; nil when there is none, it is unreadable,
+// or drover.hcl or the binary changed since it was written.
+func readIndex(root string) *index {
+	id := binaryID()
+	ph, ok := projectHash(root)
+	if id == "" || !ok {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(root, IndexDir, indexFileName))
+	if err != nil || !bytes.HasPrefix(data, []byte(indexMagic)) {
+		return nil
+	}
+	d := &decoder{b: data[len(indexMagic):]}
+	if d.str() != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
+		return nil
+	}
+	n := int(d.uvarint())
+	ix := &index{entries: make(map[string]*indexEntry, n)}
+	intern := map[string]string{}
+	for i := 0; i < n && !d.bad; i++ {
+		size := int(d.uvarint())
+		body := d.bytes(size)
+		if d.bad {
+			break
+		}
+		if e := decodeEntry(body, intern); e != nil {
+			ix.entries[e.rel] = e
+		}
+	}
+	if d.bad {
+		return nil
+	}
+	return ix
+}
+
+// decodeEntry decodes one entry; intern shares the names that recur from
+// entry to entry (variables, environments).
+func decodeEntry(b []byte, intern map[string]string) *indexEntry {
+	d := &decoder{b: b, intern: intern}
+	e := &indexEntry{rel: d.str()}
+	e.stat = fileStat{size: d.varint(), mtime: d.varint(), ctime: d.varint(), ino: d.uvarint()}
+	copy(e.hash[:], d.bytes(sha256.Size))
+	e.readAt = d.varint()
+	flags := d.uvarint()
+	e.errors, e.localInputs, e.fpOK = flags&1 != 0, flags&2 != 0, flags&4 != 0
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		v := indexVar{name: d.str()}
+		typ, err := ctyjson.UnmarshalType([]byte(d.str()))
+		if err != nil {
+			typ = cty.DynamicPseudoType
+		}
+		v.typ, v.rng = typ, d.rng("")
+		e.decls = append(e.decls, v)
+	}
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		e.refs = append(e.refs, d.interned())
+	}
+	copy(e.fp[:], d.bytes(sha256.Size))
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		e.envNames = append(e.envNames, d.interned())
+	}
+	e.facts = map[string][]byte{}
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		env := d.interned()
+		e.facts[env] = d.bytes(int(d.uvarint()))
+	}
+	if d.bad {
+		return nil
+	}
+	e.raw = b
+	return e
+}
+
+func encodeEntry(w *encoder, e *indexEntry) {
+	if !e.changed && e.raw != nil {
+		w.raw(e.raw)
+		return
+	}
+	w.str(e.rel)
+	w.varint(e.stat.size)
+	w.varint(e.stat.mtime)
+	w.varint(e.stat.ctime)
+	w.uvarint(e.stat.ino)
+	w.raw(e.hash[:])
+	w.varint(e.readAt)
+	var flags uint64
+	if e.errors {
+		flags |= 1
+	}
+	if e.localInputs {
+		flags |= 2
+	}
+	if e.fpOK {
+		flags |= 4
+	}
+	w.uvarint(flags)
+	w.uvarint(uint64(len(e.decls)))
+	for _, v := range e.decls {
+		w.str(v.name)
+		typ, err := ctyjson.MarshalType(v.typ)
+		if err != nil {
+			typ = []byte(`"dynamic"`)
+		}
+		w.str(string(typ))
+		w.rng(v.rng)
+	}
+	w.strs(e.refs)
+	w.raw(e.fp[:])
+	w.strs(e.envNames)
+	envs := sortedKeys(e.facts)
+	w.uvarint(uint64(len(envs)))
+	for _, env := range envs {
+		w.str(env)
+		w.uvarint(uint64(len(e.facts[env])))
+		w.raw(e.facts[env])
+	}
+}
+
+// usable reports whether the index entry e may stand for the file at path
+// in envs. When it read the file to compare checksums, it returns the
+// contents, so that a changed file is not read twice.
+func (st *streamer) usable(e *indexEntry, path string, stat fileStat, envs []string) ([]byte, bool) {
+	if e.localInputs || !e.fpOK {
+		return nil, false
+	}
+	for _, v := range e.decls {
+		if st.inputNames[v.name] {
+			return nil, false
+		}
+	}
+	for _, env := range envs {
+		if e.facts[env] == nil {
+			return nil, false
+		}
+	}
+	if fp, ok := st.fps.of(e.refs, st); !ok || fp != e.fp {
+		return nil, false
+	}
+	if stat != (fileStat{}) && stat == e.stat && !e.racy() {
+		return nil, true
+	}
+	src, err := os.ReadFile(path)
+	if err != nil || sha256.Sum256(src) != e.hash {
+		return src, false
+	}
+	e.stat, e.readAt, e.changed = stat, time.Now().UnixNano(), true
+	return nil, true
+}
+
+// racy reports whether the file may have changed within the timestamp tick
+// its stat was recorded in.
+func (e *indexEntry) racy() bool {
+	return max(e.stat.mtime, e.stat.ctime) >= e.readAt-int64(indexRacyWindow)
+}
+
+// fromEntry fills r from the index entry e for envs.
+func (st *streamer) fromEntry(r *fileResult, e *indexEntry, envs []string) {
+	r.entry = e
+	r.envNames = e.envNames
+	for _, v := range e.decls {
+		rng := v.rng
+		rng.Filename = r.display
+		r.decls = append(r.decls, &Variable{Name: v.name, Type: v.typ, DeclRange: rng, File: r.display})
+	}
+	for _, env := range envs {
+		r.facts[env] = e.facts[env]
+	}
+}
+
+// newEntry is the index entry of a file parsed in this run: the one read
+// when it still describes the file, else a new one.
+func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.File, localInputs bool) *indexEntry {
+	e := &indexEntry{rel: r.rel, stat: stat, hash: sha256.Sum256(src), readAt: time.Now().UnixNano(), errors: r.diags.HasErrors(),
+		localInputs: localInputs, envNames: r.envNames, facts: r.facts, changed: true}
+	if old := st.index.lookup(r.rel); old != nil && old.hash == e.hash {
+		e.refs = old.refs
+	} else {
+		e.refs = variableRefs(f, st.projectVar)
+	}
+	e.fp, e.fpOK = st.fps.of(e.refs, st)
+	for _, v := range r.decls {
+		e.decls = append(e.decls, indexVar{name: v.Name, typ: v.Type, rng: v.DeclRange})
+	}
+	old := st.index.lookup(r.rel)
+	if old == nil || old.hash != e.hash || old.fp != e.fp || !old.fpOK || !e.fpOK || old.localInputs || localInputs {
+		return e
+	}
+	// The same file in the same context: keep what the old entry knows of
+	// other environments.
+	covered := true
+	for env := range e.facts {
+		covered = covered && old.facts[env] != nil
+	}
+	for env, blob := range old.facts {
+		if e.facts[env] == nil {
+			e.facts[env] = blob
+		}
+	}
+	e.errors = e.errors || old.errors
+	if covered && e.errors == old.errors && stat == old.stat && !old.racy() {
+		return old
+	}
+	return e
+}
+
+// writeIndex writes the index of results, unless nothing changed.
+func (st *streamer) writeIndex(results []*fileResult) {
+	id := binaryID()
+	ph, ok := projectHash(st.l.root)
+	if id == "" || !ok {
+		return
+	}
+	var entries []*indexEntry
+	changed := st.index == nil
+	for _, r := range results {
+		if r.entry == nil {
+			continue // drover.hcl, or a file that could not be read
+		}
+		entries = append(entries, r.entry)
+		changed = changed || r.entry.changed
+	}
+	if !changed && len(entries) == len(st.index.entries) {
+		return
+	}
+	w := &encoder{b: append(make([]byte, 0, 256*len(entries)+64), indexMagic...)}
+	w.str(id)
+	w.raw(ph[:])
+	w.uvarint(uint64(len(entries)))
+	ew := &encoder{}
+	for _, e := range entries {
+		ew.b = ew.b[:0]
+		encodeEntry(ew, e)
+		w.uvarint(uint64(len(ew.b)))
+		w.raw(ew.b)
+	}
+	dir := filepath.Join(st.l.root, IndexDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	ignore := filepath.Join(dir, ".gitignore")
+	if _, err := os.Stat(ignore); err != nil {
+		_ = os.WriteFile(ignore, []byte("# drover's index of the project's specs: a cache, rebuilt when missing.\n*\n"), 0o644)
+	}
+	tmp, err := os.CreateTemp(dir, indexFileName+".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(w.b)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, indexFileName)) != nil {
+		_ = os.Remove(tmp.Name())
+	}
+}
+
+// variableRefs lists the project variables the file refers to, sorted; a
+// reference to var as a whole refers to all of them.
+func variableRefs(f *hcl.File, project map[string]*Variable) []string {
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return sortedKeys(project)
+	}
+	seen := map[string]bool{}
+	all := false
+	_ = hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+		e, ok := n.(*hclsyntax.ScopeTraversalExpr)
+		if !ok || e.Traversal.RootName() != "var" {
+			return nil
+		}
+		if len(e.Traversal) < 2 {
+			all = true
+			return nil
+		}
+		a, ok := e.Traversal[1].(hcl.TraverseAttr)
+		if !ok {
+			all = true
+			return nil
+		}
+		if project[a.Name] != nil {
+			seen[a.Name] = true
+		}
+		return nil
+	})
+	if all {
+		return sortedKeys(project)
+	}
+	return sortedKeys(seen)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// fingerprints caches the fingerprint of each set of project variables.
+type fingerprints struct {
+	mu sync.Mutex
+	m  map[string]fingerprint
+}
+
+type fingerprint struct {
+	sum [sha256.Size]byte
+	ok  bool
+}
+
+// of returns the fingerprint of the values of the named project
+// variables; ok is false when one has no known value.
+func (f *fingerprints) of(names []string, st *streamer) ([sha256.Size]byte, bool) {
+	key := strings.Join(names, "\x00")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fp, ok := f.m[key]; ok {
+		return fp.sum, fp.ok
+	}
+	h := sha256.New()
+	ok := true
+	for _, name := range names {
+		v := st.projectVar[name]
+		if v == nil {
+			ok = false
+			break
+		}
+		val := st.values0[v]
+		if val == cty.NilVal || !val.IsWhollyKnown() {
+			ok = false
+			break
+		}
+		data, err := ctyjson.Marshal(val, val.Type())
+		typ, terr := ctyjson.MarshalType(val.Type())
+		if err != nil || terr != nil {
+			ok = false
+			break
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", name, typ, data)
+	}
+	var sum [sha256.Size]byte
+	if ok {
+		h.Sum(sum[:0])
+	}
+	if f.m == nil {
+		f.m = map[string]fingerprint{}
+	}
+	f.m[key] = fingerprint{sum, ok}
+	return sum, ok
+}
+
+// The encoding of summaries: every range without its file name, which is
+// the spec file's.
+
+// encodeFacts encodes the summaries of apps and exts: what the checks
+// across files and the artifacts derived from the whole project
+// (intentions, routers, gateways) need of them. Each app starts with what
+// a scoped load scans (name, whether it serves and is exposed, its
+// upstreams' names) and its ranges, followed by the rest behind its
+// length, so that a reader that needs only names skips it.
+func encodeFacts(w *encoder, apps []*App, exts []*External) {
+	w.uvarint(uint64(len(apps)))
+	d := &encoder{}
+	for _, a := range apps {
+		w.str(a.Name)
+		var flags uint64
+		if s := a.Service; s != nil {
+			flags |= factService
+			if s.Port.V != "" || len(a.Ports) == 1 {
+				flags |= factServes
+			}
+		}
+		if a.Expose != nil {
+			flags |= factExposed
+		}
+		w.uvarint(flags)
+		if s := a.Service; s != nil {
+			w.uvarint(uint64(len(s.Upstreams)))
+			for _, u := range s.Upstreams {
+				w.str(u.Name)
+				w.str(u.Project)
+			}
+		}
+		w.rng(a.NameRange)
+		w.rng(a.DeclRange)
+
+		d.b = d.b[:0]
+		d.valStr(a.Type)
+		d.uvarint(uint64(len(a.Ports)))
+		for _, p := range a.Ports {
+			d.str(p.Label)
+			d.rng(p.LabelRange)
+			d.rng(p.DeclRange)
+			d.valInt(p.To)
+		}
+		if s := a.Service; s != nil {
+			d.rng(s.DeclRange)
+			d.valStr(s.Name)
+			d.valBool(s.Mesh)
+			d.valStr(s.Port)
+			d.valStr(s.Protocol)
+			d.valStrs(s.AllowFrom)
+			for _, u := range s.Upstreams {
+				d.rng(u.NameRange)
+				d.rng(u.DeclRange)
+				d.valInt(u.LocalPort)
+			}
+		}
+		if x := a.Expose; x != nil {
+			d.rng(x.DeclRange)
+			d.valStrs(x.Hosts)
+			d.valStr(x.Path)
+		}
+		w.uvarint(uint64(len(d.b)))
+		w.raw(d.b)
+	}
+	w.uvarint(uint64(len(exts)))
+	for _, e := range exts {
+		w.str(e.Name)
+		w.rng(e.NameRange)
+		w.rng(e.DeclRange)
+		w.valStr(e.Address)
+		w.valInt(e.Port)
+		w.valStr(e.Protocol)
+	}
+}
+
+// Flags of an encoded app summary.
+const (
+	factService = 1 << iota // has a mesh service
+	factServes              // ... with a port to call
+	factExposed
+)
+
+// factHeader is the part of an encoded app summary before its detail.
+type factHeader struct {
+	name                 string
+	flags                uint64
+	upstreams            []scannedUpstream
+	nameRange, declRange hcl.Range
+	detail               []byte
+}
+
+func (d *decoder) factHeader(display string, ranges bool) factHeader {
+	h := factHeader{name: d.str(), flags: d.uvarint()}
+	if h.flags&factService != 0 {
+		if n := int(d.uvarint()); n > 0 && n <= len(d.b) {
+			h.upstreams = make([]scannedUpstream, n)
+			for i := range h.upstreams {
+				h.upstreams[i] = scannedUpstream{name: d.str(), project: d.str()}
+			}
+		}
+	}
+	if ranges {
+		h.nameRange, h.declRange = d.rng(display), d.rng(display)
+	} else {
+		d.skipRng()
+		d.skipRng()
+	}
+	h.detail = d.bytes(int(d.uvarint()))
+	return h
+}
+
+func (d *decoder) externals(f *fileFacts, display, rel string) {
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		e := &External{Name: d.str(), File: rel}
+		e.NameRange, e.DeclRange = d.rng(display), d.rng(display)
+		e.Address, e.Port, e.Protocol = d.valStr(display), d.valInt(display), d.valStr(display)
+		f.externals = append(f.externals, e)
+	}
+}
+
+// decodeFacts decodes summaries of the file display (rel to the root).
+func decodeFacts(b []byte, display, rel string) *fileFacts {
+	d := &decoder{b: b}
+	f := &fileFacts{}
+	n := int(d.uvarint())
+	apps := make([]App, min(n, len(b)))
+	for i := 0; i < n && !d.bad; i++ {
+		h := d.factHeader(display, true)
+		a := &apps[i]
+		a.Name, a.NameRange, a.DeclRange, a.File, a.Source = h.name, h.nameRange, h.declRange, rel, display
+		dd := &decoder{b: h.detail}
+		a.Type = dd.valStr(display)
+		if np := int(dd.uvarint()); np > 0 && np <= len(b) {
+			ports := make([]Port, np)
+			a.Ports = make([]*Port, np)
+			for k := range ports {
+				p := &ports[k]
+				p.Label, p.LabelRange, p.DeclRange, p.To = dd.str(), dd.rng(display), dd.rng(display), dd.valInt(display)
+				a.Ports[k] = p
+			}
+		}
+		if h.flags&factService != 0 {
+			s := &Service{DeclRange: dd.rng(display)}
+			s.Name, s.Mesh, s.Port, s.Protocol, s.AllowFrom = dd.valStr(display), dd.valBool(display), dd.valStr(display), dd.valStr(display), dd.valStrs(display)
+			if len(h.upstreams) > 0 {
+				ups := make([]Upstream, len(h.upstreams))
+				s.Upstreams = make([]*Upstream, len(ups))
+				for k, su := range h.upstreams {
+					u := &ups[k]
+					u.Name, u.Project = su.name, su.project
+					u.NameRange, u.DeclRange, u.LocalPort = dd.rng(display), dd.rng(display), dd.valInt(display)
+					s.Upstreams[k] = u
+				}
+			}
+			a.Service = s
+		}
+		if h.flags&factExposed != 0 {
+			x := &Expose{DeclRange: dd.rng(display)}
+			x.Hosts, x.Path = dd.valStrs(display), dd.valStr(display)
+			a.Expose = x
+		}
+		if dd.bad {
+			d.bad = true
+		}
+		f.apps = append(f.apps, a)
+	}
+	d.externals(f, display, rel)
+	if d.bad {
+		return &fileFacts{}
+	}
+	return f
+}
+
+// encoder appends the index's binary encoding: unsigned and zig-zag
+// varints, length-prefixed strings.
+type encoder struct{ b []byte }
+
+func (w *encoder) uvarint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
+func (w *encoder) varint(v int64)   { w.b = binary.AppendVarint(w.b, v) }
+func (w *encoder) raw(b []byte)     { w.b = append(w.b, b...) }
+
+func (w *encoder) str(s string) {
+	w.uvarint(uint64(len(s)))
+	w.b = append(w.b, s...)
+}
+
+func (w *encoder) strs(ss []string) {
+	w.uvarint(uint64(len(ss)))
+	for _, s := range ss {
+		w.str(s)
+	}
+}
+
+func (w *encoder) bool(v bool) {
+	if v {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+
+func (w *encoder) rng(r hcl.Range) {
+	for _, v := range [...]int{r.Start.Line, r.Start.Column, r.Start.Byte, r.End.Line, r.End.Column, r.End.Byte} {
+		w.uvarint(uint64(v))
+	}
+}
+
+func (w *encoder) valStr(v Val[string]) { w.str(v.V); w.bool(v.Set); w.rng(v.Range) }
+func (w *encoder) valInt(v Val[int])    { w.varint(int64(v.V)); w.bool(v.Set); w.rng(v.Range) }
+func (w *encoder) valBool(v Val[bool])  { w.bool(v.V); w.bool(v.Set); w.rng(v.Range) }
+
+func (w *encoder) valStrs(v Val[[]string]) {
+	w.bool(v.V != nil)
+	w.strs(v.V)
+	w.bool(v.Set)
+	w.rng(v.Range)
+}
+
+// decoder reads what encoder wrote; bad is set, and zero values returned,
+// once the input runs short.
+type decoder struct {
+	b      []byte
+	bad    bool
+	intern map[string]string
+}
+
+// interned reads a string, shared with equal ones read before.
+func (d *decoder) interned() string {
+	b := d.bytes(int(d.uvarint()))
+	if s, ok := d.intern[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.intern != nil {
+		d.intern[s] = s
+	}
+	return s
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes(n int) []byte {
+	if n < 0 || n > len(d.b) {
+		d.bad, d.b = true, nil
+		return nil
+	}
+	out := d.b[:n:n]
+	d.b = d.b[n:]
+	return out
+}
+
+func (d *decoder) str() string { return string(d.bytes(int(d.uvarint()))) }
+
+func (d *decoder) strs() []string {
+	n := int(d.uvarint())
+	if n > len(d.b) {
+		d.bad, d.b = true, nil
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.str()
+	}
+	return out
+}
+
+func (d *decoder) bool() bool {
+	b := d.bytes(1)
+	return len(b) == 1 && b[0] == 1
+}
+
+func (d *decoder) rng(filename string) hcl.Range {
+	var v [6]int
+	for i := range v {
+		v[i] = int(d.uvarint())
+	}
+	return hcl.Range{Filename: filename, Start: hcl.Pos{Line: v[0], Column: v[1], Byte: v[2]}, End: hcl.Pos{Line: v[3], Column: v[4], Byte: v[5]}}
+}
+
+func (d *decoder) valStr(file string) Val[string] {
+	return Val[string]{V: d.str(), Set: d.bool(), Range: d.rng(file)}
+}
+
+func (d *decoder) valInt(file string) Val[int] {
+	return Val[int]{V: int(d.varint()), Set: d.bool(), Range: d.rng(file)}
+}
+
+func (d *decoder) valBool(file string) Val[bool] {
+	return Val[bool]{V: d.bool(), Set: d.bool(), Range: d.rng(file)}
+}
+
+func (d *decoder) valStrs(file string) Val[[]string] {
+	nonNil := d.bool()
+	v := d.strs()
+	if nonNil && v == nil {
+		v = []string{}
+	} else if !nonNil {
+		v = nil
+	}
+	return Val[[]string]{V: v, Set: d.bool(), Range: d.rng(file)}
+}

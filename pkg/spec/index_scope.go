@@ -1,0 +1,216 @@
+package spec
+
+// A scoped load (Index on, part of a project selected) builds each Set
+// without decoding every file's summaries in full: a quick scan of the
+// encoded summaries finds which apps the checks across files and the
+// selected apps' artifacts need whole, and every other app is only named.
+//
+// Whole ("full") summaries are those of
+//   - the selected files' apps;
+//   - apps whose upstreams name an app that is unknown or serves nothing in
+//     the mesh (their checks report), and the targets of every upstream of
+//     those apps and of the selected ones (the checks look them up);
+//   - apps that call a selected app or an external the selected apps'
+//     artifacts include (the intentions list their callers);
+//   - exposed apps (public routes, the ingress gateway, the protocols it
+//     needs).
+//
+// Every other app is a bare summary: name, file and ranges, which is what
+// the names check, suggestions and lists of apps read of it. Upstream
+// checks run for the selected apps and those whose upstreams fail only:
+// the others' pass, since their targets exist and serve.
+
+// scannedApp is what scanFacts reads of one app.
+type scannedApp struct {
+	name       string
+	serves     bool // has a mesh service with a port to call
+	exposed    bool
+	upstreams  []scannedUpstream
+	fileResult int
+}
+
+type scannedUpstream struct{ name, project string }
+
+// scanFacts reads the names, services, upstreams and exposure of each app
+// of an encoded summary, and its externals' names, without decoding the
+// rest.
+func scanFacts(b []byte, fn func(scannedApp), ext func(name string)) {
+	d := &decoder{b: b}
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		h := d.factHeader("", false)
+		if !d.bad {
+			fn(scannedApp{name: h.name, serves: h.flags&factServes != 0, exposed: h.flags&factExposed != 0, upstreams: h.upstreams})
+		}
+	}
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		name := d.str()
+		d.skipRng()
+		d.skipRng()
+		d.skipValStr()
+		d.skipValInt()
+		d.skipValStr()
+		if !d.bad {
+			ext(name)
+		}
+	}
+}
+
+func (d *decoder) skipStr() { d.bytes(int(d.uvarint())) }
+
+func (d *decoder) skipRng() {
+	for range 6 {
+		d.uvarint()
+	}
+}
+
+func (d *decoder) skipValStr() { d.skipStr(); d.bool(); d.skipRng() }
+func (d *decoder) skipValInt() { d.varint(); d.bool(); d.skipRng() }
+
+// assembleScoped fills set with every app of results in env, whole where
+// a scoped load needs it (see above), and returns the apps whose upstreams
+// are to be checked.
+func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) map[*App]bool {
+	var apps []scannedApp
+	externals := map[string]bool{}
+	extFiles := map[string][]int{} // external name: files declaring it
+	for i, r := range results {
+		blob := r.facts[env]
+		if blob == nil {
+			continue
+		}
+		scanFacts(blob, func(a scannedApp) {
+			a.fileResult = i
+			apps = append(apps, a)
+		}, func(name string) {
+			externals[name] = true
+			extFiles[name] = append(extFiles[name], i)
+		})
+	}
+	byName := map[string]*scannedApp{}
+	for i := range apps {
+		if byName[apps[i].name] == nil {
+			byName[apps[i].name] = &apps[i]
+		}
+	}
+	full := map[int]bool{} // file results decoded whole
+	var checked []*scannedApp
+	allSelected := true
+	for i := range apps {
+		if results[apps[i].fileResult].selected {
+			checked = append(checked, &apps[i])
+		} else {
+			allSelected = false
+		}
+	}
+	// The externals the selected apps' artifacts include (externalSelected).
+	rendered := map[string]bool{}
+	for name, files := range extFiles {
+		for _, f := range files {
+			rendered[name] = rendered[name] || results[f].selected || allSelected
+		}
+	}
+	for _, a := range checked {
+		for _, u := range a.upstreams {
+			if u.project == "" && externals[u.name] {
+				rendered[u.name] = true
+			}
+		}
+	}
+	selectedName := map[string]bool{}
+	for _, a := range checked {
+		selectedName[a.name] = true
+	}
+	failing := func(a *scannedApp) bool {
+		for _, u := range a.upstreams {
+			if u.project != "" || u.name == a.name || externals[u.name] {
+				continue
+			}
+			if t := byName[u.name]; t == nil || !t.serves {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range apps {
+		a := &apps[i]
+		if results[a.fileResult].selected {
+			continue
+		}
+		if failing(a) {
+			checked = append(checked, a)
+		}
+		if a.exposed {
+			full[a.fileResult] = true
+		}
+		for _, u := range a.upstreams {
+			if u.project == "" && (selectedName[u.name] || rendered[u.name]) {
+				full[a.fileResult] = true // a caller
+			}
+		}
+	}
+	for _, a := range checked {
+		full[a.fileResult] = true
+		for _, u := range a.upstreams {
+			if t := byName[u.name]; t != nil && u.project == "" {
+				full[t.fileResult] = true
+			}
+		}
+	}
+	check := map[*App]bool{}
+	checkName := map[string]bool{}
+	for _, a := range checked {
+		checkName[a.name+"\x00"+results[a.fileResult].rel] = true
+	}
+	bare := make([]App, max(0, len(apps)-len(full)))
+	for i, r := range results {
+		blob := r.facts[env]
+		if blob == nil {
+			continue
+		}
+		if full[i] || r.selected {
+			f := decodeFacts(blob, r.display, r.rel)
+			for _, app := range f.apps {
+				if checkName[app.Name+"\x00"+r.rel] {
+					check[app] = true
+				}
+			}
+			set.Apps = append(set.Apps, f.apps...)
+			set.Externals = append(set.Externals, f.externals...)
+			if r.selected {
+				for _, app := range f.apps {
+					set.Selected[app.Name] = true
+				}
+				for _, ext := range f.externals {
+					set.SelectedExternals[ext.Name] = true
+				}
+			}
+			continue
+		}
+		f := decodeBare(blob, r.display, r.rel, &bare)
+		set.Apps = append(set.Apps, f.apps...)
+		set.Externals = append(set.Externals, f.externals...)
+	}
+	return check
+}
+
+// decodeBare decodes the names and ranges of an encoded summary's apps
+// into apps, from which it takes one App each, and its externals whole.
+func decodeBare(b []byte, display, rel string, apps *[]App) *fileFacts {
+	d := &decoder{b: b}
+	f := &fileFacts{}
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		h := d.factHeader(display, true)
+		if len(*apps) == 0 {
+			*apps = make([]App, 64)
+		}
+		a := &(*apps)[0]
+		*apps = (*apps)[1:]
+		a.Name, a.NameRange, a.DeclRange, a.File, a.Source = h.name, h.nameRange, h.declRange, rel, display
+		f.apps = append(f.apps, a)
+	}
+	d.externals(f, display, rel)
+	if d.bad {
+		return &fileFacts{}
+	}
+	return f
+}

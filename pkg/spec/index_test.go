@@ -1,0 +1,464 @@
+package spec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-io/drover/pkg/diag"
+)
+
+// diagLines prints diagnostics for comparison: sorted, with everything a
+// user sees of them.
+func diagLines(d hcl.Diagnostics) []string {
+	var out []string
+	for _, one := range diag.Sorted(d) {
+		where := "(no range)"
+		if s := one.Subject; s != nil {
+			where = fmt.Sprintf("%s:%d.%d-%d.%d", s.Filename, s.Start.Line, s.Start.Column, s.End.Line, s.End.Column)
+		}
+		out = append(out, fmt.Sprintf("%s %d %s: %s", where, one.Severity, one.Summary, one.Detail))
+	}
+	return out
+}
+
+// setLines describes what a Set holds across apps: what Stream's
+// summaries must keep.
+func setLines(s *Set) []string {
+	out := []string{fmt.Sprintf("env %q project %q", s.Environment, s.Project.Name)}
+	for _, a := range s.Apps {
+		line := fmt.Sprintf("app %s file=%s source=%s selected=%v callers=%v public=%v", a.Name, a.File, a.Source, s.Selected[a.Name], s.Callers(a.Name), s.PubliclyReachable(a))
+		if a.Service != nil {
+			line += fmt.Sprintf(" service port=%q protocol=%q allow=%v", a.Service.Port.V, a.Service.Protocol.V, a.Service.AllowFrom.V)
+			for _, u := range a.Service.Upstreams {
+				line += fmt.Sprintf(" up=%s/%s:%d", u.Project, u.Name, u.LocalPort.V)
+			}
+		}
+		if a.Expose != nil {
+			line += fmt.Sprintf(" expose=%v%s", a.Expose.Hosts.V, a.Expose.Path.V)
+		}
+		out = append(out, line)
+	}
+	for _, e := range s.Externals {
+		out = append(out, fmt.Sprintf("external %s file=%s %s:%d %s selected=%v callers=%v", e.Name, e.File, e.Address.V, e.Port.V, e.Protocol.V, s.SelectedExternals[e.Name], s.Callers(e.Name)))
+	}
+	for _, h := range s.PublicHosts() {
+		line := fmt.Sprintf("host %s -> %s", h.Host, h.Default.Name)
+		for _, p := range h.Paths {
+			line += fmt.Sprintf(" %s=%s", p.Prefix, p.App.Name)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// fixtureDirs copies every fixture project (testdata, jobs/) into its own
+// directory and returns them by name.
+func fixtureDirs(t *testing.T) map[string]string {
+	t.Helper()
+	jobs, err := filepath.Abs("../../jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]string{"jobs": jobs}
+	for _, kind := range []string{"valid", "invalid"} {
+		entries, err := os.ReadDir(filepath.Join("testdata", kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			files := readProject(t, filepath.Join("testdata", kind, e.Name()))
+			tree := map[string]string{}
+			for name, data := range files {
+				tree[name] = string(data)
+			}
+			dirs[kind+"/"+e.Name()] = writeTree(t, tree)
+		}
+	}
+	return dirs
+}
+
+// TestStreamMatchesLoad: loading one file at a time finds exactly what
+// loading the whole project at once does, every diagnostic and every fact
+// across apps, in every fixture, for every environment.
+func TestStreamMatchesLoad(t *testing.T) {
+	for name, dir := range fixtureDirs(t) {
+		t.Run(name, func(t *testing.T) {
+			opts := LoadOptions{Paths: []string{dir}, WorkDir: dir}
+			wantSets, wantDiags := LoadEnvironments(opts)
+			var mu sync.Mutex
+			visited := map[string]int{}
+			gotSets, gotDiags := Stream(StreamOptions{LoadOptions: opts, AllEnvironments: true, Visit: func(set *Set, app *App) {
+				mu.Lock()
+				defer mu.Unlock()
+				visited[set.Environment+"/"+app.Name]++
+			}})
+			if diff := cmp.Diff(diagLines(wantDiags), diagLines(gotDiags)); diff != "" {
+				t.Errorf("diagnostics (-Load +Stream):\n%s", diff)
+			}
+			if len(wantSets) != len(gotSets) {
+				t.Fatalf("%d sets, want %d", len(gotSets), len(wantSets))
+			}
+			for i := range wantSets {
+				if diff := cmp.Diff(setLines(wantSets[i]), setLines(gotSets[i])); diff != "" {
+					t.Errorf("set %d (-Load +Stream):\n%s", i, diff)
+				}
+				for _, a := range wantSets[i].Apps {
+					if n := visited[wantSets[i].Environment+"/"+a.Name]; n < 1 {
+						t.Errorf("app %s not visited in %q", a.Name, wantSets[i].Environment)
+					}
+				}
+			}
+			for _, env := range append([]string{""}, environmentsOf(wantSets)...) {
+				opts.Environment = env
+				want, wantDiags := Load(opts)
+				got, gotDiags := Stream(StreamOptions{LoadOptions: opts})
+				if diff := cmp.Diff(diagLines(wantDiags), diagLines(gotDiags)); diff != "" {
+					t.Errorf("env %q: diagnostics (-Load +Stream):\n%s", env, diff)
+				}
+				if diff := cmp.Diff(setLines(want), setLines(got[0])); diff != "" {
+					t.Errorf("env %q: set (-Load +Stream):\n%s", env, diff)
+				}
+			}
+		})
+	}
+}
+
+func environmentsOf(sets []*Set) []string {
+	var out []string
+	for _, s := range sets[min(1, len(sets)):] {
+		out = append(out, s.Environment)
+	}
+	return out
+}
+
+// TestStreamVariables: spec files' own variables get the values Load gives
+// them, however the inputs set them, including the cases that need the
+// declarations of earlier files.
+func TestStreamVariables(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"drover.hcl": `project "p" {}
+variable "version" {
+  default = "1"
+}`,
+		"a.hcl": `variable "hosts" {
+  type    = list(string)
+  default = ["a.example.com"]
+}
+app "a" {
+  image = "r/a:${var.version}"
+  port "http" {
+    to = 8080
+  }
+  service {}
+  expose {
+    hosts = var.hosts
+  }
+}`,
+		"b.hcl": `variable "hosts" {}
+variable "hosts" {}
+variable "n" {}
+app "b" {
+  image = "r/b:${var.version}"
+  count = var.n
+}`,
+	})
+	for _, in := range []VarInputs{
+		{},
+		{Vars: []string{`hosts=["x.example.com"]`, "n=2"}},
+		{Environ: []string{"DROVER_VAR_version=latest", "DROVER_VAR_n=3"}, Vars: []string{"unknown=1"}},
+	} {
+		opts := LoadOptions{Paths: []string{dir}, WorkDir: dir, Inputs: in}
+		want, wantDiags := Load(opts)
+		got, gotDiags := Stream(StreamOptions{LoadOptions: opts})
+		if diff := cmp.Diff(diagLines(wantDiags), diagLines(gotDiags)); diff != "" {
+			t.Errorf("%v: diagnostics (-Load +Stream):\n%s", in, diff)
+		}
+		if diff := cmp.Diff(setLines(want), setLines(got[0])); diff != "" {
+			t.Errorf("%v: set (-Load +Stream):\n%s", in, diff)
+		}
+	}
+}
+
+// TestIndexScopedLoad: with the index, naming one spec parses only it and
+// drover.hcl; the others' facts come from the index, and a change to any
+// of them (content, stat, a variable they use) is seen.
+func TestIndexScopedLoad(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"drover.hcl": `project "p" {
+  environment "prod" {}
+}
+variable "domain" {
+  default = "example.com"
+}`,
+		"api.hcl": `app "api" {
+  image = "r/api:1"
+  port "http" {
+    to = 8080
+  }
+  service {}
+  expose {
+    hosts = ["api.${var.domain}"]
+  }
+}`,
+		"web.hcl": `app "web" {
+  image = "r/web:1"
+  port "http" {
+    to = 8080
+  }
+  service {
+    upstream "api" {
+      local_port = 9000
+    }
+  }
+  environment "prod" {
+    count = 2
+  }
+}`,
+		"broken.hcl": `app "broken" {
+  image = "r/broken:1"
+  bogus = 1
+}`,
+	})
+	load := func(env string, in VarInputs, paths ...string) ([]*Set, hcl.Diagnostics, map[string]int) {
+		t.Helper()
+		var mu sync.Mutex
+		visited := map[string]int{}
+		sets, diags := Stream(StreamOptions{LoadOptions: LoadOptions{Paths: paths, WorkDir: dir, Environment: env, Inputs: in}, AllEnvironments: env == "", Index: true,
+			Visit: func(set *Set, app *App) {
+				mu.Lock()
+				defer mu.Unlock()
+				visited[app.Name]++
+			}})
+		return sets, diags, visited
+	}
+	summaries := func(d hcl.Diagnostics) []string {
+		var out []string
+		for _, one := range diag.Sorted(d) {
+			out = append(out, one.Summary)
+		}
+		return out
+	}
+	// First: no index yet; then from the index.
+	for round := range 2 {
+		sets, diags, visited := load("", VarInputs{}, "web.hcl")
+		if diff := cmp.Diff([]string{"Other specs have errors"}, summaries(diags)); diff != "" {
+			t.Errorf("round %d: diagnostics (-want +got):\n%s", round, diff)
+		}
+		if diff := cmp.Diff(map[string]int{"web": 2}, visited); diff != "" {
+			t.Errorf("round %d: visited (-want +got):\n%s", round, diff)
+		}
+		if len(sets) != 2 || sets[0].App("api") == nil || !sets[0].PubliclyReachable(sets[0].App("api")) || fmt.Sprint(sets[0].Callers("api")) != "[web]" {
+			t.Errorf("round %d: the other specs' facts are missing: %v", round, sets)
+		}
+		if _, err := os.Stat(filepath.Join(dir, IndexDir, indexFileName)); err != nil {
+			t.Fatalf("round %d: no index written: %v", round, err)
+		}
+	}
+	// A variable a file uses changes its facts.
+	sets, _, _ := load("", VarInputs{Vars: []string{"domain=example.org"}}, "web.hcl")
+	if got := sets[0].PublicHosts(); len(got) != 1 || got[0].Host != "api.example.org" {
+		t.Errorf("hosts after -var domain: %v", got)
+	}
+	// So does a changed file, within the same second and size.
+	api := filepath.Join(dir, "api.hcl")
+	src, _ := os.ReadFile(api)
+	if err := os.WriteFile(api, []byte(strings.Replace(string(src), `"api.${var.domain}"`, `"ipa.${var.domain}"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sets, _, _ = load("", VarInputs{}, "web.hcl")
+	if got := sets[0].PublicHosts(); len(got) != 1 || got[0].Host != "ipa.example.com" {
+		t.Errorf("hosts after editing api.hcl: %v", got)
+	}
+	// A file that went away takes its facts with it: web's upstream is
+	// unknown now.
+	if err := os.Remove(api); err != nil {
+		t.Fatal(err)
+	}
+	_, diags, _ := load("prod", VarInputs{}, "web.hcl")
+	if diff := cmp.Diff([]string{"Other specs have errors", "Unknown upstream"}, summaries(diags)); diff != "" {
+		t.Errorf("after removing api.hcl (-want +got):\n%s", diff)
+	}
+	// The whole project reports everything, as without the index.
+	_, diags, _ = load("", VarInputs{}, ".")
+	if diff := cmp.Diff([]string{"Unsupported argument", "Unknown upstream"}, summaries(diags)); diff != "" {
+		t.Errorf("whole project (-want +got):\n%s", diff)
+	}
+}
+
+// TestIndexSurvivesGarbage: a damaged index is ignored and rewritten.
+func TestIndexSurvivesGarbage(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"drover.hcl": `project "p" {}`,
+		"a.hcl":      `app "a" { image = "r/a:1" }`,
+		"b.hcl":      `app "b" { image = "r/b:1" }`,
+	})
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"a.hcl"}, WorkDir: dir}, Index: true}
+	if _, diags := Stream(opts); diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	path := filepath.Join(dir, IndexDir, indexFileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []int{len(indexMagic) + 3, len(data) / 2, len(data) - 1} {
+		if err := os.WriteFile(path, data[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sets, diags := Stream(opts)
+		if diags.HasErrors() || len(sets[0].Apps) != 2 {
+			t.Errorf("cut at %d: %v, %v", cut, diags, sets)
+		}
+	}
+	ignore, err := os.ReadFile(filepath.Join(dir, IndexDir, ".gitignore"))
+	if err != nil || !strings.Contains(string(ignore), "*") {
+		t.Errorf(".gitignore: %q, %v", ignore, err)
+	}
+}
+
+// TestIndexEntryRoundTrip: summaries read back keep everything the checks
+// across files and the artifacts of the whole project read.
+func TestIndexEntryRoundTrip(t *testing.T) {
+	sets, diags := LoadEnvironments(LoadOptions{Paths: []string{"../../jobs"}})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	for _, set := range sets {
+		w := &encoder{}
+		encodeFacts(w, set.Apps, set.Externals)
+		got := decodeFacts(w.b, "", "")
+		back := &Set{Project: set.Project, Environment: set.Environment, Apps: got.apps, Externals: got.externals, Selected: set.Selected, SelectedExternals: set.SelectedExternals}
+		for i, a := range back.Apps {
+			a.File, a.Source = set.Apps[i].File, set.Apps[i].Source
+			a.NameRange.Filename, a.DeclRange.Filename = set.Apps[i].NameRange.Filename, set.Apps[i].DeclRange.Filename
+		}
+		for i, e := range back.Externals {
+			e.File = set.Externals[i].File
+		}
+		if diff := cmp.Diff(setLines(set), setLines(back)); diff != "" {
+			t.Errorf("env %q (-encoded +decoded):\n%s", set.Environment, diff)
+		}
+		if diff := cmp.Diff(diagLines(validateProject(set)), diagLines(validateProject(back))); diff != "" {
+			t.Errorf("env %q: checks across files (-encoded +decoded):\n%s", set.Environment, diff)
+		}
+	}
+}
+
+// crossSummaries are the diagnostics of the checks across files.
+var crossSummaries = map[string]bool{"Duplicate service name": true, "Unknown upstream": true, "Upstream has no service": true,
+	"Public route conflict": true, "Shared host without a default app": true, "Invalid app name": true, "Invalid external name": true}
+
+// TestIndexScopeReportsAcrossFiles: a spec loaded with the index gets its
+// own diagnostics and every diagnostic across files that loading the whole
+// project does, wherever it is, and nothing the whole project does not.
+func TestIndexScopeReportsAcrossFiles(t *testing.T) {
+	tree := map[string]string{
+		"drover.hcl": `project "p" {
+  environment "prod" {}
+}`,
+		"api.hcl": `app "api" {
+  image = "r/api:1"
+  port "http" {
+    to = 8080
+  }
+  service {
+    upstream "db" {
+      local_port = 5432
+    }
+  }
+  expose {
+    hosts = ["shop.example.com"]
+    path  = "/api"
+  }
+}`,
+		"web.hcl": `app "web" {
+  image = "r/web:1"
+  port "http" {
+    to = 8080
+  }
+  service {
+    upstream "api" {
+      local_port = 9000
+    }
+    upstream "worker" {
+      local_port = 9001
+    }
+    upstream "paymnets" {
+      local_port = 9002
+    }
+  }
+  expose {
+    hosts = ["shop.example.com"]
+    path  = "/api"
+  }
+}`,
+		"worker.hcl": `app "worker" {
+  image = "r/worker:1"
+  service {
+    upstream "api" {
+      local_port = 8080
+    }
+  }
+}`,
+		"dup.hcl": `app "api" {
+  image = "r/api:2"
+}
+app "Bad_Name" {
+  image = "r/bad:1"
+}`,
+		"payments.hcl": `external "payments" {
+  address = "pay.example.net"
+  port    = 443
+}`,
+		"db.hcl": `external "db" {
+  address = "db.example.net"
+  port    = 5432
+}
+app "quiet" {
+  image = "r/quiet:1"
+  bogus = 1
+}`,
+	}
+	dir := writeTree(t, tree)
+	var files []string
+	for name := range tree {
+		if name != ProjectFileName {
+			files = append(files, name)
+		}
+	}
+	for _, env := range []string{"", "prod"} {
+		whole, wholeDiags := Stream(StreamOptions{LoadOptions: LoadOptions{Paths: []string{dir}, WorkDir: dir, Environment: env}})
+		wholeSet := map[string]bool{}
+		for _, l := range diagLines(wholeDiags) {
+			wholeSet[l] = true
+		}
+		for _, file := range files {
+			for round := range 2 {
+				sets, diags := Stream(StreamOptions{LoadOptions: LoadOptions{Paths: []string{file}, WorkDir: dir, Environment: env}, Index: true})
+				got := map[string]bool{}
+				for _, l := range diagLines(diags) {
+					got[l] = true
+					if !wholeSet[l] && !strings.Contains(l, "Other specs have errors") {
+						t.Errorf("%s env %q round %d: not a diagnostic of the whole project: %s", file, env, round, l)
+					}
+				}
+				for _, d := range wholeDiags {
+					line := diagLines(hcl.Diagnostics{d})[0]
+					if (d.Subject != nil && d.Subject.Filename == file || crossSummaries[d.Summary]) && !got[line] {
+						t.Errorf("%s env %q round %d: missing %s", file, env, round, line)
+					}
+				}
+				if len(sets[0].Apps) != len(whole[0].Apps) || len(sets[0].Externals) != len(whole[0].Externals) {
+					t.Errorf("%s: %d apps and %d externals, want %d and %d", file, len(sets[0].Apps), len(sets[0].Externals), len(whole[0].Apps), len(whole[0].Externals))
+				}
+			}
+		}
+	}
+}
