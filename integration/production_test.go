@@ -5,6 +5,7 @@ package integration
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -16,8 +17,10 @@ import (
 // itProd carries what production jobs use, on the test bed for real: a port
 // published on the host (loopback host network), a service outside the mesh
 // with its check, files rendered from Consul KV, a Nomad variable and Vault,
-// restart and kill settings, a constraint, a raw_exec helper, and Nomad's
-// own vocabulary for the long tail. Local images only.
+// restart and kill settings, a constraint, a raw_exec helper with a restart
+// policy of its own, an artifact fetched into the task, one service name on
+// two ports (a dashed port label) with a check probing the other port, and
+// Nomad's own vocabulary for the long tail. Local images only.
 const itProd = `
 app "it-prod" {
   image = var.image
@@ -31,14 +34,38 @@ app "it-prod" {
     host_network = "loopback"
   }
 
+  port "admin-ui" {
+    static       = 18091
+    to           = 9090
+    host_network = "loopback"
+  }
+
   service {
     mesh = false
     name = "it-prod"
     port = "http"
     check "health" {
+      path           = "/health"
+      interval       = "2s"
+      initial_status = "passing"
+    }
+  }
+
+  service {
+    mesh = false
+    name = "it-prod"
+    port = "admin-ui"
+    check "admin-health" {
       path     = "/health"
+      port     = "http"
       interval = "2s"
     }
+  }
+
+  artifact {
+    source      = "ARTIFACT_URL"
+    destination = "local/fetched.txt"
+    mode        = "file"
   }
 
   constraint {
@@ -76,6 +103,10 @@ app "it-prod" {
       hook    = "poststart"
       sidecar = true
     }
+    restart {
+      attempts = 7
+      delay    = "3s"
+    }
   }
 
   update {
@@ -105,7 +136,14 @@ app "it-node" {
 func TestProductionShapesRunForReal(t *testing.T) {
 	nomad, consul, vault := requireAll(t)
 	token := os.Getenv("VAULT_TOKEN")
-	dir := writeProject(t, map[string]string{"drover.hcl": itProject, "prod.hcl": itProd})
+	// The artifact comes from a server on the host's loopback, which the
+	// Nomad client fetches from before the task starts.
+	artifacts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("fetched by nomad"))
+	}))
+	t.Cleanup(artifacts.Close)
+	spec := strings.Replace(itProd, "ARTIFACT_URL", artifacts.URL+"/fetched.txt", 1)
+	dir := writeProject(t, map[string]string{"drover.hcl": itProject, "prod.hcl": spec})
 	t.Cleanup(func() {
 		drover(t, append([]string{"destroy", dir, "--yes", "--purge"}, imageArgs()...)...)
 		api(t, "DELETE", nomad+"/v1/var/nomad/jobs/it-prod", "", "")
@@ -138,17 +176,29 @@ func TestProductionShapesRunForReal(t *testing.T) {
 		t.Errorf("the published port answered %d", resp.StatusCode)
 	}
 
-	// The service outside the mesh is in Consul and its check passes.
+	// The service outside the mesh is in Consul at both its ports, and
+	// both checks pass: the admin port's probes the http port.
 	passing, health := false, ""
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && !passing; time.Sleep(time.Second) {
 		_, health = api(t, "GET", consul+"/v1/health/service/it-prod?passing=true", "", "")
-		var entries []struct{ Service struct{ Port int } }
+		var entries []struct {
+			Service struct{ Port int }
+			Checks  []struct{ Name, Status string }
+		}
 		_ = json.Unmarshal([]byte(health), &entries)
-		passing = len(entries) == 1 && entries[0].Service.Port == 18090
+		ports := map[int]bool{}
+		for _, e := range entries {
+			for _, c := range e.Checks {
+				if c.Name == "health" || c.Name == "admin-health" {
+					ports[e.Service.Port] = true
+				}
+			}
+		}
+		passing = len(entries) == 2 && ports[18090] && ports[18091]
 	}
 	if !passing {
 		_, all := api(t, "GET", consul+"/v1/health/service/it-prod", "", "")
-		t.Errorf("it-prod is not registered in Consul with a passing check at port 18090:\n%s", all)
+		t.Errorf("it-prod is not registered in Consul with passing checks at ports 18090 and 18091:\n%s", all)
 	}
 
 	// Files rendered from Consul KV, the Nomad variable and Vault.
@@ -156,6 +206,8 @@ func TestProductionShapesRunForReal(t *testing.T) {
 	for path, want := range map[string]string{
 		"it-prod/local/kv.txt":  "hello from consul kv",
 		"it-prod/local/var.txt": "42",
+		// the artifact
+		"it-prod/local/fetched.txt": "fetched by nomad",
 	} {
 		code, body := api(t, "GET", nomad+"/v1/client/fs/cat/"+alloc+"?path="+path, "", "")
 		if code != 200 || strings.TrimSpace(body) != want {
@@ -181,6 +233,26 @@ func TestProductionShapesRunForReal(t *testing.T) {
 	_, body = api(t, "GET", nomad+"/v1/allocation/"+alloc, "", "")
 	if !strings.Contains(body, `"keeper":{`) || !strings.Contains(body, `"KillTimeout":5000000000`) {
 		t.Errorf("the allocation lacks the raw_exec helper or the kill settings")
+	}
+	// The helper runs with its own restart policy, the app's task with the
+	// app's.
+	_, body = api(t, "GET", nomad+"/v1/job/it-prod", "", "")
+	var job struct {
+		TaskGroups []struct {
+			Tasks []struct {
+				Name          string
+				RestartPolicy struct{ Attempts int }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &job); err != nil || len(job.TaskGroups) != 1 {
+		t.Fatalf("job it-prod: %v", err)
+	}
+	for _, task := range job.TaskGroups[0].Tasks {
+		want := map[string]int{"keeper": 7, "it-prod": 1}[task.Name]
+		if task.RestartPolicy.Attempts != want {
+			t.Errorf("task %s restarts %d times, want %d", task.Name, task.RestartPolicy.Attempts, want)
+		}
 	}
 	if r := drover(t, append([]string{"plan", dir}, imageArgs()...)...); r.code != cli.ExitOK {
 		t.Errorf("plan after deploy: exit %d, want no changes", r.code)

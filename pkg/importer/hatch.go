@@ -131,7 +131,7 @@ func (a *appState) hatchApp(rendered *nomadapi.Job) {
 	d.structFields(gpath, reflect.ValueOf(eg).Elem(), reflect.ValueOf(rg).Elem(), reflect.ValueOf(hg).Elem(), groupRules, modeHatch, "")
 	a.hatchNetwork(d, eg, rg, hg)
 	var tasks []*nomadapi.Task
-	var csiPaths []string
+	var taskBlockPaths []string
 	for _, et := range eg.Tasks {
 		var rt *nomadapi.Task
 		for _, t := range rg.Tasks {
@@ -161,13 +161,13 @@ func (a *appState) hatchApp(rendered *nomadapi.Job) {
 		// settings go in its block.
 		d.equal(tpath+".config", ClassDefault) // empty lists, normalized away
 		d.value(tpath+".restart", reflect.ValueOf(et.RestartPolicy), reflect.ValueOf(eg.RestartPolicy), reflect.ValueOf(ht).Elem().FieldByName("RestartPolicy"), modeHatch, "")
-		// A task's csi_plugin block is the task's, in Nomad's vocabulary.
-		if p := ht.CSIPluginConfig; p != nil {
-			for _, ts := range a.spec.tasks() {
-				if ts.name == et.Name {
-					ts.csiPlugin, ht.CSIPluginConfig = p, nil
-					csiPaths = append(csiPaths, tpath+".csi_plugin")
-				}
+		// A task's own Nomad blocks (csi_plugin, ...) are the task's, in
+		// Nomad's vocabulary.
+		for _, ts := range a.spec.tasks() {
+			if ts.name == et.Name {
+				var paths []string
+				ts.nomadBlocks, paths = takeTaskBlocks(ht, tpath, ts == a.spec.main)
+				taskBlockPaths = append(taskBlockPaths, paths...)
 			}
 		}
 		if !reflect.ValueOf(ht).Elem().IsZero() {
@@ -178,7 +178,7 @@ func (a *appState) hatchApp(rendered *nomadapi.Job) {
 	d.trim = nil
 	// Nomad's own group blocks and parameterized are the app's, in
 	// Nomad's vocabulary: what the hatch would carry of them, the app's
-	// blocks do (as a task's csi_plugin block does).
+	// blocks do (as a task's csi_plugin, artifact, ... blocks do).
 	a.spec.groupBlocks = takeGroupBlocks(hg)
 	a.job.r.reclassify(func(f Field) bool {
 		if f.App != a.name || f.Class != ClassHatch {
@@ -187,7 +187,7 @@ func (a *appState) hatchApp(rendered *nomadapi.Job) {
 		if under(f.Path, "parameterized") {
 			return true
 		}
-		for _, p := range csiPaths {
+		for _, p := range taskBlockPaths {
 			if under(f.Path, p) {
 				return true
 			}

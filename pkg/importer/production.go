@@ -170,7 +170,7 @@ func (a *appState) proposePlain() {
 	add := func(list []*nomadapi.Service, i int, task string) {
 		svc := list[i]
 		if svc.Connect != nil || svc.Provider != "consul" && svc.Provider != "nomad" || svc.TaskName != "" || !published[svc.PortLabel] ||
-			!validServiceName(svc.Name) || names[svc.Name] {
+			!spec.ValidServiceName(svc.Name) || names[svc.Name] || names[plainKey(svc.Name, svc.PortLabel, task)] {
 			return
 		}
 		cp := deepCopy(svc)
@@ -178,7 +178,7 @@ func (a *appState) proposePlain() {
 		if !ok {
 			return
 		}
-		names[svc.Name] = true
+		names[plainKey(svc.Name, svc.PortLabel, task)] = true
 		a.spec.plain = append(a.spec.plain, &serviceSpec{
 			name: svc.Name, port: svc.PortLabel, tags: svc.Tags, canaryTags: svc.CanaryTags, meta: svc.Meta,
 			checks: checks, task: task, provider: svc.Provider, index: i, orig: svc, notes: notes,
@@ -197,6 +197,10 @@ func (a *appState) proposePlain() {
 		}
 	}
 }
+
+// plainKey tells services outside the mesh apart, as the spec does: one
+// name may be registered on several ports.
+func plainKey(name, port, task string) string { return name + "\x00" + port + "\x00" + task }
 
 // plainPath is the report's path of a service outside the mesh: the
 // group's (task "") or the task's i-th.
@@ -229,16 +233,6 @@ func (a *appState) dropPlain(s *serviceSpec, why string) {
 			return
 		}
 	}
-}
-
-// validServiceName is the spec's rule for Consul service names.
-func validServiceName(s string) bool {
-	for i, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0) {
-			return false
-		}
-	}
-	return s != "" && len(s) <= 63
 }
 
 // proposeVolumes types the group's host and CSI volumes that the volume
@@ -539,7 +533,7 @@ func (a *appState) verify(rendered *nomadapi.Job) bool {
 				rs = t.Services
 			}
 		}
-		if !sameJSON(serviceNamed(es, ps.name), serviceNamed(rs, ps.name)) {
+		if !sameJSON(serviceAt(es, ps.name, ps.port), serviceAt(rs, ps.name, ps.port)) {
 			a.dropPlain(ps, "the spec's service block cannot say everything this service sets")
 			changed = true
 		}
@@ -596,9 +590,10 @@ func (a *appState) dropVolume(name string) {
 	}
 }
 
-func serviceNamed(list []*nomadapi.Service, name string) *nomadapi.Service {
+// serviceAt is the service outside the mesh named name on port.
+func serviceAt(list []*nomadapi.Service, name, port string) *nomadapi.Service {
 	for _, s := range list {
-		if s.Name == name && s.Connect == nil {
+		if s.Name == name && s.PortLabel == port && s.Connect == nil {
 			return s
 		}
 	}

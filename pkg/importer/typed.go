@@ -83,9 +83,10 @@ type taskSpec struct {
 	// fileMounts is how many of the config's mounts, first in its list,
 	// typed files' mounts render; the docker block has the rest.
 	fileMounts int
-	// csiPlugin is the task's csi_plugin block, in Nomad's vocabulary, as
-	// the hatch would have it (nil before the hatch is computed).
-	csiPlugin *nomadapi.TaskCSIPluginConfig
+	// nomadBlocks holds the task's own blocks of Nomad's vocabulary
+	// (spec.TaskBlocks: csi_plugin, artifact, a helper's restart), as the
+	// hatch would have them (nil before the hatch is computed).
+	nomadBlocks *nomadapi.Task
 }
 
 type secretSpec struct{ env, path, key string }
@@ -151,6 +152,7 @@ type checkSpec struct {
 	command, task           string
 	args                    []string
 	interval, timeout       time.Duration
+	initialStatus, port     string
 	restart                 *nomadapi.CheckRestart
 }
 
@@ -337,6 +339,24 @@ func writeGroupBlocks(ab *jobspec.Body, g *nomadapi.TaskGroup) {
 	}
 }
 
+// takeTaskBlocks moves the task's own blocks of Nomad's vocabulary out of
+// a hatch task into a task of their own (nil when there are none), with
+// the report paths they cover under tpath. The main task's restart stays:
+// at the app level, restart is the group's.
+func takeTaskBlocks(ht *nomadapi.Task, tpath string, main bool) (*nomadapi.Task, []string) {
+	out := &nomadapi.Task{CSIPluginConfig: ht.CSIPluginConfig, Artifacts: ht.Artifacts}
+	ht.CSIPluginConfig, ht.Artifacts = nil, nil
+	paths := []string{tpath + ".csi_plugin", tpath + ".artifact"}
+	if !main {
+		out.RestartPolicy, ht.RestartPolicy = ht.RestartPolicy, nil
+		paths = append(paths, tpath+".restart")
+	}
+	if reflect.ValueOf(out).Elem().IsZero() {
+		return nil, nil
+	}
+	return out, paths
+}
+
 // takeGroupBlocks moves Nomad's own group blocks out of a hatch group
 // into a group of their own (nil when there are none).
 func takeGroupBlocks(hg *nomadapi.TaskGroup) *nomadapi.TaskGroup {
@@ -402,6 +422,12 @@ func (s *serviceSpec) write(sb *jobspec.Body, mesh bool) {
 		}
 		cb.Attr("interval", jobspec.FormatDuration(c.interval))
 		cb.Attr("timeout", jobspec.FormatDuration(c.timeout))
+		if c.port != "" {
+			cb.Attr("port", c.port)
+		}
+		if c.initialStatus != "" {
+			cb.Attr("initial_status", c.initialStatus)
+		}
 		if r := c.restart; r != nil {
 			rb := cb.Block("check_restart")
 			rb.Attr("limit", r.Limit)
@@ -519,8 +545,16 @@ func (t *taskSpec) writeBlocks(b *jobspec.Body) {
 	if len(t.docker) > 0 {
 		writeConfig(b.Block("docker"), t.docker)
 	}
-	if t.csiPlugin != nil {
-		jobspec.Encode(b.Block("csi_plugin"), t.csiPlugin)
+	if nb := t.nomadBlocks; nb != nil {
+		if nb.CSIPluginConfig != nil {
+			jobspec.Encode(b.Block("csi_plugin"), nb.CSIPluginConfig)
+		}
+		for _, art := range nb.Artifacts {
+			jobspec.Encode(b.Block("artifact"), art)
+		}
+		if nb.RestartPolicy != nil {
+			jobspec.Encode(b.Block("restart"), nb.RestartPolicy)
+		}
 	}
 }
 
@@ -644,7 +678,7 @@ func proposePorts(g *nomadapi.TaskGroup) []*portSpec {
 	var out []*portSpec
 	seenTo := map[int]bool{}
 	add := func(p nomadapi.Port, static bool) {
-		if !validPortLabel(p.Label) || p.IgnoreCollision || p.To < 0 || p.To > 0 && seenTo[p.To] || static && p.Value > 65535 {
+		if !spec.ValidPortLabel(p.Label) || p.IgnoreCollision || p.To < 0 || p.To > 0 && seenTo[p.To] || static && p.Value > 65535 {
 			return // the nomad block's network carries it
 		}
 		if p.To > 0 {
@@ -665,20 +699,6 @@ func proposePorts(g *nomadapi.TaskGroup) []*portSpec {
 		add(p, false)
 	}
 	return out
-}
-
-// validPortLabel is the spec's rule for port labels (they name
-// NOMAD_PORT_<label>).
-func validPortLabel(s string) bool {
-	if s == "" || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // meshService returns the index of the group's one Connect service with
@@ -811,7 +831,10 @@ func (a *appState) typeChecks(svc *nomadapi.Service, spath string, mesh bool, po
 		if c.Interval < time.Second || c.Timeout <= 0 {
 			return nil, nil, false
 		}
-		cs := checkSpec{name: c.Name, typ: c.Type, interval: c.Interval, timeout: c.Timeout}
+		cs := checkSpec{name: c.Name, typ: c.Type, interval: c.Interval, timeout: c.Timeout, initialStatus: c.InitialStatus}
+		if !mesh {
+			cs.port = c.PortLabel
+		}
 		switch c.Type {
 		case spec.CheckHTTP:
 			if !strings.HasPrefix(c.Path, "/") {

@@ -248,10 +248,12 @@ func (r *renderer) service(app *spec.App) *nomadapi.Service {
 // address; outside it, Consul reaches the published port.
 func (r *renderer) check(app *spec.App, c *spec.Check, mesh, inTask bool) nomadapi.ServiceCheck {
 	check := nomadapi.ServiceCheck{
-		Name:     c.Name,
-		Type:     c.Type.V,
-		Interval: c.Interval.V,
-		Timeout:  c.Timeout.V,
+		Name:          c.Name,
+		Type:          c.Type.V,
+		Interval:      c.Interval.V,
+		Timeout:       c.Timeout.V,
+		InitialStatus: c.InitialStatus.V,
+		PortLabel:     c.Port.V,
 	}
 	switch c.Type.V {
 	case spec.CheckHTTP:

@@ -95,8 +95,8 @@ func taskExtras(app *spec.App, t *spec.Task, task *nomadapi.Task) hcl.Diagnostic
 		})
 	}
 	var diags hcl.Diagnostics
-	if p := t.CSIPlugin; p != nil {
-		diags = append(diags, jobspec.DecodeBlock("csi_plugin", p.Body, p.DeclRange, p.Ctx, task)...)
+	for _, b := range t.Blocks {
+		diags = append(diags, jobspec.DecodeBlock(b.Type, b.Body, b.DeclRange, b.Ctx, task)...)
 	}
 	if t.Docker == nil {
 		return diags

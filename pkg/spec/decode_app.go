@@ -53,7 +53,7 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 	app.NodePool = e.str(attrs, "node_pool", "", block.DefRange)
 	app.Network = e.str(attrs, "network", NetworkBridge, block.DefRange)
 	app.Priority = e.integer(attrs, "priority", 0, block.DefRange)
-	app.Main = decodeTaskParts(&Task{Name: app.Name, DeclRange: block.DefRange}, attrs, blocks, e)
+	app.Main = decodeTaskParts(&Task{Name: app.Name, DeclRange: block.DefRange}, attrs, blocks, MainTaskBlocks, e)
 	if meta, ok := attrs["meta"]; ok {
 		m := map[string]string{}
 		for _, kv := range e.stringMap(meta) {
@@ -98,26 +98,12 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 	if b := e.onlyOne(blocks["nomad"], "an app"); b != nil {
 		app.Nomad = &NomadBlock{Type: "nomad", Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
 	}
-	for _, typ := range GroupBlocks {
-		found := blocks[typ]
-		if !repeatableGroupBlocks[typ] {
-			// One per group, as in a job file.
-			if b := e.onlyOne(found, "an app"); b != nil {
-				found = hcl.Blocks{b}
-			}
-		}
-		for _, b := range found {
-			app.GroupBlocks = append(app.GroupBlocks, &NomadBlock{Type: typ, Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange})
-		}
-	}
+	app.GroupBlocks = nomadBlocks(blocks, GroupBlocks, repeatableGroupBlocks, "an app", e)
 	for _, typ := range JobBlocks {
 		for _, b := range blocks[typ] {
 			app.JobBlocks = append(app.JobBlocks, &NomadBlock{Type: typ, Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange})
 		}
 	}
-	sort.SliceStable(app.GroupBlocks, func(i, j int) bool {
-		return app.GroupBlocks[i].DeclRange.Start.Byte < app.GroupBlocks[j].DeclRange.Start.Byte
-	})
 	for _, b := range e.uniqueLabels(blocks["volume"], "app "+quote(app.Name)) {
 		app.Volumes = append(app.Volumes, decodeVolume(b, e))
 	}
@@ -137,7 +123,7 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 
 // decodeTaskParts fills the attributes and blocks a task shares with an app's
 // body: image, command, args, env, secrets and resources.
-func decodeTaskParts(t *Task, attrs hcl.Attributes, blocks map[string]hcl.Blocks, e *evaluator) *Task {
+func decodeTaskParts(t *Task, attrs hcl.Attributes, blocks map[string]hcl.Blocks, nomadTypes []string, e *evaluator) *Task {
 	t.Driver = e.str(attrs, "driver", DriverDocker, t.DeclRange)
 	t.Image = e.str(attrs, "image", "", t.DeclRange)
 	t.imageAbsent = attrs["image"] == nil
@@ -173,10 +159,29 @@ func decodeTaskParts(t *Task, attrs hcl.Attributes, blocks map[string]hcl.Blocks
 	if b := e.onlyOne(blocks["docker"], "a task"); b != nil {
 		t.Docker = &NomadBlock{Type: "docker", Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
 	}
-	if b := e.onlyOne(blocks["csi_plugin"], "a task"); b != nil {
-		t.CSIPlugin = &NomadBlock{Type: "csi_plugin", Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange}
-	}
+	t.Blocks = nomadBlocks(blocks, nomadTypes, repeatableTaskBlocks, "a task", e)
 	return t
+}
+
+// nomadBlocks collects the blocks of Nomad's vocabulary named in types, in
+// source order: one of each, but for the repeatable ones.
+func nomadBlocks(blocks map[string]hcl.Blocks, types []string, repeatable map[string]bool, where string, e *evaluator) []*NomadBlock {
+	var out []*NomadBlock
+	for _, typ := range types {
+		found := blocks[typ]
+		if !repeatable[typ] {
+			// One per group or task, as in a job file.
+			found = nil
+			if b := e.onlyOne(blocks[typ], where); b != nil {
+				found = hcl.Blocks{b}
+			}
+		}
+		for _, b := range found {
+			out = append(out, &NomadBlock{Type: typ, Body: b.Body, Ctx: e.ctx, DeclRange: b.DefRange})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].DeclRange.Start.Byte < out[j].DeclRange.Start.Byte })
+	return out
 }
 
 func decodeFile(b *hcl.Block, e *evaluator) *File {
@@ -235,7 +240,7 @@ func decodeHelperTask(block *hcl.Block, e *evaluator) *Task {
 	content, d := block.Body.Content(helperTaskSchema)
 	e.add(d)
 	blocks := content.Blocks.ByType()
-	decodeTaskParts(t, content.Attributes, blocks, e)
+	decodeTaskParts(t, content.Attributes, blocks, TaskBlocks, e)
 	if b := e.onlyOne(blocks["lifecycle"], "a task"); b != nil {
 		lc, d := b.Body.Content(lifecycleSchema)
 		e.add(d)
@@ -359,17 +364,19 @@ func decodeCheck(block *hcl.Block, e *evaluator) *Check {
 	e.add(d)
 	attrs := content.Attributes
 	c := &Check{
-		Name:      block.Labels[0],
-		NameRange: block.LabelRanges[0],
-		DeclRange: block.DefRange,
-		Type:      e.str(attrs, "type", CheckHTTP, block.DefRange),
-		Path:      e.str(attrs, "path", "", block.DefRange),
-		Method:    e.str(attrs, "method", "", block.DefRange),
-		Command:   e.str(attrs, "command", "", block.DefRange),
-		Args:      e.strings(attrs, "args", block.DefRange),
-		Task:      e.str(attrs, "task", "", block.DefRange),
-		Interval:  e.duration(attrs, "interval", DefaultCheckInterval, block.DefRange),
-		Timeout:   e.duration(attrs, "timeout", DefaultCheckTimeout, block.DefRange),
+		Name:          block.Labels[0],
+		NameRange:     block.LabelRanges[0],
+		DeclRange:     block.DefRange,
+		Type:          e.str(attrs, "type", CheckHTTP, block.DefRange),
+		Path:          e.str(attrs, "path", "", block.DefRange),
+		Method:        e.str(attrs, "method", "", block.DefRange),
+		Command:       e.str(attrs, "command", "", block.DefRange),
+		Args:          e.strings(attrs, "args", block.DefRange),
+		Task:          e.str(attrs, "task", "", block.DefRange),
+		Interval:      e.duration(attrs, "interval", DefaultCheckInterval, block.DefRange),
+		Timeout:       e.duration(attrs, "timeout", DefaultCheckTimeout, block.DefRange),
+		InitialStatus: e.str(attrs, "initial_status", "", block.DefRange),
+		Port:          e.str(attrs, "port", "", block.DefRange),
 	}
 	if h, ok := attrs["header"]; ok {
 		m := map[string]string{}

@@ -341,8 +341,9 @@ type Task struct {
 	// Docker holds docker driver options (privileged, cap_add, logging,
 	// ...), in the driver's own names, merged into its config; nil if none.
 	Docker *NomadBlock
-	// CSIPlugin makes the task a CSI plugin (Nomad's csi_plugin block).
-	CSIPlugin *NomadBlock
+	// Blocks are Nomad's own task blocks the task takes as they are
+	// (csi_plugin, restart, artifact; see TaskBlocks), in source order.
+	Blocks []*NomadBlock
 }
 
 // EnvVar is one plain environment variable.
@@ -471,6 +472,12 @@ type Check struct {
 	Task     Val[string]
 	Interval Val[time.Duration]
 	Timeout  Val[time.Duration]
+	// Port is the port the check probes, when not its service's (outside
+	// the mesh only: in the mesh, checks go through the sidecar).
+	Port Val[string]
+	// InitialStatus is the check's status before its first run: passing,
+	// warning or critical (Consul's default).
+	InitialStatus Val[string]
 	// Restart restarts the task after Limit failures in a row.
 	Restart *CheckRestart
 }

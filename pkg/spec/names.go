@@ -11,26 +11,50 @@ import (
 // NameRule explains ValidName; it is the Detail of every name diagnostic.
 const NameRule = "A name must be 1 to 63 lowercase letters, digits and dashes, start with a letter and not end with a dash, so that Nomad, Consul and DNS all accept it."
 
-// Regular expressions are compiled on first use, not at start-up, so that
-// commands that never validate (drover version) do not pay for them.
-var (
-	// Consul Connect needs lowercase service and group names, and Nomad
-	// checks service names against RFC 1123 (structs/services.go).
-	nameRe      = lazyRegexp(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	portLabelRe = lazyRegexp(`^[a-z][a-z0-9_]{0,62}$`)
-	envNameRe   = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	hostLabelRe = lazyRegexp(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-)
-
+// lazyRegexp compiles a pattern on first use, not at start-up, so that
+// commands that never validate (drover version) do not pay for it.
 func lazyRegexp(pattern string) func() *regexp.Regexp {
 	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }
 
+// The name rules below are byte loops rather than regular expressions:
+// validate runs them for every name of every spec.
+
 // ValidName reports whether s can name an app, external, project or
-// environment (see NameRule).
-func ValidName(s string) bool      { return nameRe().MatchString(s) }
-func validPortLabel(s string) bool { return portLabelRe().MatchString(s) }
-func validEnvName(s string) bool   { return envNameRe().MatchString(s) }
+// environment (see NameRule). Consul Connect needs lowercase service and
+// group names, and Nomad checks service names against RFC 1123
+// (structs/services.go).
+func ValidName(s string) bool {
+	return len(s) <= 63 && s != "" && isLower(s[0]) && s[len(s)-1] != '-' && allBytes(s, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' })
+}
+
+// ValidPortLabel reports whether s can label a port: lowercase letters,
+// digits, underscores and dashes, starting with a letter. Nomad sets
+// NOMAD_PORT_<label> with a dash turned into an underscore.
+func ValidPortLabel(s string) bool {
+	return len(s) <= 63 && s != "" && isLower(s[0]) && allBytes(s, func(c byte) bool { return isLower(c) || isDigit(c) || c == '_' || c == '-' })
+}
+
+func validEnvName(s string) bool {
+	return s != "" && !isDigit(s[0]) && allBytes(s, func(c byte) bool { return isLower(c|0x20) || isDigit(c) || c == '_' })
+}
+
+// validHostLabel is one label of a DNS name.
+func validHostLabel(s string) bool {
+	return len(s) <= 63 && s != "" && s[0] != '-' && s[len(s)-1] != '-' && allBytes(s, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' })
+}
+
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // validHost accepts a DNS name, optionally with a "*." wildcard as its
 // leftmost label, as Consul's ingress gateway does.
@@ -40,7 +64,7 @@ func validHost(h string) bool {
 		return false
 	}
 	for _, label := range strings.Split(h, ".") {
-		if !hostLabelRe().MatchString(label) {
+		if !validHostLabel(label) {
 			return false
 		}
 	}

@@ -1,6 +1,10 @@
 package spec
 
-import "github.com/hashicorp/hcl/v2"
+import (
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+)
 
 // The schema of every block of the spec language, one variable per block
 // type. hcl's Body.Content rejects any attribute or block not listed here
@@ -94,8 +98,34 @@ var taskBlocks = []hcl.BlockHeaderSchema{
 	{Type: "file", LabelNames: []string{"destination"}},
 	{Type: "mount", LabelNames: []string{"volume"}},
 	{Type: "docker"},
-	{Type: "csi_plugin"},
 }
+
+// TaskBlocks are Nomad's own task blocks that a helper task takes as they
+// are, in Nomad's vocabulary: a CSI plugin, artifacts to fetch, the task's
+// own restart policy (over the app's).
+var TaskBlocks = []string{"csi_plugin", "artifact", "restart"}
+
+// MainTaskBlocks are those an app's body takes for its main task: there,
+// restart is the app's (the group's) policy, which every task inherits.
+var MainTaskBlocks = []string{"csi_plugin", "artifact"}
+
+// nomadBlockSchemas lists types as block header schemas.
+func nomadBlockSchemas(types ...[]string) []hcl.BlockHeaderSchema {
+	var out []hcl.BlockHeaderSchema
+	seen := map[string]bool{}
+	for _, list := range types {
+		for _, t := range list {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, hcl.BlockHeaderSchema{Type: t})
+			}
+		}
+	}
+	return out
+}
+
+// repeatableTaskBlocks may appear several times in a task.
+var repeatableTaskBlocks = map[string]bool{"artifact": true}
 
 // GroupBlocks are Nomad's own group blocks that an app takes as they are,
 // in Nomad's vocabulary (render reads them through nomad/api's tags): the
@@ -163,21 +193,12 @@ var appSchema = &hcl.BodySchema{
 		{Type: "environment", LabelNames: []string{"name"}},
 		{Type: "nomad"},
 		{Type: "volume", LabelNames: []string{"name"}},
-		{Type: "constraint"},
-		{Type: "affinity"},
-		{Type: "spread"},
-		{Type: "restart"},
-		{Type: "reschedule"},
-		{Type: "migrate"},
-		{Type: "ephemeral_disk"},
-		{Type: "disconnect"},
-		{Type: "parameterized"},
-	}, taskBlocks...),
+	}, slices.Concat(taskBlocks, nomadBlockSchemas(GroupBlocks, JobBlocks, MainTaskBlocks))...),
 }
 
 var helperTaskSchema = &hcl.BodySchema{
 	Attributes: taskAttributes,
-	Blocks:     append([]hcl.BlockHeaderSchema{{Type: "lifecycle"}}, taskBlocks...),
+	Blocks:     append([]hcl.BlockHeaderSchema{{Type: "lifecycle"}}, slices.Concat(taskBlocks, nomadBlockSchemas(TaskBlocks))...),
 }
 
 var lifecycleSchema = &hcl.BodySchema{
@@ -242,6 +263,8 @@ var checkSchema = &hcl.BodySchema{
 		{Name: "task"},
 		{Name: "interval"},
 		{Name: "timeout"},
+		{Name: "initial_status"},
+		{Name: "port"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "check_restart"},

@@ -170,8 +170,8 @@ func (v *validator) app(app *App) {
 func (v *validator) ports(app *App) {
 	byTo := map[int]*Port{}
 	for _, p := range app.Ports {
-		if !validPortLabel(p.Label) {
-			v.errorf(p.LabelRange, "Invalid port label", "A port label must be lowercase letters, digits and underscores, starting with a letter; a published port is NOMAD_PORT_<label> in the task's env.")
+		if !ValidPortLabel(p.Label) {
+			v.errorf(p.LabelRange, "Invalid port label", "A port label must be lowercase letters, digits, underscores and dashes, starting with a letter; a port is NOMAD_PORT_<label> in the task's env, a dash written as an underscore.")
 		}
 		if p.Static.Set && (p.Static.V < 1 || p.Static.V > 65535) {
 			v.errorf(p.Static.Range, "Invalid port", "A static host port must be between 1 and 65535.")
@@ -436,7 +436,7 @@ func (v *validator) service(app *App) {
 	for _, from := range s.AllowFrom.V {
 		project, caller, ok := strings.Cut(from, "/")
 		switch {
-		case !ok || !validServiceName(project) || !validServiceName(caller):
+		case !ok || !ValidServiceName(project) || !ValidServiceName(caller):
 			v.errorf(s.AllowFrom.Range, "Invalid allow_from", "%q should name an app of another drover project as \"<project>/<app>\".", from)
 		case project == v.set.Project.Name:
 			v.errorf(s.AllowFrom.Range, "allow_from of this project", "%q is in this project: apps of this project are allowed by naming %q as an upstream.", from, app.Name)
@@ -457,12 +457,16 @@ func portList(app *App) string {
 
 // plainService checks a service outside the mesh: registered at a host
 // port, so its port must be published, and it calls no one.
+//
+// One name may be registered on several ports (Nomad's service IDs carry
+// the port label), as a database registers its client and admin ports.
 func (v *validator) plainService(app *App, s *Service, names map[string]bool) {
-	if names[s.Name.V] {
-		v.errorf(s.Name.Range, "Duplicate service name", "App %q already registers a service %q; give this one its own name.", app.Name, s.Name.V)
+	key := s.Name.V + "\x00" + s.Port.V + "\x00" + s.Task.V
+	if names[key] || names[s.Name.V] {
+		v.errorf(s.Name.Range, "Duplicate service name", "App %q already registers a service %q on port %q; give this one its own name or port.", app.Name, s.Name.V, s.Port.V)
 	}
-	names[s.Name.V] = true
-	if !validServiceName(s.Name.V) {
+	names[key] = true
+	if !ValidServiceName(s.Name.V) {
 		v.errorf(s.Name.Range, "Invalid service name", "%q is not a valid Consul service name: use lowercase letters, digits and dashes.", s.Name.V)
 	}
 	if s.Task.Set && !slices.ContainsFunc(app.Tasks(), func(t *Task) bool { return t.Name == s.Task.V }) {
@@ -495,7 +499,9 @@ func (v *validator) plainService(app *App, s *Service, names map[string]bool) {
 	}
 }
 
-func validServiceName(s string) bool {
+// ValidServiceName is the rule for the name of a service outside the
+// mesh: lowercase letters, digits and dashes, not starting with a dash.
+func ValidServiceName(s string) bool {
 	for i, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0) {
 			return false
@@ -545,6 +551,21 @@ func (v *validator) check(app *App, c *Check, mesh bool) {
 	default:
 		v.errorf(c.Type.Range, "Invalid check type", "type must be %q, %q, %q or %q.", CheckHTTP, CheckGRPC, CheckTCP, CheckScript)
 	}
+	if c.Port.Set {
+		switch p := app.Port(c.Port.V); {
+		case mesh:
+			v.errorf(c.Port.Range, "Check port in the mesh", "A mesh service's checks reach the app through its sidecar, at the service's port; port applies to services outside the mesh.")
+		case c.Type.V == CheckScript:
+			v.errorf(c.Port.Range, "Unsupported argument", "A script check runs a command and probes no port.")
+		case p == nil:
+			v.errorf(c.Port.Range, "Unknown port", "App %q declares no port %q (it has %s).", app.Name, c.Port.V, portList(app))
+		case !p.Published():
+			v.errorf(c.Port.Range, "Check at an unpublished port", "Consul probes a check outside the mesh at the host port; publish port %q (publish = true or a static port).", c.Port.V)
+		}
+	}
+	if s := c.InitialStatus; s.Set && s.V != "passing" && s.V != "warning" && s.V != "critical" {
+		v.errorf(s.Range, "Invalid initial_status", "initial_status must be \"passing\", \"warning\" or \"critical\" (Consul's default).")
+	}
 	if r := c.Restart; r != nil && r.Limit.V < 1 {
 		v.errorf(r.Limit.Range, "Invalid check_restart", "limit is how many failures in a row restart the task; at least 1.")
 	}
@@ -572,7 +593,7 @@ func (v *validator) upstream(app *App, u *Upstream, usedPorts map[int]string) {
 	case u.Remote():
 		// Another project's app: its spec is not here. Its allow_from
 		// decides, and plan says when it does not allow this app yet.
-		if !validServiceName(u.Project) || !validServiceName(u.Name) {
+		if !ValidServiceName(u.Project) || !ValidServiceName(u.Name) {
 			v.errorf(u.NameRange, "Invalid upstream", "A service of another project is named \"<project>/<app>\", both lowercase letters, digits and dashes.")
 		}
 	case u.Name == app.Name:

@@ -42,3 +42,23 @@ app "pull" {
     }
   }
 }
+
+app "fetcher" {
+  image = "registry.example.com/fetcher:1.0.0"
+
+  artifact {
+    sorce = "https://example.com/data.tgz" # ERROR: Unsupported argument
+  }
+
+  task "init" {
+    image = "registry.example.com/init:1.0.0"
+
+    lifecycle {
+      hook = "prestart"
+    }
+
+    restart {
+      attempts = "twice" # ERROR: Invalid value for "attempts"
+    }
+  }
+}

@@ -32,8 +32,13 @@ app "edge" {
 
   service {
     mesh = false
-    name = "edge" # ERROR: Duplicate service name
-    port = "http"
+    name = "edge"  # ERROR: Duplicate service name
+    port = "admin" # ERROR: Service at an unpublished port
+
+    check "early" {
+      type           = "tcp"
+      initial_status = "ok" # ERROR: Invalid initial_status
+    }
   }
 }
 

@@ -16,6 +16,11 @@ app "edge" {
     to      = 9100
   }
 
+  port "admin-ui" {
+    publish = true
+    to      = 9900
+  }
+
   # Outside the mesh: Consul registers these at the published host ports.
   service {
     mesh        = false
@@ -49,7 +54,21 @@ app "edge" {
     meta = { scrape = "true" }
 
     check "alive" {
-      type = "tcp"
+      type           = "tcp"
+      initial_status = "passing"
+    }
+  }
+
+  # One name on several ports; a check may probe another published port.
+  service {
+    mesh = false
+    name = "edge-metrics"
+    port = "admin-ui"
+
+    check "admin-health" {
+      type = "http"
+      path = "/health"
+      port = "metrics"
     }
   }
 
@@ -164,6 +183,12 @@ app "node-exporter" {
     static = 9101
   }
 
+  # Fetched before the task starts, from Nomad's artifact block.
+  artifact {
+    source      = "https://releases.example.com/node-exporter/textfile-collectors.tar.gz"
+    destination = "local/collectors"
+  }
+
   task "log-rotate" {
     driver  = "raw_exec"
     command = "/usr/sbin/logrotate"
@@ -172,6 +197,12 @@ app "node-exporter" {
     lifecycle {
       hook    = "poststart"
       sidecar = true
+    }
+
+    # A helper's own restart policy, over the app's.
+    restart {
+      attempts = 10
+      delay    = "30s"
     }
   }
 }
