@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -277,4 +278,72 @@ func runningAlloc(t *testing.T, nomad, job string) string {
 	}
 	t.Fatalf("%s has no running allocation", job)
 	return ""
+}
+
+// itVolume mounts a dynamic host volume, which the test creates with
+// Nomad's built-in mkdir plugin, into the app's container.
+const itVolume = `
+app "it-vol" {
+  image = var.image
+  env = {
+    LISTEN_ADDR = ":8080"
+  }
+
+  volume "data" {
+    source          = "drover-it-data"
+    access_mode     = "single-node-writer"
+    attachment_mode = "file-system"
+  }
+
+  mount "data" {
+    path = "/data"
+  }
+
+  update {
+    min_healthy_time  = "2s"
+    healthy_deadline  = "40s"
+    progress_deadline = "60s"
+  }
+}
+`
+
+func TestHostVolumeForReal(t *testing.T) {
+	nomad, _, _ := requireAll(t)
+	code, body := api(t, "PUT", nomad+"/v1/volume/host/create", "",
+		`{"Volume":{"Name":"drover-it-data","Namespace":"default","PluginID":"mkdir","RequestedCapabilities":[{"AccessMode":"single-node-writer","AttachmentMode":"file-system"}]}}`)
+	if code != 200 {
+		t.Skipf("this Nomad creates no dynamic host volumes (%d %s)", code, strings.TrimSpace(body))
+	}
+	var created struct{ Volume struct{ ID, HostPath string } }
+	if err := json.Unmarshal([]byte(body), &created); err != nil || created.Volume.ID == "" {
+		t.Fatalf("create the host volume: %v %s", err, body)
+	}
+	// The client makes the directory; until then the volume is pending.
+	ready := ""
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !strings.Contains(ready, `"State":"ready"`); time.Sleep(200 * time.Millisecond) {
+		_, ready = api(t, "GET", nomad+"/v1/volume/host/"+created.Volume.ID, "", "")
+	}
+	dir := writeProject(t, map[string]string{"drover.hcl": itProject, "vol.hcl": itVolume})
+	t.Cleanup(func() {
+		drover(t, append([]string{"destroy", dir, "--yes", "--purge"}, imageArgs()...)...)
+		api(t, "DELETE", nomad+"/v1/volume/host/"+created.Volume.ID, "", "")
+	})
+	r := drover(t, append([]string{"deploy", dir}, imageArgs()...)...)
+	if r.code != cli.ExitOK || !strings.Contains(r.stdout, "it-vol: successful") {
+		t.Fatalf("deploy: exit %d", r.code)
+	}
+	alloc := runningAlloc(t, nomad, "it-vol")
+	// Nomad counts the allocation's claim on the volume ...
+	_, body = api(t, "GET", nomad+"/v1/volume/host/"+created.Volume.ID, "", "")
+	if !strings.Contains(body, alloc) {
+		t.Errorf("the host volume has no claim by allocation %s: %s", alloc, body)
+	}
+	// ... and the container has the volume's directory at the mount path.
+	out, err := exec.Command("docker", "inspect", "--format", "{{range .Mounts}}{{.Source}}={{.Destination}} {{end}}", "it-vol-"+alloc).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker inspect: %v %s", err, out)
+	}
+	if want := created.Volume.HostPath + "=/data"; !strings.Contains(string(out), want) {
+		t.Errorf("the container's mounts are %q, want %s among them", strings.TrimSpace(string(out)), want)
+	}
 }
