@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -53,8 +54,21 @@ const (
 
 var durationType = reflect.TypeFor[time.Duration]()
 
+// fieldCache holds fields' answer per type: the vocabulary of a type never
+// changes, and render asks for it for every block of every spec.
+var fieldCache sync.Map // reflect.Type -> []field
+
 // fields lists the vocabulary of struct type t, in declaration order.
 func fields(t reflect.Type) []field {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	f := fieldsOf(t)
+	fieldCache.Store(t, f)
+	return f
+}
+
+func fieldsOf(t reflect.Type) []field {
 	var out []field
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -118,8 +132,20 @@ func structOf(t reflect.Type) reflect.Type {
 	return nil
 }
 
-// Schema is the body schema of struct type t.
+var schemaCache sync.Map // reflect.Type -> *hcl.BodySchema
+
+// Schema is the body schema of struct type t. It is shared: callers must
+// not change it.
 func Schema(t reflect.Type) *hcl.BodySchema {
+	if s, ok := schemaCache.Load(t); ok {
+		return s.(*hcl.BodySchema)
+	}
+	s := schemaOf(t)
+	schemaCache.Store(t, s)
+	return s
+}
+
+func schemaOf(t reflect.Type) *hcl.BodySchema {
 	s := &hcl.BodySchema{}
 	for _, f := range fields(t) {
 		switch f.kind {

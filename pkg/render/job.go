@@ -30,10 +30,20 @@ const (
 // and helpers, in bridge networking with a Connect sidecar when the app is
 // in the mesh.
 func (r *renderer) appJob(app *spec.App) (*Job, error) {
-	if _, err := r.buildAppJob(app); err != nil {
+	first, err := r.buildAppJob(app)
+	if err != nil {
 		return nil, err
 	}
-	build := func() *nomadapi.Job { j, _ := r.buildAppJob(app); return j }
+	// The first build becomes the canonical job; only --format hcl builds
+	// the readable form again.
+	build := func() *nomadapi.Job {
+		if j := first; j != nil {
+			first = nil
+			return j
+		}
+		j, _ := r.buildAppJob(app)
+		return j
+	}
 	preserve := app.Scaling != nil && app.Scaling.Policy != nil && app.Scaling.Enabled.V
 	return finishJob(build, r.owner(app), "", preserve), nil
 }
