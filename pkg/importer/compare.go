@@ -2,12 +2,14 @@ package importer
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	nomadapi "github.com/hashicorp/nomad/api"
 
 	"github.com/drover-io/drover/pkg/render"
@@ -263,12 +265,100 @@ func stringValues(v any) any {
 }
 
 // diffJobs compares the expected job with the rendered one, both
-// normalized, and returns go-cmp's report ("" when equal).
+// normalized, and returns their differences ("" when equal): one line per
+// field that differs, "path: input -> rendered", with list elements named
+// by their Name where they have one. An empty list or map and none are
+// the same.
 func diffJobs(expected *nomadapi.Job, rendered *render.Job) string {
-	e := normalize(expected, false)
-	r := normalize(rendered.Job, true)
-	// go-cmp varies its indentation (spaces or no-break spaces) from run to
-	// run so that nobody parses it; people read it, and a stable text is
-	// kinder to them and to a CI log.
-	return strings.ReplaceAll(cmp.Diff(e, r, cmpopts.EquateEmpty()), "\u00a0", " ")
+	var lines []string
+	diffJSON("", genericJSON(normalize(expected, false)), genericJSON(normalize(rendered.Job, true)), &lines)
+	return strings.Join(lines, "\n")
+}
+
+// genericJSON is v as encoding/json decodes it into any.
+func genericJSON(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Sprintf("<%v>", err)
+	}
+	return out
+}
+
+func diffJSON(path string, e, r any, out *[]string) {
+	if isEmptyJSON(e) && isEmptyJSON(r) {
+		return
+	}
+	em, eok := e.(map[string]any)
+	rm, rok := r.(map[string]any)
+	if eok && rok {
+		keys := map[string]bool{}
+		for k := range em {
+			keys[k] = true
+		}
+		for k := range rm {
+			keys[k] = true
+		}
+		for _, k := range slices.Sorted(maps.Keys(keys)) {
+			diffJSON(joinPath(path, k), em[k], rm[k], out)
+		}
+		return
+	}
+	el, eok := e.([]any)
+	rl, rok := r.([]any)
+	if eok && rok {
+		for i := range max(len(el), len(rl)) {
+			var ev, rv any
+			if i < len(el) {
+				ev = el[i]
+			}
+			if i < len(rl) {
+				rv = rl[i]
+			}
+			diffJSON(fmt.Sprintf("%s[%s]", path, elementName(i, ev, rv)), ev, rv, out)
+		}
+		return
+	}
+	if !reflect.DeepEqual(e, r) {
+		*out = append(*out, fmt.Sprintf("  %s: %s -> %s", path, shortJSON(e), shortJSON(r)))
+	}
+}
+
+// elementName names a list element by its Name, else by its index.
+func elementName(i int, vs ...any) string {
+	for _, v := range vs {
+		if m, ok := v.(map[string]any); ok {
+			if name, ok := m["Name"].(string); ok && name != "" {
+				return name
+			}
+		}
+	}
+	return strconv.Itoa(i)
+}
+
+func isEmptyJSON(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
+}
+
+// shortJSON is v in JSON, cut to a line's length.
+func shortJSON(v any) string {
+	if isEmptyJSON(v) {
+		return "none"
+	}
+	b, _ := json.Marshal(v)
+	if s := string(b); len(s) <= 160 {
+		return s
+	}
+	return string(b[:157]) + "..."
 }

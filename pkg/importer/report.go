@@ -205,7 +205,7 @@ func (r *Report) WriteDifferences(w io.Writer) error {
 		if len(j.Differences) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "job %q (%s): the specs render it with differences (-input +rendered):\n", j.Job, j.Source)
+		fmt.Fprintf(&b, "job %q (%s): the specs render it with differences (input -> rendered):\n", j.Job, j.Source)
 		for _, d := range j.Differences {
 			for _, l := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
 				fmt.Fprintf(&b, "  %s\n", l)
