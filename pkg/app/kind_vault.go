@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/drover-io/drover/internal/jsonx"
+	"github.com/drover-io/drover/internal/lazyregexp"
 	"github.com/drover-io/drover/pkg/apierr"
 	"github.com/drover-io/drover/pkg/render"
 )
@@ -21,9 +21,9 @@ type roleKind struct{}
 
 var (
 	managedHeader    = "# Managed by drover"
-	headerProjectRe  = regexp.MustCompile(`project "([^"]*)"`)
-	headerAppRe      = regexp.MustCompile(`app "([^"]*)"`)
-	nonPolicyComment = regexp.MustCompile(`(?m)^#.*\n`)
+	headerProjectRe  = lazyregexp.New(`project "([^"]*)"`)
+	headerAppRe      = lazyregexp.New(`app "([^"]*)"`)
+	nonPolicyComment = lazyregexp.New(`(?m)^#.*\n`)
 )
 
 func (policyKind) label(*Change) string { return "policy" }
@@ -161,12 +161,12 @@ func (roleKind) remove(ctx context.Context, a *applier, ch *Change) error {
 // policyBody drops comment lines: the header changes with each drover
 // version and is not part of what the policy grants.
 func policyBody(text string) string {
-	return strings.TrimSpace(nonPolicyComment.ReplaceAllString(text+"\n", ""))
+	return strings.TrimSpace(nonPolicyComment().ReplaceAllString(text+"\n", ""))
 }
 
 // policyProject reads the project from a drover policy's header comment.
 func policyProject(text string) string {
-	if m := headerProjectRe.FindStringSubmatch(text); m != nil {
+	if m := headerProjectRe().FindStringSubmatch(text); m != nil {
 		return m[1]
 	}
 	return ""
@@ -174,7 +174,7 @@ func policyProject(text string) string {
 
 // policyApp reads the app from a drover policy's header comment.
 func policyApp(text string) string {
-	if m := headerAppRe.FindStringSubmatch(text); m != nil {
+	if m := headerAppRe().FindStringSubmatch(text); m != nil {
 		return m[1]
 	}
 	return ""

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/internal/lazyregexp"
 )
 
 // Outcomes of watching a job's deployment.
@@ -63,7 +64,7 @@ type watcher struct {
 	log      *slog.Logger
 }
 
-var revertRe = regexp.MustCompile(`rolling back to job version (\d+)`)
+var revertRe = lazyregexp.New(`rolling back to job version (\d+)`)
 
 // watch follows one job from its registration's evaluation to the end of
 // its deployment.
@@ -122,7 +123,7 @@ func (w *watcher) follow(ctx context.Context, out *DeploymentOutcome, deployment
 			return out
 		case nomadapi.DeploymentStatusFailed:
 			out.Status = StatusFailed
-			if m := revertRe.FindStringSubmatch(d.StatusDescription); m != nil {
+			if m := revertRe().FindStringSubmatch(d.StatusDescription); m != nil {
 				v, _ := strconv.ParseUint(m[1], 10, 64)
 				out.Status, out.RevertedTo = StatusRolledBack, &v
 			}

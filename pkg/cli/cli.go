@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 
 	"github.com/agext/levenshtein"
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/drover-io/drover/internal/lazyregexp"
 	"github.com/drover-io/drover/pkg/version"
 )
 
@@ -258,12 +258,12 @@ func hideBoolDefaults(flags []ucli.Flag) {
 
 // singleDash matches a long flag name as Go's flag package spells it in
 // its errors ("flag provided but not defined: -nomad-addr").
-var singleDash = regexp.MustCompile(`(^|[ :])-([[:alnum:]][[:alnum:]_-]+)`)
+var singleDash = lazyregexp.New(`(^|[ :])-([[:alnum:]][[:alnum:]_-]+)`)
 
 // flagSpelling rewrites a flag-parsing error to name long flags as people
 // type them: --nomad-addr, not -nomad-addr.
 func flagSpelling(err error) error {
-	return errors.New(singleDash.ReplaceAllString(err.Error(), "$1--$2"))
+	return errors.New(singleDash().ReplaceAllString(err.Error(), "$1--$2"))
 }
 
 // DefaultIO is the process's real stdio and environment.

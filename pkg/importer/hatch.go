@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"regexp"
 	"strings"
 
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/internal/lazyregexp"
 	"github.com/drover-io/drover/pkg/spec"
 )
 
@@ -56,7 +56,7 @@ var (
 )
 
 // vaultRead matches a consul-template function that reads Vault.
-var vaultRead = regexp.MustCompile("\\b(secret|secrets|pkiCert)\\s+[\"`]")
+var vaultRead = lazyregexp.New("\\b(secret|secrets|pkiCert)\\s+[\"`]")
 
 func init() {
 	for name := range serverState {
@@ -102,7 +102,7 @@ func (a *appState) hatchApp(rendered *nomadapi.Job) {
 			continue
 		}
 		for i, tp := range t.Templates {
-			if tp.EmbeddedTmpl != nil && vaultRead.MatchString(*tp.EmbeddedTmpl) {
+			if tp.EmbeddedTmpl != nil && vaultRead().MatchString(*tp.EmbeddedTmpl) {
 				a.job.r.notes(fmt.Sprintf("%s.template[%d]", a.taskPath(t.Name), i),
 					"it reads Vault, which needs the task's vault block, and drover drops that: move what it reads to secret blocks")
 			}

@@ -1,8 +1,9 @@
 package importer
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/drover-io/drover/internal/lazyregexp"
 )
 
 // The spec's validation finds most literal secrets in env (the importer
@@ -10,12 +11,12 @@ import (
 // diagnostic). These are what it lets pass and an import must not write
 // into a spec: credentials in a URL without a user name
 // (redis://:password@host), the usual form for Redis.
-var userlessURLPassword = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://:([^/\s@]+)@`)
+var userlessURLPassword = lazyregexp.New(`^[a-zA-Z][a-zA-Z0-9+.-]*://:([^/\s@]+)@`)
 
 // localSecret says why value looks like a literal secret that the spec's
 // check misses, or "".
 func localSecret(value string) string {
-	m := userlessURLPassword.FindStringSubmatch(strings.TrimSpace(value))
+	m := userlessURLPassword().FindStringSubmatch(strings.TrimSpace(value))
 	if m == nil || strings.Contains(m[1], "${") {
 		return ""
 	}

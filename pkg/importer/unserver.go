@@ -4,10 +4,11 @@ package importer
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+
+	"github.com/drover-io/drover/internal/lazyregexp"
 )
 
 // What Nomad adds to a job when it registers it, and `nomad job inspect`
@@ -20,11 +21,11 @@ const whyServer = "Nomad adds it when it registers the job, and will again"
 
 // implicitConstraint matches the constraints Nomad's job mutators add
 // (consul, vault and nomad versions, CNI plugins, service discovery).
-var implicitConstraint = regexp.MustCompile(`^\$\{attr\.(consul\.version|consul\.[a-z_.]+|vault\.version|nomad\.version|nomad\.service_discovery|plugins\.cni\.version\.[a-z_-]+)\}$`)
+var implicitConstraint = lazyregexp.New(`^\$\{attr\.(consul\.version|consul\.[a-z_.]+|vault\.version|nomad\.version|nomad\.service_discovery|plugins\.cni\.version\.[a-z_-]+)\}$`)
 
 // generatedPort matches the ports Nomad adds: a sidecar's public listener
 // and an exposed check's listener.
-var generatedPort = regexp.MustCompile(`^(connect-proxy-.+|svc_.+_ck_[0-9a-f]+)$`)
+var generatedPort = lazyregexp.New(`^(connect-proxy-.+|svc_.+_ck_[0-9a-f]+)$`)
 
 // unserver removes what Nomad added from a canonicalized job, recording
 // the fields it had in the input as ignored.
@@ -66,7 +67,7 @@ func unserver(j *nomadapi.Job, r *report) {
 		for si, s := range g.Services {
 			sp := fmt.Sprintf("%s.service[%d]", gp, si)
 			for ci := range s.Checks {
-				if generatedPort.MatchString(s.Checks[ci].PortLabel) && s.Checks[ci].Expose {
+				if generatedPort().MatchString(s.Checks[ci].PortLabel) && s.Checks[ci].Expose {
 					r.addAll(fmt.Sprintf("%s.check[%d].port", sp, ci), ClassIgnored, "", "the exposed check's listener port, which "+whyServer)
 					s.Checks[ci].PortLabel = ""
 				}
@@ -101,7 +102,7 @@ func generatedExpose(e *nomadapi.ConsulExposeConfig) bool {
 		return true
 	}
 	for _, p := range append(append([]*nomadapi.ConsulExposePath(nil), e.Path...), e.Paths...) {
-		if !generatedPort.MatchString(p.ListenerPort) {
+		if !generatedPort().MatchString(p.ListenerPort) {
 			return false
 		}
 	}
@@ -113,7 +114,7 @@ func generatedExpose(e *nomadapi.ConsulExposeConfig) bool {
 func keepConstraints(cs []*nomadapi.Constraint, path string, r *report) []*nomadapi.Constraint {
 	var out []*nomadapi.Constraint
 	for i, c := range cs {
-		if implicitConstraint.MatchString(c.LTarget) && (c.Operand == "semver" || c.Operand == "=" || c.Operand == ">=" || c.Operand == "version") {
+		if implicitConstraint().MatchString(c.LTarget) && (c.Operand == "semver" || c.Operand == "=" || c.Operand == ">=" || c.Operand == "version") {
 			r.addAll(fmt.Sprintf("%s[%d]", path, i), ClassIgnored, "", "an implicit constraint, which "+whyServer)
 			continue
 		}
@@ -125,7 +126,7 @@ func keepConstraints(cs []*nomadapi.Constraint, path string, r *report) []*nomad
 func keepPorts(ps []nomadapi.Port, path string, r *report) []nomadapi.Port {
 	var out []nomadapi.Port
 	for i, p := range ps {
-		if generatedPort.MatchString(p.Label) && p.To == -1 {
+		if generatedPort().MatchString(p.Label) && p.To == -1 {
 			r.addAll(fmt.Sprintf("%s[%d]", path, i), ClassIgnored, "", "a port for the Connect sidecar, which "+whyServer)
 			continue
 		}

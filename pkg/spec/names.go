@@ -3,19 +3,11 @@ package spec
 import (
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
-	"sync"
 )
 
 // NameRule explains ValidName; it is the Detail of every name diagnostic.
 const NameRule = "A name must be 1 to 63 lowercase letters, digits and dashes, start with a letter and not end with a dash, so that Nomad, Consul and DNS all accept it."
-
-// lazyRegexp compiles a pattern on first use, not at start-up, so that
-// commands that never validate (drover version) do not pay for it.
-func lazyRegexp(pattern string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
-}
 
 // The name rules below are byte loops rather than regular expressions:
 // validate runs them for every name of every spec.

@@ -5,33 +5,59 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/drover-io/drover/internal/lazyregexp"
 )
 
-// secretKeyRe matches environment variable names that usually hold secrets.
-var secretKeyRe = lazyRegexp(`(?i)(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)`)
+// secretNameParts are parts of environment variable names that usually
+// hold secrets (matched without underscores and case: API_KEY, apikey).
+var secretNameParts = []string{"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "PRIVATEKEY", "ACCESSKEY", "CREDENTIAL"}
+
+// secretName reports whether an env name sounds like it holds a secret.
+func secretName(name string) bool {
+	n := strings.ToUpper(strings.ReplaceAll(name, "_", ""))
+	for _, part := range secretNameParts {
+		if strings.Contains(n, part) {
+			return true
+		}
+	}
+	return false
+}
 
 // secretFormats are credential formats recognisable by their value alone,
-// whatever the variable is called.
+// whatever the variable is called. A value is matched against a format's
+// expression only when it holds one of the format's hints, so that
+// validate compiles none for the values of most specs.
 var secretFormats = []struct {
-	name string
-	re   func() *regexp.Regexp
+	name  string
+	hints []string
+	re    func() *regexp.Regexp
 }{
-	{"a GitHub token", lazyRegexp(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`)},
-	{"a Slack token", lazyRegexp(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
-	{"a Stripe key", lazyRegexp(`\b[sr]k_(live|test)_[A-Za-z0-9]{16,}`)},
-	{"a Google API key", lazyRegexp(`\bAIza[0-9A-Za-z_-]{35}\b`)},
-	{"an npm token", lazyRegexp(`\bnpm_[A-Za-z0-9]{36}\b`)},
-	{"a Vault token", lazyRegexp(`\bhvs\.[A-Za-z0-9_-]{20,}`)},
-	{"a private key", lazyRegexp(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
-	{"a JSON Web Token", lazyRegexp(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
-	{"a URL with a password", lazyRegexp(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
+	{"a GitHub token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, lazyregexp.New(`\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})`)},
+	{"a Slack token", []string{"xox"}, lazyregexp.New(`\bxox[abprs]-[A-Za-z0-9-]{10,}`)},
+	{"a Stripe key", []string{"k_live_", "k_test_"}, lazyregexp.New(`\b[sr]k_(live|test)_[A-Za-z0-9]{16,}`)},
+	{"a Google API key", []string{"AIza"}, lazyregexp.New(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"an npm token", []string{"npm_"}, lazyregexp.New(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"a Vault token", []string{"hvs."}, lazyregexp.New(`\bhvs\.[A-Za-z0-9_-]{20,}`)},
+	{"a private key", []string{"-----BEGIN "}, lazyregexp.New(`-----BEGIN [A-Z ]*PRIVATE KEY-----`)},
+	{"a JSON Web Token", []string{"eyJ"}, lazyregexp.New(`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`)},
+	{"a URL with a password", []string{"://"}, lazyregexp.New(`[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // An AWS access key ID names a key pair; it is an identifier, not a secret
 // (the secret access key is), so AWS_ACCESS_KEY_ID = "AKIA..." passes.
 var (
-	awsKeyIDNameRe = lazyRegexp(`(?i)ACCESS_?KEY_?ID$`)
-	awsKeyIDRe     = lazyRegexp(`^(AKIA|ASIA)[0-9A-Z]{16}$`)
+	awsKeyIDNameRe = lazyregexp.New(`(?i)ACCESS_?KEY_?ID$`)
+	awsKeyIDRe     = lazyregexp.New(`^(AKIA|ASIA)[0-9A-Z]{16}$`)
 )
 
 // looksLikeSecret says why an env entry looks like a literal secret, or ""
@@ -40,11 +66,11 @@ var (
 // so TOKEN_TTL = "5m" or PASSWORD_MIN_LENGTH = "12" pass.
 func looksLikeSecret(name, value string) string {
 	for _, f := range secretFormats {
-		if f.re().MatchString(value) {
+		if containsAny(value, f.hints) && f.re().MatchString(value) {
 			return "its value looks like " + f.name
 		}
 	}
-	if !secretKeyRe().MatchString(name) || harmlessValue(value) {
+	if !secretName(name) || harmlessValue(value) {
 		return ""
 	}
 	if awsKeyIDNameRe().MatchString(name) && awsKeyIDRe().MatchString(value) {
