@@ -4,7 +4,9 @@
 //
 //   - the parse floor: bench/floor, a program that reads and parses every
 //     spec file with hcl/v2 and does nothing else;
-//   - the start-up floor: bench/hello, a hello-world Go binary;
+//   - the start-up floor: bench/hello, a hello-world Go binary, and
+//     bench/foundation, the same linking the libraries drover is built on
+//     (their package initializers run at every start);
 //
 // both built the way `make build` builds drover. For each project size it
 // times a full render, rendering and validating one spec of the project,
@@ -14,6 +16,7 @@
 //	go run ./bench                          # 200 and 5,000 specs, 3 rounds
 //	go run ./bench -n 1000 -rounds 5
 //	go run ./bench -baseline main=/tmp/drover-main   # and other builds, side by side
+//	go run ./bench -levant /path/to/levant           # and Levant's start-up
 //	TMPDIR=/dev/shm go run ./bench          # keep the disk out of the numbers
 //	go run ./bench -gen DIR -n 5000         # only write a generated project
 //
@@ -41,6 +44,7 @@ func main() {
 	starts := flag.Int("starts", 30, "process starts per start-up measurement")
 	simple := flag.Bool("simple", false, "generate specs without the production blocks (ports published, files, volumes, nomad blocks, ...)")
 	baseline := flag.String("baseline", "", "other drover binaries to measure side by side, such as a build of main: `[LABEL=]PATH`, comma-separated")
+	levant := flag.String("levant", "", "a Levant binary whose start-up (`levant version`) to measure beside drover's")
 	gen := flag.String("gen", "", "only write a generated project of -n specs into `DIR`")
 	flag.Parse()
 	if *gen != "" {
@@ -66,7 +70,7 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	if err := run(ns, *rounds, *starts, !*simple, *baseline); err != nil {
+	if err := run(ns, *rounds, *starts, !*simple, *baseline, *levant); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -78,7 +82,7 @@ type contender struct {
 	bin   string
 }
 
-func run(sizes []int, rounds, starts int, grown bool, baseline string) error {
+func run(sizes []int, rounds, starts int, grown bool, baseline, levant string) error {
 	dir, err := os.MkdirTemp("", "drover-bench-")
 	if err != nil {
 		return err
@@ -88,7 +92,8 @@ func run(sizes []int, rounds, starts int, grown bool, baseline string) error {
 	drover := filepath.Join(dir, "drover")
 	floor := filepath.Join(dir, "floor")
 	hello := filepath.Join(dir, "hello")
-	for _, b := range []struct{ out, pkg string }{{drover, "./cmd/drover"}, {floor, "./bench/floor"}, {hello, "./bench/hello"}} {
+	foundation := filepath.Join(dir, "foundation")
+	for _, b := range []struct{ out, pkg string }{{drover, "./cmd/drover"}, {floor, "./bench/floor"}, {hello, "./bench/hello"}, {foundation, "./bench/foundation"}} {
 		if err := build(b.out, b.pkg); err != nil {
 			return err
 		}
@@ -138,7 +143,7 @@ func run(sizes []int, rounds, starts int, grown bool, baseline string) error {
 		}
 		report(n, cases)
 	}
-	return startup(dir, hello, droverBins, starts, grown)
+	return startup(dir, startFloors{hello: hello, foundation: foundation, levant: levant}, droverBins, starts, grown)
 }
 
 // bcase is one measured command.
@@ -218,16 +223,29 @@ func verdict(ok bool, what string) string {
 	return "MISSED (" + what + ")"
 }
 
+// startFloors are what start-up is measured against: bench/hello,
+// bench/foundation and, when given, a Levant binary.
+type startFloors struct{ hello, foundation, levant string }
+
 // startup times `version`, and validate and render of one spec of a
-// three-spec project, against the hello-world binary: starts times each,
-// interleaved.
-func startup(dir, hello string, bins []contender, starts int, grown bool) error {
+// three-spec project, against the hello-world binary, the foundation
+// floor and Levant: starts times each, interleaved.
+func startup(dir string, floors startFloors, bins []contender, starts int, grown bool) error {
 	project := filepath.Join(dir, "tiny")
 	if err := generate(project, 3, grown); err != nil {
 		return err
 	}
 	one := filepath.Join(project, specName(1)+".hcl")
-	cases := []*bcase{{name: "hello-world Go binary", argv: []string{hello}}}
+	cases := []*bcase{
+		{name: "hello-world Go binary", argv: []string{floors.hello}},
+		{name: "foundation: hello-world + nomad/consul/vault api, hcl, cli", argv: []string{floors.foundation}},
+	}
+	var levant *bcase
+	if floors.levant != "" {
+		levant = &bcase{name: "levant version", argv: []string{floors.levant, "version"}}
+		cases = append(cases, levant)
+	}
+	nFloors := len(cases)
 	for _, c := range bins {
 		cases = append(cases,
 			&bcase{name: c.label + " version", argv: []string{c.bin, "version"}},
@@ -241,11 +259,19 @@ func startup(dir, hello string, bins []contender, starts int, grown bool) error 
 	hw, hc, hr := cases[0].medians()
 	fmt.Printf("\nstart-up, %d starts each\n", starts)
 	fmt.Printf("  %-52s %9s %9s %8s %7s %7s %7s  %s\n", "", "wall ms", "cpu ms", "RSS MiB", "wall/h", "cpu/h", "rss/h", "target")
+	fw, _, _ := cases[1].medians()
 	for i, c := range cases {
 		w, cpu, rss := c.medians()
 		target := ""
-		if i > 0 {
-			target = verdict(float64(w)/float64(hw) <= 2, "wall <= 2x hello-world")
+		if i == 1 {
+			target = fmt.Sprintf("(the libraries alone: %.2fx hello-world)", float64(w)/float64(hw))
+		}
+		if i >= nFloors {
+			target = verdict(float64(w)/float64(hw) <= 2, "wall <= 2x hello-world") + fmt.Sprintf(", %.2fx foundation", float64(w)/float64(fw))
+			if levant != nil {
+				lw, _, _ := levant.medians()
+				target += fmt.Sprintf(", %.2fx levant", float64(w)/float64(lw))
+			}
 		}
 		fmt.Printf("  %-52s %9.2f %9.2f %8.1f %7.2f %7.2f %7.2f  %s\n", c.name, ms(w), ms(cpu), rss,
 			float64(w)/float64(hw), float64(cpu)/float64(hc), rss/hr, target)
