@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
@@ -108,26 +107,7 @@ func (n *Nomad) q(ctx context.Context, ns string) *nomadapi.QueryOptions {
 
 // read retries transient failures of a read.
 func (n *Nomad) read(ctx context.Context, op, object string, fn func() error) error {
-	return retry.Do(ctx, n.retry, func(context.Context) error { return wrap(op, object, fn()) }, apierr.Transient,
-		func(attempt int, err error, wait time.Duration) {
-			n.log.Warn("retrying", "op", op, "object", object, "attempt", attempt, "wait", wait, "error", err)
-		})
-}
-
-func wrap(op, object string, err error) error {
-	if err == nil {
-		return nil
-	}
-	e := &apierr.Error{System: apierr.Nomad, Op: op, Object: object, Err: err}
-	var ure nomadapi.UnexpectedResponseError
-	var urep *nomadapi.UnexpectedResponseError
-	switch {
-	case errors.As(err, &urep):
-		e.Status, e.Message = urep.StatusCode(), strings.TrimSpace(urep.Body())
-	case errors.As(err, &ure):
-		e.Status, e.Message = ure.StatusCode(), strings.TrimSpace(ure.Body())
-	}
-	return e
+	return apierr.Calls{Policy: n.retry, Log: n.log, Wrap: nomadx.WrapError}.Read(ctx, op, object, fn)
 }
 
 // ScaleStatus implements NomadAPI.
@@ -187,7 +167,7 @@ func (n *Nomad) Scale(ctx context.Context, ns, job string, r ScaleRequest) error
 	_, _, err := n.api.Jobs().ScaleWithRequest(job, &nomadapi.ScalingRequest{
 		Target: map[string]string{"Job": job, "Group": r.Group}, Message: r.Message, Meta: r.Meta,
 	}, (&nomadapi.WriteOptions{Namespace: ns}).WithContext(ctx))
-	return wrap("record scaling event of job", fmt.Sprintf("%q group %q", job, r.Group), err)
+	return nomadx.WrapError("record scaling event of job", fmt.Sprintf("%q group %q", job, r.Group), err)
 }
 
 // Events implements NomadAPI.
@@ -206,7 +186,7 @@ func (n *Nomad) Events(ctx context.Context, index uint64) (<-chan *nomadapi.Even
 		if status == http.StatusNotFound || status == http.StatusForbidden || status == http.StatusMethodNotAllowed {
 			return nil, fmt.Errorf("%w: %v", ErrNoEventStream, err)
 		}
-		return nil, wrap("subscribe to the event stream", "", err)
+		return nil, nomadx.WrapError("subscribe to the event stream", "", err)
 	}
 	return ch, nil
 }

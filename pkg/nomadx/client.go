@@ -95,7 +95,7 @@ func (c *Client) Probe(ctx context.Context) error {
 		// The region list needs no ACL token and only Nomad serves it.
 		var regions []string
 		_, err := c.api.Raw().Query("/v1/regions", &regions, (&nomadapi.QueryOptions{}).WithContext(ctx))
-		return wrap("list regions", "", err)
+		return WrapError("list regions", "", err)
 	})
 }
 
@@ -109,25 +109,22 @@ func (c *Client) w(ctx context.Context) *nomadapi.WriteOptions {
 
 // read runs a read-only call with retries of transient failures.
 func (c *Client) read(ctx context.Context, op, object string, fn func() error) error {
-	return c.do(ctx, op, object, apierr.Transient, fn)
+	return c.calls().Read(ctx, op, object, fn)
 }
 
 // write runs a write, retrying only failures where Nomad cannot have acted
-// (connection refused, 429, 503): a lost response to a 500 is ambiguous,
-// and the next run, not a blind retry, repairs it.
+// (connection refused, 429, 503).
 func (c *Client) write(ctx context.Context, op, object string, fn func() error) error {
-	return c.do(ctx, op, object, apierr.RetryableWrite, fn)
+	return c.calls().Write(ctx, op, object, fn)
 }
 
-func (c *Client) do(ctx context.Context, op, object string, retryable func(error) bool, fn func() error) error {
-	return retry.Do(ctx, c.policy, func(context.Context) error { return wrap(op, object, fn()) }, retryable,
-		func(attempt int, err error, wait time.Duration) {
-			c.log.Warn("retrying", "op", op, "object", object, "attempt", attempt, "wait", wait, "error", err)
-		})
+func (c *Client) calls() apierr.Calls {
+	return apierr.Calls{Policy: c.policy, Log: c.log, Wrap: WrapError}
 }
 
-// wrap turns a client error into an *apierr.Error.
-func wrap(op, object string, err error) error {
+// WrapError turns a nomad/api error into an *apierr.Error of Nomad: the
+// status and body of an unexpected response, the call and its object.
+func WrapError(op, object string, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -80,20 +80,15 @@ func (c *Client) Probe(ctx context.Context) error {
 
 // do runs a read with retries of transient failures.
 func (c *Client) do(ctx context.Context, op, object string, fn func() error) error {
-	return c.retry(ctx, op, object, apierr.Transient, fn)
+	return c.calls().Read(ctx, op, object, fn)
 }
 
 // write runs a write, retrying only where Vault cannot have acted.
 func (c *Client) write(ctx context.Context, op, object string, fn func() error) error {
-	return c.retry(ctx, op, object, apierr.RetryableWrite, fn)
+	return c.calls().Write(ctx, op, object, fn)
 }
 
-func (c *Client) retry(ctx context.Context, op, object string, retryable func(error) bool, fn func() error) error {
-	return retry.Do(ctx, c.policy, func(context.Context) error { return wrap(op, object, fn()) }, retryable,
-		func(attempt int, err error, wait time.Duration) {
-			c.log.Warn("retrying", "op", op, "object", object, "attempt", attempt, "wait", wait, "error", err)
-		})
-}
+func (c *Client) calls() apierr.Calls { return apierr.Calls{Policy: c.policy, Log: c.log, Wrap: wrap} }
 
 func wrap(op, object string, err error) error {
 	if err == nil {
