@@ -9,7 +9,10 @@
 //     (their package initializers run at every start);
 //
 // both built the way `make build` builds drover. For each project size it
-// times a full render, rendering and validating one spec of the project,
+// times a full render and validate, cold (DROVER_INDEX=off: every spec
+// read, as in a fresh clone) and warm (the index of the run before stands
+// for every unchanged spec), rendering and validating one spec of the
+// project,
 // and reports wall time, CPU time (user+sys) and peak RSS, each as a ratio
 // against the floor measured in the same run.
 //
@@ -127,13 +130,25 @@ func run(sizes []int, rounds, starts int, grown bool, baseline, levant string) e
 		if err := generate(project, n, grown); err != nil {
 			return err
 		}
-		one := filepath.Join(project, specName(n/2)+".hcl")
 		cases := []*bcase{{name: "floor: read + hcl/v2 parse of every file", argv: []string{floor, project}}}
 		for _, c := range droverBins {
+			// Each build its own copy of the project: an index is its
+			// writer's, and builds sharing one would drop each other's.
+			project := filepath.Join(dir, fmt.Sprintf("p%d-%s", n, c.label))
+			if err := generate(project, n, grown); err != nil {
+				return err
+			}
+			one := filepath.Join(project, specName(n/2)+".hcl")
 			out := filepath.Join(dir, c.label+"-out", strconv.Itoa(n))
+			// Cold: DROVER_INDEX=off reads and renders every spec, as a
+			// fresh clone in CI does; warm: the index of the run before
+			// stands for every unchanged spec.
+			cold := []string{"DROVER_INDEX=off"}
 			cases = append(cases,
-				&bcase{name: c.label + " render -o (every spec)", argv: []string{c.bin, "render", project, "-o", filepath.Join(out, "all")}, full: true},
-				&bcase{name: c.label + " validate (every spec, every environment)", argv: []string{c.bin, "validate", project}},
+				&bcase{name: c.label + " render -o (every spec, cold: DROVER_INDEX=off)", argv: []string{c.bin, "render", project, "-o", filepath.Join(out, "cold")}, env: cold, full: true},
+				&bcase{name: c.label + " render -o (every spec, warm: nothing changed)", argv: []string{c.bin, "render", project, "-o", filepath.Join(out, "all")}, full: true},
+				&bcase{name: c.label + " validate (every spec, every env, cold)", argv: []string{c.bin, "validate", project}, env: cold},
+				&bcase{name: c.label + " validate (every spec, every env, warm)", argv: []string{c.bin, "validate", project}},
 				&bcase{name: c.label + " render -o ONE spec of the project", argv: []string{c.bin, "render", one, "-o", filepath.Join(out, "one")}, one: true},
 				&bcase{name: c.label + " validate ONE spec of the project", argv: []string{c.bin, "validate", one}, one: true},
 			)
@@ -150,6 +165,7 @@ func run(sizes []int, rounds, starts int, grown bool, baseline, levant string) e
 type bcase struct {
 	name      string
 	argv      []string
+	env       []string // added to the environment
 	full, one bool // a full render (target: 2x the floor), a one-spec call (20 ms, 40 MiB)
 	wall, cpu []time.Duration
 	rss       []int64 // KiB
@@ -163,13 +179,13 @@ func (c *bcase) medians() (wall, cpu time.Duration, rssMiB float64) {
 // index), then rounds times, interleaved.
 func measure(cases []*bcase, rounds int) error {
 	for _, c := range cases {
-		if _, _, _, err := runOnce(c.argv); err != nil {
+		if _, _, _, err := runOnce(c.argv, c.env); err != nil {
 			return err
 		}
 	}
 	for r := 0; r < rounds; r++ {
 		for _, c := range cases {
-			wall, cpu, rss, err := runOnce(c.argv)
+			wall, cpu, rss, err := runOnce(c.argv, c.env)
 			if err != nil {
 				return err
 			}
@@ -179,10 +195,12 @@ func measure(cases []*bcase, rounds int) error {
 	return nil
 }
 
-// runOnce runs argv as a process: its wall time from start to exit, its
-// CPU time (user + system) and its peak RSS in KiB.
-func runOnce(argv []string) (wall, cpu time.Duration, rssKiB int64, err error) {
+// runOnce runs argv as a process, with env added to the environment: its
+// wall time from start to exit, its CPU time (user + system) and its peak
+// RSS in KiB.
+func runOnce(argv, env []string) (wall, cpu time.Duration, rssKiB int64, err error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	start := time.Now()

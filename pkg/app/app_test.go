@@ -206,3 +206,101 @@ func TestProgressRemindsOfLongWaits(t *testing.T) {
 		t.Errorf("a finished job was reminded of:\n%s", out.String())
 	}
 }
+
+// TestRenderReplaysOnlyIntactOutputs: a second render into the same
+// directory takes unchanged specs from the index, trusting what the first
+// wrote as long as it is as written; a file deleted or modified since is
+// rendered again; and every render gives the bytes a render without the
+// index gives.
+func TestRenderReplaysOnlyIntactOutputs(t *testing.T) {
+	specs, out := t.TempDir(), t.TempDir()
+	for name, data := range map[string]string{
+		"drover.hcl": `project "p" {}`,
+		"a.hcl":      `app "a" { image = "r/a:1" }`,
+		"b.hcl": `app "b" {
+  image = "r/b:1"
+  secret "S" {
+    path = "b/s"
+    key  = "k"
+  }
+}`,
+	} {
+		if err := os.WriteFile(filepath.Join(specs, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	render := func(dir string) {
+		t.Helper()
+		if _, err := Render(RenderOptions{Load: spec.LoadOptions{Paths: []string{specs}}, OutDir: dir, Version: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := func(dir string) map[string]string {
+		t.Helper()
+		got := map[string]string{}
+		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			got[filepath.ToSlash(rel)] = string(data)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	t.Setenv(IndexEnv, "off")
+	reference := t.TempDir()
+	render(reference)
+	want := files(reference)
+	t.Setenv(IndexEnv, "")
+
+	render(out)
+	render(out) // now from the index
+	if diff := cmp.Diff(want, files(out)); diff != "" {
+		t.Fatalf("rendered from the index (-without +with):\n%s", diff)
+	}
+	job := filepath.Join(out, "nomad", "a.json")
+	manifest, err := os.Stat(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupt := func(mtime time.Time) {
+		t.Helper()
+		data, _ := os.ReadFile(job)
+		if err := os.WriteFile(job, bytes.Replace(data, []byte(`"r/a:1"`), []byte(`"r/x:1"`), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(job, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The index stands for a.hcl: its job file, of the size and no newer
+	// than the manifest, is trusted as written (as an unchanged file is
+	// without the index), so a change that hides its time stays.
+	corrupt(manifest.ModTime().Add(-time.Minute))
+	render(out)
+	if data, _ := os.ReadFile(job); !bytes.Contains(data, []byte(`"r/x:1"`)) {
+		t.Fatal("a.hcl was rendered again: the index did not stand for it")
+	}
+	// Modified since: rendered again.
+	corrupt(time.Now().Add(time.Minute))
+	render(out)
+	// Deleted: rendered again.
+	if err := os.Remove(filepath.Join(out, "vault", "role", "drover-b.json")); err != nil {
+		t.Fatal(err)
+	}
+	render(out)
+	if diff := cmp.Diff(want, files(out)); diff != "" {
+		t.Errorf("after modifying and deleting rendered files (-want +got):\n%s", diff)
+	}
+	// Another directory has none of them: everything is rendered.
+	other := t.TempDir()
+	render(other)
+	if diff := cmp.Diff(want, files(other)); diff != "" {
+		t.Errorf("into another directory (-want +got):\n%s", diff)
+	}
+}

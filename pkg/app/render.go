@@ -105,7 +105,10 @@ func Render(opts RenderOptions) (*RenderResult, error) {
 func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, error) {
 	out := &outDir{dir: opts.OutDir}
 	stream := render.NewStream(render.Options{Version: opts.Version}, out.write)
-	load.Visit = stream.App
+	// A spec unchanged since the render that wrote OutDir, whose files are
+	// still as written, is not read again (see spec.StreamOptions.Memo).
+	stream.SetIntact(out.intact)
+	load.Memo, load.Replay, load.MemoKey = stream.AppMemo, stream.Replay, "render "+opts.Version
 	restore := boundMemory(&load)
 	defer restore()
 	sets, diags := spec.Stream(load)
@@ -240,6 +243,19 @@ func (o *outDir) unchanged(f render.File, final string) bool {
 	}
 	old, err := os.ReadFile(final)
 	return err == nil && bytes.Equal(old, f.Data)
+}
+
+// intact reports whether the file at p (slash-separated, under the output
+// directory) is as the previous render wrote it: listed in its manifest
+// with sum, of size bytes and not modified since.
+func (o *outDir) intact(p string, sum [sha256.Size]byte, size int) bool {
+	o.previousOnce.Do(o.readPrevious)
+	want, listed := o.previous[p]
+	if !listed || want != hex.EncodeToString(sum[:]) {
+		return false
+	}
+	info, err := os.Stat(filepath.Join(o.dir, filepath.FromSlash(p)))
+	return err == nil && info.Mode().IsRegular() && info.Size() == int64(size) && !info.ModTime().After(o.previousAt)
 }
 
 // readPrevious reads the previous render's manifest.

@@ -34,14 +34,20 @@ type ValidateResult struct {
 func Validate(opts ValidateOptions) (*ValidateResult, error) {
 	var mu sync.Mutex
 	checks := map[string][]renderCheck{}
-	visit := func(set *spec.Set, app *spec.App) {
+	check := func(set *spec.Set, app *spec.App) ([]byte, bool) {
 		if err := render.Check(set, app); err != nil {
 			mu.Lock()
 			checks[set.Environment] = append(checks[set.Environment], renderCheck{app: app.Name, err: err})
 			mu.Unlock()
+			return nil, false
 		}
+		return nil, true
 	}
-	load := spec.StreamOptions{LoadOptions: opts.Load, AllEnvironments: opts.Load.Environment == "", Index: useIndex(), Visit: visit}
+	// A spec that passed every check, unchanged since, in the same
+	// context, passes again without being read (see spec.StreamOptions.Memo).
+	passed := func(*spec.Set, *spec.App, []byte) (func(), bool) { return func() {}, true }
+	load := spec.StreamOptions{LoadOptions: opts.Load, AllEnvironments: opts.Load.Environment == "", Index: useIndex(),
+		Memo: check, Replay: passed, MemoKey: "validate"}
 	restore := boundMemory(&load)
 	defer restore()
 	sets, diags := spec.Stream(load)

@@ -3,6 +3,7 @@ package render
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -27,6 +28,9 @@ import (
 type Stream struct {
 	opts  Options
 	write func(File) error
+	// intact says whether a file an earlier Stream wrote is still in place
+	// as written (see SetIntact); nil: Replay replays nothing.
+	intact func(path string, sum [sha256.Size]byte, size int) bool
 
 	mu sync.Mutex
 	// apps are the outcome of each app rendered, in no order.
@@ -50,10 +54,11 @@ type streamedApp struct {
 	jobFile, policyFile, roleFile streamedFile
 }
 
-// streamedFile is where an artifact went and its checksum.
+// streamedFile is where an artifact went, its checksum and size.
 type streamedFile struct {
 	path string
 	sum  [sha256.Size]byte
+	size int
 }
 
 // NewStream returns a Stream that passes each file to write, which may be
@@ -65,7 +70,91 @@ func NewStream(opts Options, write func(File) error) *Stream {
 // App renders app's job, Vault policy and role and writes them. set gives
 // the project (set.Project); the other apps need not be known yet. It may
 // be called from several goroutines at once.
-func (s *Stream) App(set *spec.Set, app *spec.App) {
+func (s *Stream) App(set *spec.Set, app *spec.App) { s.app(set, app) }
+
+// SetIntact lets Replay reuse what an earlier render wrote: intact reports
+// whether the file at path (slash-separated, relative to the output) is
+// still there as written, of that checksum and size.
+func (s *Stream) SetIntact(intact func(path string, sum [sha256.Size]byte, size int) bool) {
+	s.intact = intact
+}
+
+// AppMemo renders app as App does and returns its memo for spec.Stream's
+// index (what Replay needs to stand for the render), or false when the
+// render found a problem.
+func (s *Stream) AppMemo(set *spec.Set, app *spec.App) ([]byte, bool) {
+	out := s.app(set, app)
+	if out.err != nil || len(out.diags) > 0 || out.jobID == "" {
+		return nil, false
+	}
+	m := appMemo{Owner: out.owner, JobID: out.jobID, PreserveCounts: out.preserveCounts, Files: []memoFile{memoOf(out.jobFile)}}
+	if out.vault {
+		m.Vault = &memoVault{Policy: out.policy, Role: out.role, Mount: out.mount}
+		m.Files = append(m.Files, memoOf(out.policyFile), memoOf(out.roleFile))
+	}
+	b, err := json.Marshal(m)
+	return b, err == nil
+}
+
+// Replay stands for rendering an app whose spec has not changed since
+// AppMemo gave memo: when every file the render wrote is intact, it
+// returns what records them as this render's (for Finish and the
+// manifest). The app is its summary, as the index keeps it.
+func (s *Stream) Replay(_ *spec.Set, app *spec.App, memo []byte) (func(), bool) {
+	var m appMemo
+	if s.intact == nil || json.Unmarshal(memo, &m) != nil || m.Owner.App != app.Name || len(m.Files) == 0 {
+		return nil, false
+	}
+	files := make([]streamedFile, len(m.Files))
+	for i, f := range m.Files {
+		sum, err := hex.DecodeString(f.SHA256)
+		if err != nil || len(sum) != sha256.Size {
+			return nil, false
+		}
+		files[i] = streamedFile{path: f.Path, size: f.Size}
+		copy(files[i].sum[:], sum)
+		if !s.intact(files[i].path, files[i].sum, files[i].size) {
+			return nil, false
+		}
+	}
+	out := streamedApp{name: app.Name, owner: m.Owner, jobID: m.JobID, preserveCounts: m.PreserveCounts, jobFile: files[0]}
+	if v := m.Vault; v != nil {
+		if len(files) != 3 {
+			return nil, false
+		}
+		out.vault, out.policy, out.role, out.mount = true, v.Policy, v.Role, v.Mount
+		out.policyFile, out.roleFile = files[1], files[2]
+	}
+	return func() {
+		s.mu.Lock()
+		s.apps = append(s.apps, out)
+		s.mu.Unlock()
+	}, true
+}
+
+// appMemo is what the index keeps of one app's render.
+type appMemo struct {
+	Owner          Owner
+	JobID          string
+	PreserveCounts bool       `json:",omitempty"`
+	Vault          *memoVault `json:",omitempty"`
+	// Files are the job's, then the Vault policy's and role's.
+	Files []memoFile
+}
+
+type memoVault struct{ Policy, Role, Mount string }
+
+type memoFile struct {
+	Path   string
+	SHA256 string
+	Size   int
+}
+
+func memoOf(f streamedFile) memoFile {
+	return memoFile{Path: f.path, SHA256: hex.EncodeToString(f.sum[:]), Size: f.size}
+}
+
+func (s *Stream) app(set *spec.Set, app *spec.App) streamedApp {
 	r := &renderer{set: set, opts: s.opts}
 	out := streamedApp{name: app.Name}
 	job, err := r.appJob(app)
@@ -93,6 +182,7 @@ func (s *Stream) App(set *spec.Set, app *spec.App) {
 	s.mu.Lock()
 	s.apps = append(s.apps, out)
 	s.mu.Unlock()
+	return out
 }
 
 // emit encodes one file and writes it.
@@ -101,7 +191,7 @@ func (s *Stream) emit(p string, encode func() ([]byte, error)) (streamedFile, er
 	if err != nil {
 		return streamedFile{}, fmt.Errorf("encode %s: %w", p, err)
 	}
-	f := streamedFile{path: p, sum: sha256.Sum256(data)}
+	f := streamedFile{path: p, sum: sha256.Sum256(data), size: len(data)}
 	return f, s.write(File{Path: p, Data: data, SHA256: f.sum})
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,7 +41,7 @@ import (
 const (
 	IndexDir        = ".drover"
 	indexFileName   = "index"
-	indexMagic      = "drover index 1\n"
+	indexMagic      = "drover index 2\n"
 	indexRacyWindow = 2 * time.Second
 )
 
@@ -76,6 +77,12 @@ type indexEntry struct {
 	envNames []string
 	// facts holds each environment's encoded summaries (encodeFacts).
 	facts map[string][]byte
+	// clean: the file had no diagnostics at all, nor a Memo that failed,
+	// when it was last checked; only then are its memos replayed.
+	clean bool
+	// memos holds the encoded memos (encodeMemos) of the file's apps, by
+	// memoSlot: each caller's own, per environment.
+	memos map[string][]byte
 	// changed: not as read (new, or with a new stat or environments);
 	// raw is the entry as read, written again as it is when unchanged.
 	changed bool
@@ -156,7 +163,7 @@ func decodeEntry(b []byte, intern map[string]string) *indexEntry {
 	copy(e.hash[:], d.bytes(sha256.Size))
 	e.readAt = d.varint()
 	flags := d.uvarint()
-	e.errors, e.localInputs, e.fpOK = flags&1 != 0, flags&2 != 0, flags&4 != 0
+	e.errors, e.localInputs, e.fpOK, e.clean = flags&1 != 0, flags&2 != 0, flags&4 != 0, flags&8 != 0
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
 		v := indexVar{name: d.str()}
 		typ, err := ctyjson.UnmarshalType([]byte(d.str()))
@@ -177,6 +184,13 @@ func decodeEntry(b []byte, intern map[string]string) *indexEntry {
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
 		env := d.interned()
 		e.facts[env] = d.bytes(int(d.uvarint()))
+	}
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		if e.memos == nil {
+			e.memos = map[string][]byte{}
+		}
+		slot := d.interned()
+		e.memos[slot] = d.bytes(int(d.uvarint()))
 	}
 	if d.bad {
 		return nil
@@ -207,6 +221,9 @@ func encodeEntry(w *encoder, e *indexEntry) {
 	if e.fpOK {
 		flags |= 4
 	}
+	if e.clean {
+		flags |= 8
+	}
 	w.uvarint(flags)
 	w.uvarint(uint64(len(e.decls)))
 	for _, v := range e.decls {
@@ -227,6 +244,13 @@ func encodeEntry(w *encoder, e *indexEntry) {
 		w.str(env)
 		w.uvarint(uint64(len(e.facts[env])))
 		w.raw(e.facts[env])
+	}
+	slots := sortedKeys(e.memos)
+	w.uvarint(uint64(len(slots)))
+	for _, slot := range slots {
+		w.str(slot)
+		w.uvarint(uint64(len(e.memos[slot])))
+		w.raw(e.memos[slot])
 	}
 }
 
@@ -267,9 +291,67 @@ func (e *indexEntry) racy() bool {
 	return max(e.stat.mtime, e.stat.ctime) >= e.readAt-int64(indexRacyWindow)
 }
 
+// memoSlot names where the memos of key in env are kept.
+func memoSlot(key, env string) string { return key + "\x00" + env }
+
+// memosFor returns e's memos of key for envs, by environment, when it has
+// them all.
+func (e *indexEntry) memosFor(key string, envs []string) (map[string][]byte, bool) {
+	if key == "" {
+		return nil, false
+	}
+	out := make(map[string][]byte, len(envs))
+	for _, env := range envs {
+		m, ok := e.memos[memoSlot(key, env)]
+		if !ok {
+			return nil, false
+		}
+		out[env] = m
+	}
+	return out, true
+}
+
+// keepMemos records r's memos in its new entry e, beside what e already
+// keeps of other callers.
+func (st *streamer) keepMemos(e *indexEntry, r *fileResult) {
+	if st.opts.MemoKey == "" || !e.clean {
+		return
+	}
+	if e.memos == nil {
+		e.memos = map[string][]byte{}
+	}
+	for env, m := range r.memos {
+		e.memos[memoSlot(st.opts.MemoKey, env)] = m
+	}
+}
+
+// encodeMemos encodes the memos of a file's apps, in order.
+func encodeMemos(memos [][]byte) []byte {
+	w := &encoder{}
+	w.uvarint(uint64(len(memos)))
+	for _, m := range memos {
+		w.uvarint(uint64(len(m)))
+		w.raw(m)
+	}
+	return w.b
+}
+
+func decodeMemos(b []byte) ([][]byte, bool) {
+	d := &decoder{b: b}
+	n := int(d.uvarint())
+	if n > len(b) {
+		return nil, false
+	}
+	out := make([][]byte, 0, n)
+	for range n {
+		out = append(out, d.bytes(int(d.uvarint())))
+	}
+	return out, !d.bad
+}
+
 // fromEntry fills r from the index entry e for envs.
 func (st *streamer) fromEntry(r *fileResult, e *indexEntry, envs []string) {
-	r.entry = e
+	r.entry, r.fromIndex = e, true
 	r.envNames = e.envNames
 	for _, v := range e.decls {
 		rng := v.rng
@@ -285,7 +367,7 @@ func (st *streamer) fromEntry(r *fileResult, e *indexEntry, envs []string) {
 // when it still describes the file, else a new one.
 func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.File, localInputs bool) *indexEntry {
 	e := &indexEntry{rel: r.rel, stat: stat, hash: sha256.Sum256(src), readAt: time.Now().UnixNano(), errors: r.diags.HasErrors(),
-		localInputs: localInputs, envNames: r.envNames, facts: r.facts, changed: true}
+		clean: len(r.diags) == 0 && !r.noMemo, localInputs: localInputs, envNames: r.envNames, facts: r.facts, changed: true}
 	if old := st.index.lookup(r.rel); old != nil && old.hash == e.hash {
 		e.refs = old.refs
 	} else {
@@ -297,8 +379,14 @@ func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.Fi
 	}
 	old := st.index.lookup(r.rel)
 	if old == nil || old.hash != e.hash || old.fp != e.fp || !old.fpOK || !e.fpOK || old.localInputs || localInputs {
+		st.keepMemos(e, r)
 		return e
 	}
+	if e.clean && old.clean {
+		// The same file in the same context: other callers' memos hold.
+		e.memos = maps.Clone(old.memos)
+	}
+	st.keepMemos(e, r)
 	// The same file in the same context: keep what the old entry knows of
 	// other environments.
 	covered := true
@@ -311,7 +399,7 @@ func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.Fi
 		}
 	}
 	e.errors = e.errors || old.errors
-	if covered && e.errors == old.errors && stat == old.stat && !old.racy() {
+	if covered && e.errors == old.errors && e.clean == old.clean && maps.EqualFunc(e.memos, old.memos, bytes.Equal) && stat == old.stat && !old.racy() {
 		return old
 	}
 	return e

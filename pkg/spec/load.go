@@ -627,6 +627,24 @@ type StreamOptions struct {
 	// environments known, before any spec is read: what a Stream keeps
 	// grows with their number (see Stream).
 	Started func(files, environments int)
+
+	// Memo, Replay and MemoKey let a caller skip the selected files that
+	// have not changed since it last visited them (with Index). Memo, when
+	// set, is called in place of Visit and returns what the caller needs to
+	// redo its visit without the app (its rendered files' names and
+	// checksums, say), or false when the visit found a problem. The index
+	// keeps the memos of a file that had no problem at all under MemoKey
+	// (which names the caller and whatever else its visits depend on
+	// beyond the file, the project and the variables). When such a file is
+	// selected again, unchanged, in the same context, Replay is called with
+	// each app's summary and memo instead of reading the file: it returns
+	// what completes the visit and true, or false when the memo cannot
+	// stand (a rendered file has gone), and the file is then read and
+	// visited as usual. Either every app of the file is replayed, in every
+	// environment, or none is.
+	Memo    func(set *Set, app *App) ([]byte, bool)
+	Replay  func(set *Set, app *App, memo []byte) (complete func(), ok bool)
+	MemoKey string
 }
 
 // Stream loads a project as Load does (LoadEnvironments with
@@ -700,6 +718,12 @@ type fileResult struct {
 	facts map[string][]byte
 	// entry is the file's index entry (with Index).
 	entry *indexEntry
+	// memos are the Memo results of the file's apps in each environment
+	// (encodeMemos); noMemo: a Memo call returned false.
+	memos  map[string][]byte
+	noMemo bool
+	// fromIndex: the file was not read; its index entry stands for it.
+	fromIndex bool
 }
 
 // fileFacts are the summaries of one file's apps and its externals in one
@@ -760,6 +784,13 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 					merged.facts[env] = f
 				}
 				merged.diags = append(merged.diags, r.diags...)
+				for env, m := range r.memos {
+					if merged.memos == nil {
+						merged.memos = map[string][]byte{}
+					}
+					merged.memos[env] = m
+				}
+				merged.noMemo = merged.noMemo || r.noMemo
 				if merged.src == nil {
 					merged.src = r.src
 				}
@@ -770,6 +801,10 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 					merged.entry = r.entry
 				} else if merged.entry != nil && merged.entry.changed {
 					merged.entry.errors = merged.entry.errors || r.diags.HasErrors()
+				}
+				if e := merged.entry; e != nil && e.changed {
+					e.clean = e.clean && len(merged.diags) == 0 && !merged.noMemo
+					st.keepMemos(e, merged)
 				}
 			}
 			st.envs = append(st.envs, late...)
@@ -874,7 +909,21 @@ func (st *streamer) file(i int, envs []string) *fileResult {
 		stat, _ = statFile(path)
 	}
 	var src []byte
-	if st.scoped && !r.selected {
+	if r.selected && st.opts.Replay != nil && st.index != nil {
+		// Only a file that was clean has memos (keepMemos).
+		if e := st.index.lookup(r.rel); e != nil {
+			if memos, ok := e.memosFor(st.opts.MemoKey, envs); ok {
+				if src, ok = st.usable(e, path, stat, envs); ok && st.replay(r, e, envs, memos) {
+					st.fromEntry(r, e, envs)
+					r.memos = memos
+					st.declare(i, r.decls)
+					declared = true
+					return r
+				}
+			}
+		}
+	}
+	if src == nil && st.scoped && !r.selected {
 		if e := st.index.lookup(r.rel); e != nil {
 			var ok bool
 			if src, ok = st.usable(e, path, stat, envs); ok {
@@ -918,6 +967,31 @@ func (st *streamer) file(i int, envs []string) *fileResult {
 	return r
 }
 
+// replay hands the apps of the unchanged file r, as its entry e summarizes
+// them, to Replay with their memos, in every environment of envs; it
+// completes the visits only when every one can be replayed.
+func (st *streamer) replay(r *fileResult, e *indexEntry, envs []string, memos map[string][]byte) bool {
+	var complete []func()
+	for _, env := range envs {
+		f := decodeFacts(e.facts[env], r.display, r.rel)
+		ms, ok := decodeMemos(memos[env])
+		if !ok || len(ms) != len(f.apps) {
+			return false
+		}
+		for k, app := range f.apps {
+			done, ok := st.opts.Replay(st.sets[env], app, ms[k])
+			if !ok {
+				return false
+			}
+			complete = append(complete, done)
+		}
+	}
+	for _, done := range complete {
+		done()
+	}
+	return true
+}
+
 // decode decodes sf's apps and externals for env, checks them on their
 // own, hands the selected ones to Visit and keeps their summaries.
 func (st *streamer) decode(r *fileResult, sf *specFile, isProjectFile bool, visible []*Variable, values map[*Variable]cty.Value, env string) {
@@ -925,7 +999,19 @@ func (st *streamer) decode(r *fileResult, sf *specFile, isProjectFile bool, visi
 	apps, exts, d := decodeSpecFile(sf, isProjectFile, evalContext(values, visible, env, set.Project.Name), env, st.known)
 	d = append(d, validateLocal(set.Project, env, apps, exts)...)
 	r.diags = append(r.diags, d...)
-	if r.selected && st.opts.Visit != nil {
+	switch {
+	case r.selected && st.opts.Memo != nil:
+		memos := make([][]byte, len(apps))
+		for k, app := range apps {
+			m, ok := st.opts.Memo(set, app)
+			memos[k] = m
+			r.noMemo = r.noMemo || !ok
+		}
+		if r.memos == nil {
+			r.memos = map[string][]byte{}
+		}
+		r.memos[env] = encodeMemos(memos)
+	case r.selected && st.opts.Visit != nil:
 		for _, app := range apps {
 			st.opts.Visit(set, app)
 		}
@@ -1098,13 +1184,13 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 		diags = append(diags, r.diags...)
 	}
 	_, d := resolveVariables(decls, st.opts.Inputs, st.cache)
-	if st.scoped {
-		other := map[string]bool{}
-		for _, r := range results {
-			other[r.display] = !r.selected
-		}
-		d = slices.DeleteFunc(d, func(d *hcl.Diagnostic) bool { return d.Subject != nil && other[d.Subject.Filename] })
+	// A file taken from the index declares its variables without their
+	// defaults; what resolving them reports was reported when it was read.
+	fromIndex := map[string]bool{}
+	for _, r := range results {
+		fromIndex[r.display] = r.fromIndex
 	}
+	d = slices.DeleteFunc(d, func(d *hcl.Diagnostic) bool { return d.Subject != nil && fromIndex[d.Subject.Filename] })
 	diags = append(diags, d...)
 
 	var sets []*Set
