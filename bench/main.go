@@ -166,7 +166,7 @@ type bcase struct {
 	name      string
 	argv      []string
 	env       []string // added to the environment
-	full, one bool // a full render (target: 2x the floor), a one-spec call (20 ms, 40 MiB)
+	full, one bool     // a full render (target: 2x the floor), a one-spec call (20 ms, 40 MiB)
 	wall, cpu []time.Duration
 	rss       []int64 // KiB
 }
