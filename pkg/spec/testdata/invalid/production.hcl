@@ -39,6 +39,16 @@ app "edge" {
       type           = "tcp"
       initial_status = "ok" # ERROR: Invalid initial_status
     }
+
+    check "elsewhere" {
+      type = "tcp"
+      port = "nope" # ERROR: Unknown port
+    }
+
+    check "hidden" {
+      type = "tcp"
+      port = "admin" # ERROR: Check at an unpublished port
+    }
   }
 }
 
@@ -73,6 +83,11 @@ app "meshy" {
 
   service {
     name = "other" # ERROR: A mesh service is named after its app
+
+    check "ready" {
+      path = "/ready"
+      port = "http" # ERROR: Check port in the mesh
+    }
   }
 }
 
