@@ -81,7 +81,11 @@ func (s *Stream) SetIntact(intact func(path string, sum [sha256.Size]byte, size 
 
 // AppMemo renders app as App does and returns its memo for spec.Stream's
 // index (what Replay needs to stand for the render), or false when the
-// render found a problem.
+// render found a problem. What App writes for an app depends on the app
+// and set.Project only, never on the other apps
+// (TestStreamAppDependsOnTheAppAndProjectOnly): the index, which replays
+// a spec while its file, the project file and the variables it reads are
+// unchanged, relies on it.
 func (s *Stream) AppMemo(set *spec.Set, app *spec.App) ([]byte, bool) {
 	out := s.app(set, app)
 	if out.err != nil || len(out.diags) > 0 || out.jobID == "" {

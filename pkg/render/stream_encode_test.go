@@ -138,3 +138,44 @@ func TestStreamMatchesRender(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamAppDependsOnTheAppAndProjectOnly: what Stream.App writes for an
+// app is the same whatever other apps the project has. The index replays
+// an unchanged spec's files on that ground (Stream.Replay): a render that
+// read another app here would go stale there.
+func TestStreamAppDependsOnTheAppAndProjectOnly(t *testing.T) {
+	checked := 0
+	for _, path := range []string{"../../jobs", "../spec/testdata/valid/production.hcl", "../spec/testdata/valid/routing.hcl", "../spec/testdata/valid/project"} {
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		for _, env := range []string{"", "prod"} {
+			set, diags := spec.Load(spec.LoadOptions{Paths: []string{path}, Environment: env})
+			if diags.HasErrors() {
+				continue // an environment the project does not declare
+			}
+			files := func(s *spec.Set, app *spec.App) map[string]string {
+				got := map[string]string{}
+				var mu sync.Mutex
+				NewStream(Options{Version: goldenVersion}, func(f File) error {
+					mu.Lock()
+					defer mu.Unlock()
+					got[f.Path] = string(f.Data)
+					return nil
+				}).App(s, app)
+				return got
+			}
+			for _, app := range set.Apps {
+				alone := *set
+				alone.Apps, alone.Externals = []*spec.App{app}, nil
+				if diff := cmp.Diff(files(set, app), files(&alone, app)); diff != "" {
+					t.Errorf("%s %q: app %s renders otherwise alone (-with the others +alone):\n%s", path, env, app.Name, diff)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d apps checked", checked)
+	}
+}
