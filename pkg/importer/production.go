@@ -167,9 +167,27 @@ func (a *appState) proposePlain() {
 	if a.spec.service != nil {
 		names[a.name] = true
 	}
+	// A service's port: a published port's label, a port number
+	// (advertised as it is), or none (the address alone, each check naming
+	// its own published port).
+	portOK := func(svc *nomadapi.Service) bool {
+		switch {
+		case published[svc.PortLabel]:
+			return true
+		case svc.PortLabel == "":
+			for _, c := range svc.Checks {
+				if c.Type != spec.CheckScript && !published[c.PortLabel] {
+					return false
+				}
+			}
+			return len(a.spec.ports) != 1 // else the spec's service takes the app's one port
+		}
+		n, err := strconv.Atoi(svc.PortLabel)
+		return err == nil && n >= 1 && n <= 65535 && strconv.Itoa(n) == svc.PortLabel
+	}
 	add := func(list []*nomadapi.Service, i int, task string) {
 		svc := list[i]
-		if svc.Connect != nil || svc.Provider != "consul" && svc.Provider != "nomad" || svc.TaskName != "" || !published[svc.PortLabel] ||
+		if svc.Connect != nil || svc.Provider != "consul" && svc.Provider != "nomad" || svc.TaskName != "" || !portOK(svc) ||
 			!spec.ValidServiceName(svc.Name) || names[svc.Name] || names[plainKey(svc.Name, svc.PortLabel, task)] {
 			return
 		}

@@ -378,7 +378,9 @@ func (s *serviceSpec) write(sb *jobspec.Body, mesh bool) {
 		sb.Attr("mesh", false)
 		sb.Attr("name", s.name)
 	}
-	if s.port != "" {
+	if n, err := strconv.Atoi(s.port); err == nil && isNumber(s.port) {
+		sb.Attr("port", n) // a port number, advertised as it is
+	} else if s.port != "" {
 		sb.Attr("port", s.port)
 	}
 	if s.task != "" {

@@ -485,7 +485,18 @@ func (v *validator) plainService(app *App, s *Service, names map[string]bool) {
 	}
 	switch p := app.Port(s.Port.V); {
 	case s.Port.V == "":
-		v.errorf(s.DeclRange, "Service without a port", "A service outside the mesh is reached at a published host port; set port = \"<label>\".")
+		// The address alone is registered; each check names its port.
+		for _, c := range s.Checks {
+			if !c.Port.Set && c.Type.V != CheckScript {
+				v.errorf(c.DeclRange, "Check without a port", "Service %q registers no port, so its %s check needs port = \"<label>\" (or give the service a port).", s.Name.V, c.Type.V)
+			}
+		}
+	case isPortNumber(s.Port.V):
+		// A port number is advertised as it is, as Nomad does: a port the
+		// app listens on outside Nomad's port mapping (host networking).
+		if n, _ := strconv.Atoi(s.Port.V); n < 1 || n > 65535 {
+			v.errorf(s.Port.Range, "Invalid port", "A service's port is a port label or a port number between 1 and 65535.")
+		}
 	case p == nil:
 		v.errorf(s.Port.Range, "Unknown port", "The service uses port %q, but app %q declares %s.", s.Port.V, app.Name, portList(app))
 	case !p.Published():
@@ -497,6 +508,11 @@ func (v *validator) plainService(app *App, s *Service, names map[string]bool) {
 			v.errorf(c.Task.Range, "Check task of a task's service", "A service registered from a task runs its script checks in that task; remove task from the check.")
 		}
 	}
+}
+
+// isPortNumber: s is all digits, a port number rather than a label.
+func isPortNumber(s string) bool {
+	return s != "" && allBytes(s, isDigit)
 }
 
 // ValidServiceName is the rule for the name of a service outside the

@@ -50,6 +50,21 @@ app "edge" {
       port = "admin" # ERROR: Check at an unpublished port
     }
   }
+
+  service {
+    mesh = false
+    name = "edge-raw"
+    port = 70000 # ERROR: Invalid port
+  }
+
+  service {
+    mesh = false
+    name = "edge-bare"
+
+    check "where" { # ERROR: Check without a port
+      type = "tcp"
+    }
+  }
 }
 
 app "agent" {

@@ -59,6 +59,18 @@ app "edge" {
     }
   }
 
+  # No port (the app has several): the address alone, its check probing a
+  # published port.
+  service {
+    mesh = false
+    name = "edge-host"
+
+    check "alive" {
+      type = "tcp"
+      port = "metrics"
+    }
+  }
+
   # One name on several ports; a check may probe another published port.
   service {
     mesh = false
@@ -181,6 +193,14 @@ app "node-exporter" {
 
   port "metrics" {
     static = 9101
+  }
+
+  # A port number is advertised as it is: a port the agent listens on
+  # beside Nomad's mapping.
+  service {
+    mesh = false
+    name = "node-exporter-textfile"
+    port = 9102
   }
 
   # Fetched before the task starts, from Nomad's artifact block.
