@@ -63,6 +63,26 @@ app "it-prod" {
     }
   }
 
+  service {
+    mesh = false
+    name = "it-prod-raw"
+    port = 18090
+    check "raw" {
+      type     = "tcp"
+      interval = "3s"
+    }
+  }
+
+  service {
+    mesh = false
+    name = "it-prod-addr"
+    check "addr" {
+      type     = "tcp"
+      port     = "http"
+      interval = "3s"
+    }
+  }
+
   artifact {
     source      = "ARTIFACT_URL"
     destination = "local/fetched.txt"
@@ -200,6 +220,22 @@ func TestProductionShapesRunForReal(t *testing.T) {
 	if !passing {
 		_, all := api(t, "GET", consul+"/v1/health/service/it-prod", "", "")
 		t.Errorf("it-prod is not registered in Consul with passing checks at ports 18090 and 18091:\n%s", all)
+	}
+
+	// A service at a port number, and one with no port whose check probes
+	// the published port: both registered, both passing.
+	for name, port := range map[string]int{"it-prod-raw": 18090, "it-prod-addr": 0} {
+		ok, body := false, ""
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && !ok; time.Sleep(time.Second) {
+			_, body = api(t, "GET", consul+"/v1/health/service/"+name+"?passing=true", "", "")
+			var entries []struct{ Service struct{ Port int } }
+			_ = json.Unmarshal([]byte(body), &entries)
+			ok = len(entries) == 1 && entries[0].Service.Port == port
+		}
+		if !ok {
+			_, all := api(t, "GET", consul+"/v1/health/service/"+name, "", "")
+			t.Errorf("%s is not registered in Consul at port %d with a passing check:\n%s", name, port, all)
+		}
 	}
 
 	// Files rendered from Consul KV, the Nomad variable and Vault.
