@@ -386,6 +386,7 @@ func (im *importer) propose(a *appState) {
 	s.service = a.proposeService()
 	a.proposeJob(im.datacenters)
 	a.proposeNetwork()
+	a.proposeHostname()
 	a.proposePlain()
 	a.proposeVolumes()
 	for _, ts := range s.tasks() {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
 
@@ -46,6 +47,20 @@ func (a *appState) proposeJob(projectDCs []string) {
 		a.spec.priority = new(*p)
 		a.typedPaths["priority"] = true
 	}
+}
+
+// proposeHostname types the hostname of the group's network, when the
+// spec renders that network in bridge mode.
+func (a *appState) proposeHostname() {
+	g := a.expGroup()
+	if len(g.Networks) != 1 || g.Networks[0].Hostname == "" || a.spec.network == spec.NetworkHost {
+		return
+	}
+	if mode := g.Networks[0].Mode; mode != "bridge" {
+		return // the spec's hostname is the bridge network's
+	}
+	a.spec.hostname = g.Networks[0].Hostname
+	a.typedPaths[a.groupPath()+".network[0].hostname"] = true
 }
 
 // proposeNetwork types host networking: the group's network mode is host
@@ -382,9 +397,9 @@ func registryPassword(auth any) bool {
 
 // proposeFile types a template that a file block can say: inline content
 // at a path in the task directory, re-rendered with restart, signal or
-// noop, with its perms, perhaps loaded into the environment; everything
-// else (splay, delimiters, wait, error_on_missing_key, source, ...) as
-// Nomad's defaults.
+// noop, with its perms, splay, delimiters and error_on_missing_key,
+// perhaps loaded into the environment; everything else (wait, source,
+// uid, ...) as Nomad's defaults.
 func proposeFile(tp *nomadapi.Template) *fileSpec {
 	if tp.EmbeddedTmpl == nil || tp.DestPath == nil || tp.ChangeMode == nil || tp.SourcePath != nil && *tp.SourcePath != "" {
 		return nil
@@ -416,6 +431,18 @@ func proposeFile(tp *nomadapi.Template) *fileSpec {
 	if tp.Envvars != nil && *tp.Envvars {
 		f.env = true
 		cand.Envvars = tp.Envvars
+	}
+	if tp.Splay != nil && *tp.Splay != 5*time.Second { // Nomad's default
+		f.splay, cand.Splay = tp.Splay, tp.Splay
+	}
+	if tp.LeftDelim != nil && *tp.LeftDelim != "{{" {
+		f.leftDelim, cand.LeftDelim = *tp.LeftDelim, tp.LeftDelim
+	}
+	if tp.RightDelim != nil && *tp.RightDelim != "}}" {
+		f.rightDelim, cand.RightDelim = *tp.RightDelim, tp.RightDelim
+	}
+	if tp.ErrMissingKey != nil && *tp.ErrMissingKey {
+		f.errMissingKey, cand.ErrMissingKey = tp.ErrMissingKey, tp.ErrMissingKey
 	}
 	cand.Canonicalize()
 	if !sameJSON(cand, tp) {

@@ -28,8 +28,10 @@ type appSpec struct {
 	update   []kv
 	scaling  *scalingSpec
 	periodic []kv
-	// network is "host" when the app says so (network = "host").
+	// network is "host" when the app says so (network = "host"); hostname
+	// names the group's network namespace.
 	network     string
+	hostname    string
 	datacenters []string
 	nodePool    string
 	priority    *int
@@ -96,6 +98,10 @@ type fileSpec struct {
 	dest, content, changeMode, changeSignal, perms, mount string
 	// env loads the rendered file into the task's environment.
 	env bool
+	// The template's own options (nil or "": Nomad's default).
+	splay                 *time.Duration
+	leftDelim, rightDelim string
+	errMissingKey         *bool
 }
 
 // mountSpec is a mount block, from a volume_mount.
@@ -184,6 +190,9 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 	a.main.writeAttrs(ab)
 	if a.network != "" {
 		ab.Attr("network", a.network)
+	}
+	if a.hostname != "" {
+		ab.Attr("hostname", a.hostname)
 	}
 	if len(a.datacenters) > 0 {
 		ab.Attr("datacenters", a.datacenters)
@@ -535,6 +544,18 @@ func (t *taskSpec) writeBlocks(b *jobspec.Body) {
 		}
 		if f.env {
 			fb.Attr("env", true)
+		}
+		if f.splay != nil {
+			fb.Attr("splay", jobspec.FormatDuration(*f.splay))
+		}
+		if f.leftDelim != "" {
+			fb.Attr("left_delimiter", f.leftDelim)
+		}
+		if f.rightDelim != "" {
+			fb.Attr("right_delimiter", f.rightDelim)
+		}
+		if f.errMissingKey != nil {
+			fb.Attr("error_on_missing_key", *f.errMissingKey)
 		}
 	}
 	for _, m := range t.mounts {

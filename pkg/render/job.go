@@ -97,7 +97,7 @@ func (r *renderer) buildAppJob(app *spec.App) (*nomadapi.Job, error) {
 	// One network namespace for the group: the sidecar's, and the one in
 	// which helper tasks reach the app (and each other) on localhost.
 	// Published ports are mapped from the host into it.
-	if app.Service != nil || len(app.Helpers) > 0 || hasPublished(app) || app.Network.V == spec.NetworkHost {
+	if app.Service != nil || len(app.Helpers) > 0 || hasPublished(app) || app.Network.V == spec.NetworkHost || app.Hostname.Set {
 		group.Networks = []*nomadapi.NetworkResource{r.network(app)}
 	}
 	if app.Service != nil {
@@ -154,7 +154,7 @@ func hasPublished(app *spec.App) bool {
 // a static port is reserved on the host, the others get a dynamic host
 // port; each maps to the container port (to) when the spec names one.
 func (r *renderer) network(app *spec.App) *nomadapi.NetworkResource {
-	n := &nomadapi.NetworkResource{Mode: app.Network.V}
+	n := &nomadapi.NetworkResource{Mode: app.Network.V, Hostname: app.Hostname.V}
 	for _, p := range app.Ports {
 		if !p.Published() {
 			continue

@@ -82,6 +82,18 @@ func taskExtras(app *spec.App, t *spec.Task, task *nomadapi.Task) hcl.Diagnostic
 		if f.Env.V {
 			tpl.Envvars = ptr(true)
 		}
+		if f.Splay.Set {
+			tpl.Splay = ptr(f.Splay.V)
+		}
+		if f.LeftDelimiter.Set {
+			tpl.LeftDelim = ptr(f.LeftDelimiter.V)
+		}
+		if f.RightDelimiter.Set {
+			tpl.RightDelim = ptr(f.RightDelimiter.V)
+		}
+		if f.ErrorOnMissingKey.Set {
+			tpl.ErrMissingKey = ptr(f.ErrorOnMissingKey.V)
+		}
 		task.Templates = append(task.Templates, tpl)
 		if f.Mount.Set {
 			// Docker bind-mounts a relative source from the task directory.

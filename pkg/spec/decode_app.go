@@ -52,6 +52,7 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 	app.Datacenters = e.strings(attrs, "datacenters", block.DefRange)
 	app.NodePool = e.str(attrs, "node_pool", "", block.DefRange)
 	app.Network = e.str(attrs, "network", NetworkBridge, block.DefRange)
+	app.Hostname = e.str(attrs, "hostname", "", block.DefRange)
 	app.Priority = e.integer(attrs, "priority", 0, block.DefRange)
 	app.Main = decodeTaskParts(&Task{Name: app.Name, DeclRange: block.DefRange}, attrs, blocks, MainTaskBlocks, e)
 	if meta, ok := attrs["meta"]; ok {
@@ -189,16 +190,20 @@ func decodeFile(b *hcl.Block, e *evaluator) *File {
 	e.add(d)
 	a := c.Attributes
 	f := &File{
-		Destination:  b.Labels[0],
-		DeclRange:    b.DefRange,
-		Content:      e.str(a, "content", "", b.DefRange),
-		Source:       e.str(a, "source", "", b.DefRange),
-		ChangeMode:   e.str(a, "change_mode", "restart", b.DefRange),
-		ChangeSignal: e.str(a, "change_signal", "", b.DefRange),
-		Perms:        e.str(a, "perms", "", b.DefRange),
-		Mount:        e.str(a, "mount", "", b.DefRange),
-		Secrets:      e.strings(a, "secrets", b.DefRange),
-		Env:          e.boolean(a, "env", false, b.DefRange),
+		Destination:       b.Labels[0],
+		DeclRange:         b.DefRange,
+		Content:           e.str(a, "content", "", b.DefRange),
+		Source:            e.str(a, "source", "", b.DefRange),
+		ChangeMode:        e.str(a, "change_mode", "restart", b.DefRange),
+		ChangeSignal:      e.str(a, "change_signal", "", b.DefRange),
+		Perms:             e.str(a, "perms", "", b.DefRange),
+		Mount:             e.str(a, "mount", "", b.DefRange),
+		Secrets:           e.strings(a, "secrets", b.DefRange),
+		Env:               e.boolean(a, "env", false, b.DefRange),
+		Splay:             e.duration(a, "splay", 0, b.DefRange),
+		LeftDelimiter:     e.str(a, "left_delimiter", "", b.DefRange),
+		RightDelimiter:    e.str(a, "right_delimiter", "", b.DefRange),
+		ErrorOnMissingKey: e.boolean(a, "error_on_missing_key", false, b.DefRange),
 	}
 	switch {
 	case f.Content.Set && f.Source.Set:

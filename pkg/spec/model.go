@@ -199,6 +199,8 @@ type App struct {
 	// "host" (Nomad's own default: ports on the host, each docker task
 	// publishing them itself). A mesh app is always bridge.
 	Network Val[string]
+	// Hostname names the group's network namespace (bridge networking).
+	Hostname Val[string]
 	// Datacenters, NodePool and Priority place the app's job; the
 	// project's datacenters when Datacenters is unset.
 	Datacenters Val[[]string]
@@ -256,6 +258,12 @@ type File struct {
 	ChangeMode   Val[string]
 	ChangeSignal Val[string]
 	Perms        Val[string]
+	// Splay, LeftDelimiter, RightDelimiter and ErrorOnMissingKey are the
+	// template's own options, as in Nomad's template block.
+	Splay             Val[time.Duration]
+	LeftDelimiter     Val[string]
+	RightDelimiter    Val[string]
+	ErrorOnMissingKey Val[bool]
 	// Mount also bind-mounts the file into a docker container at this path.
 	Mount Val[string]
 	// Env loads the rendered file (KEY=value lines) into the task's

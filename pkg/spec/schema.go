@@ -150,6 +150,10 @@ var fileSchema = &hcl.BodySchema{
 		{Name: "mount"},
 		{Name: "secrets"},
 		{Name: "env"},
+		{Name: "splay"},
+		{Name: "left_delimiter"},
+		{Name: "right_delimiter"},
+		{Name: "error_on_missing_key"},
 	},
 }
 
@@ -179,6 +183,7 @@ var appSchema = &hcl.BodySchema{
 		{Name: "node_pool"},
 		{Name: "priority"},
 		{Name: "network"},
+		{Name: "hostname"},
 		{Name: "meta"},
 		{Name: "nomad_api"},
 	}, taskAttributes...),

@@ -100,6 +100,9 @@ func (v *validator) app(app *App) {
 	switch app.Network.V {
 	case NetworkBridge:
 	case NetworkHost:
+		if app.Hostname.Set {
+			v.errorf(app.Hostname.Range, "Hostname on the host network", "hostname names the group's own network namespace; on the host network the app has the client's hostname. Remove hostname, or network.")
+		}
 		if app.Service != nil {
 			v.errorf(app.Network.Range, "A mesh app's network is bridge", "App %q is in the service mesh: its Connect sidecar needs the group's bridge network namespace. Remove network, or take the app out of the mesh (mesh = false on its service).", app.Name)
 		}
@@ -215,6 +218,11 @@ func (v *validator) taskExtras(app *App, t *Task) {
 			}
 		default:
 			v.errorf(f.ChangeMode.Range, "Invalid change_mode", "change_mode must be \"restart\" (the default), \"signal\", \"noop\" or \"script\".")
+		}
+		for _, d := range []Val[string]{f.LeftDelimiter, f.RightDelimiter} {
+			if d.Set && strings.TrimSpace(d.V) == "" {
+				v.errorf(d.Range, "Empty delimiter", "A template delimiter replaces {{ or }}; it cannot be empty.")
+			}
 		}
 		if f.Perms.Set {
 			if _, err := strconv.ParseUint(f.Perms.V, 8, 32); err != nil || len(f.Perms.V) < 3 {

@@ -157,6 +157,12 @@ app "files" {
     content = "x"
   }
 
+  file "local/delims.conf" {
+    content        = "x"
+    left_delimiter = " " # ERROR: Empty delimiter
+    splay          = "-1s" # ERROR: Invalid duration
+  }
+
   file "local/a.conf" {
     content     = "x"
     change_mode = "signal" # ERROR: Missing change_signal
@@ -217,6 +223,12 @@ app "meshhost" {
 app "weirdnet" {
   image   = "registry.example.com/weirdnet:1.0.0"
   network = "cni/mine" # ERROR: Invalid network
+}
+
+app "namedhost" {
+  image    = "registry.example.com/namedhost:1.0.0"
+  network  = "host"
+  hostname = "named" # ERROR: Hostname on the host network
 }
 
 app "twice" {

@@ -157,6 +157,16 @@ app "edge" {
     content = "{{ with nomadVar \"nomad/jobs/edge\" }}rate = {{ .rate }}{{ end }}\n"
   }
 
+  # A template with {{ }} of its own, under other delimiters; changes
+  # applied after a random wait of up to 30s, a missing key an error.
+  file "local/routes.tmpl" {
+    content              = "route = (( key \"edge/route\" )) # {{ .Path }} is the proxy's"
+    left_delimiter       = "(("
+    right_delimiter      = "))"
+    splay                = "30s"
+    error_on_missing_key = true
+  }
+
   file "secrets/tls.pem" {
     content = "{{ with secret \"secret/data/edge/tls\" }}{{ .Data.data.cert }}{{ end }}\n"
     secrets = ["edge/tls"]
@@ -230,6 +240,7 @@ app "node-exporter" {
 app "report" {
   type        = "batch"
   image       = "registry.example.com/report:3.1.0"
+  hostname    = "report" # the group's network namespace's
   datacenters = ["dc2"]
   node_pool   = "batch"
   priority    = 30
