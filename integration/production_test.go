@@ -106,6 +106,14 @@ app "it-prod" {
     content = "{{ key \"drover-it/greeting\" }}"
   }
 
+  file "local/delim.txt" {
+    content              = "(( key \"drover-it/greeting\" )) {{ not a template }}"
+    left_delimiter       = "(("
+    right_delimiter      = "))"
+    splay                = "1s"
+    error_on_missing_key = true
+  }
+
   file "local/var.txt" {
     content = "{{ with nomadVar \"nomad/jobs/it-prod\" }}{{ .rate }}{{ end }}"
   }
@@ -243,6 +251,8 @@ func TestProductionShapesRunForReal(t *testing.T) {
 	for path, want := range map[string]string{
 		"it-prod/local/kv.txt":  "hello from consul kv",
 		"it-prod/local/var.txt": "42",
+		// other delimiters: {{ }} is the file's own
+		"it-prod/local/delim.txt": "hello from consul kv {{ not a template }}",
 		// the artifact
 		"it-prod/local/fetched.txt": "fetched by nomad",
 	} {
@@ -317,10 +327,12 @@ func runningAlloc(t *testing.T, nomad, job string) string {
 }
 
 // itVolume mounts a dynamic host volume, which the test creates with
-// Nomad's built-in mkdir plugin, into the app's container.
+// Nomad's built-in mkdir plugin, into the app's container, and names the
+// group's network namespace (hostname).
 const itVolume = `
 app "it-vol" {
-  image = var.image
+  image    = var.image
+  hostname = "it-vol-host"
   env = {
     LISTEN_ADDR = ":8080"
   }
@@ -375,11 +387,15 @@ func TestHostVolumeForReal(t *testing.T) {
 		t.Errorf("the host volume has no claim by allocation %s: %s", alloc, body)
 	}
 	// ... and the container has the volume's directory at the mount path.
-	out, err := exec.Command("docker", "inspect", "--format", "{{range .Mounts}}{{.Source}}={{.Destination}} {{end}}", "it-vol-"+alloc).CombinedOutput()
+	out, err := exec.Command("docker", "inspect", "--format", "{{.Config.Hostname}} {{range .Mounts}}{{.Source}}={{.Destination}} {{end}}", "it-vol-"+alloc).CombinedOutput()
 	if err != nil {
 		t.Fatalf("docker inspect: %v %s", err, out)
 	}
 	if want := created.Volume.HostPath + "=/data"; !strings.Contains(string(out), want) {
 		t.Errorf("the container's mounts are %q, want %s among them", strings.TrimSpace(string(out)), want)
+	}
+	// The group's network namespace has the spec's hostname.
+	if !strings.HasPrefix(string(out), "it-vol-host ") {
+		t.Errorf("the container's hostname is %q, want it-vol-host", strings.Fields(string(out))[0])
 	}
 }

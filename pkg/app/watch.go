@@ -326,7 +326,9 @@ func (w *watcher) explainFailure(ctx context.Context, d *nomadapi.Deployment) []
 }
 
 // explainAllocs turns the failure events of up to five allocations that
-// are not fine into lines.
+// are not fine into lines; an allocation the client could not even set up
+// (a network Nomad cannot build, say) has no task events, only its client
+// description.
 func explainAllocs(allocs []*nomadapi.AllocationListStub, fine func(*nomadapi.AllocationListStub) bool) []string {
 	sort.Slice(allocs, func(i, j int) bool { return allocs[i].ID < allocs[j].ID })
 	var lines []string
@@ -335,6 +337,7 @@ func explainAllocs(allocs []*nomadapi.AllocationListStub, fine func(*nomadapi.Al
 		if fine(a) || shown == 5 {
 			continue
 		}
+		before := len(lines)
 		for _, task := range sortedKeys(a.TaskStates) {
 			var msgs []string
 			for _, ev := range a.TaskStates[task].Events {
@@ -355,6 +358,10 @@ func explainAllocs(allocs []*nomadapi.AllocationListStub, fine func(*nomadapi.Al
 			if len(msgs) > 0 {
 				shown++
 			}
+		}
+		if len(lines) == before && a.ClientStatus == nomadapi.AllocClientStatusFailed && a.ClientDescription != "" {
+			lines = append(lines, fmt.Sprintf("alloc %s: %s", shortDeployment(a.ID), a.ClientDescription))
+			shown++
 		}
 	}
 	return lines

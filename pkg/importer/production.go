@@ -59,6 +59,11 @@ func (a *appState) proposeHostname() {
 	if mode := g.Networks[0].Mode; mode != "bridge" {
 		return // the spec's hostname is the bridge network's
 	}
+	for _, t := range g.Tasks {
+		if t.Driver != spec.DriverDocker {
+			return // Nomad names docker tasks' network namespace only
+		}
+	}
 	a.spec.hostname = g.Networks[0].Hostname
 	a.typedPaths[a.groupPath()+".network[0].hostname"] = true
 }

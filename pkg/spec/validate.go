@@ -99,6 +99,16 @@ func (v *validator) app(app *App) {
 	v.volumes(app)
 	switch app.Network.V {
 	case NetworkBridge:
+		if app.Hostname.Set {
+			// Nomad builds a named network namespace for docker tasks only:
+			// the allocation fails on the client otherwise.
+			for _, t := range app.Tasks() {
+				if t.Driver.V != DriverDocker {
+					v.errorf(app.Hostname.Range, "Hostname with a non-docker task", "Nomad names the network namespace of docker tasks only, and task %q runs with %s: the allocation would fail on the client. Remove hostname, or run the task in docker.", t.Name, t.Driver.V)
+					break
+				}
+			}
+		}
 	case NetworkHost:
 		if app.Hostname.Set {
 			v.errorf(app.Hostname.Range, "Hostname on the host network", "hostname names the group's own network namespace; on the host network the app has the client's hostname. Remove hostname, or network.")

@@ -225,6 +225,16 @@ app "weirdnet" {
   network = "cni/mine" # ERROR: Invalid network
 }
 
+app "namedhelper" {
+  image    = "registry.example.com/namedhelper:1.0.0"
+  hostname = "named" # ERROR: Hostname with a non-docker task
+
+  task "tool" {
+    driver  = "raw_exec"
+    command = "/bin/tool"
+  }
+}
+
 app "namedhost" {
   image    = "registry.example.com/namedhost:1.0.0"
   network  = "host"
