@@ -166,9 +166,9 @@ func TestStreamAppDependsOnTheAppAndProjectOnly(t *testing.T) {
 				return got
 			}
 			for _, app := range set.Apps {
-				alone := *set
-				alone.Apps, alone.Externals = []*spec.App{app}, nil
-				if diff := cmp.Diff(files(set, app), files(&alone, app)); diff != "" {
+				alone := &spec.Set{Root: set.Root, Project: set.Project, Environment: set.Environment, Apps: []*spec.App{app},
+					Files: set.Files, Selected: map[string]bool{app.Name: true}, SelectedExternals: map[string]bool{}}
+				if diff := cmp.Diff(files(set, app), files(alone, app)); diff != "" {
 					t.Errorf("%s %q: app %s renders otherwise alone (-with the others +alone):\n%s", path, env, app.Name, diff)
 				}
 				checked++
