@@ -45,7 +45,11 @@ continue across restarts from Nomad's scaling events; each action records its
 reason and inputs in the event's meta.
 
 Serves Prometheus metrics on /metrics and /healthz. With --ha, several
-instances share a Nomad variable lock and one acts.
+instances share a Nomad variable lock and one acts: it renews the lock
+every third of --lock-ttl and stops acting as soon as a renew fails; a
+standby tries for the lock every tenth of it, and takes over within that
+of a release (on shutdown), or after the TTL and Nomad's lock delay when
+the holder vanished.
 
 Subcommands: explain (one evaluation, step by step), lint, simulate.
 
