@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"reflect"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -243,6 +244,23 @@ func (im *importer) nameApps() {
 	}
 }
 
+// mainRestart carries a restart policy of the app's own task that is not
+// the group's: the spec's app-level restart is the group's, which every
+// task inherits, so the group takes the app's task's policy and each
+// helper that inherited the group's keeps it in a restart block of its
+// own. Every task restarts as before. (g is canonical: each task's policy
+// is its effective one.)
+func (a *appState) mainRestart(g *nomadapi.TaskGroup, main *nomadapi.Task) {
+	if main.RestartPolicy == nil || g.RestartPolicy == nil || reflect.DeepEqual(main.RestartPolicy, g.RestartPolicy) {
+		return
+	}
+	g.RestartPolicy = deepCopy(main.RestartPolicy)
+	a.job.r.add(a.groupPath()+".restart", ClassTransformed, a.name,
+		"the app's restart block is its own task's policy (at the app level restart is the group's, which the task inherits); each helper keeps the group's former policy in a restart block of its own")
+	a.job.r.addAll(a.groupPath()+".task["+main.Name+"].restart", ClassTransformed, a.name,
+		"the app's own task's restart policy, carried by the app's restart block (the group's)")
+}
+
 // propose builds the app's expected job and its typed spec.
 func (im *importer) propose(a *appState) {
 	j := a.job
@@ -323,6 +341,7 @@ func (im *importer) propose(a *appState) {
 	if mainIdx < 0 {
 		mainIdx = 0
 	}
+	a.mainRestart(g, g.Tasks[mainIdx])
 	for i, t := range g.Tasks {
 		ts, err := proposeTask(t, i != mainIdx)
 		if err != nil {
