@@ -36,7 +36,11 @@ everything goes to stdout as one JSON document, or readable HCL with
 --format hcl.
 
 When PATH names one spec in a project, only that spec's artifacts are
-rendered, but the whole project is validated (upstreams must exist).
+rendered, and it is checked against the rest of the project (upstreams must
+exist), which comes from the project index (.drover/index) for the specs
+unchanged since it was written. A spec unchanged since it was rendered into
+DIR, whose files there are still as written, is not read again.
+DROVER_INDEX=off reads and checks every spec.
 
 Examples:
   drover render jobs/ -o out/

@@ -19,7 +19,10 @@ func validateCommand(stdio IO) *ucli.Command {
 without contacting any cluster: schema, names Nomad and Consul accept, port
 and upstream references, local port collisions, scaling bounds and policies,
 public routes, and literal secrets in env. If a drover.hcl is found in or
-above PATH, the whole project is checked.
+above PATH, PATH is checked against the whole project: the specs that have
+not changed since the project index (.drover/index) was written, and that
+passed then, are taken from it rather than read again (DROVER_INDEX=off
+reads and checks every spec).
 
 Without --env, the base spec and every environment overlay are validated.
 
