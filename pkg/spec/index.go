@@ -180,18 +180,11 @@ func decodeEntry(b []byte, intern map[string]string) *indexEntry {
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
 		e.envNames = append(e.envNames, d.interned())
 	}
-	e.facts = map[string][]byte{}
-	for n := d.uvarint(); n > 0 && !d.bad; n-- {
-		env := d.interned()
-		e.facts[env] = d.bytes(int(d.uvarint()))
+	e.facts = d.blobs()
+	if e.facts == nil {
+		e.facts = map[string][]byte{}
 	}
-	for n := d.uvarint(); n > 0 && !d.bad; n-- {
-		if e.memos == nil {
-			e.memos = map[string][]byte{}
-		}
-		slot := d.interned()
-		e.memos[slot] = d.bytes(int(d.uvarint()))
-	}
+	e.memos = d.blobs()
 	if d.bad {
 		return nil
 	}
@@ -238,20 +231,32 @@ func encodeEntry(w *encoder, e *indexEntry) {
 	w.strs(e.refs)
 	w.raw(e.fp[:])
 	w.strs(e.envNames)
-	envs := sortedKeys(e.facts)
-	w.uvarint(uint64(len(envs)))
-	for _, env := range envs {
-		w.str(env)
-		w.uvarint(uint64(len(e.facts[env])))
-		w.raw(e.facts[env])
+	w.blobs(e.facts)
+	w.blobs(e.memos)
+}
+
+// blobs encodes named byte strings, by name.
+func (w *encoder) blobs(m map[string][]byte) {
+	names := sortedKeys(m)
+	w.uvarint(uint64(len(names)))
+	for _, name := range names {
+		w.str(name)
+		w.uvarint(uint64(len(m[name])))
+		w.raw(m[name])
 	}
-	slots := sortedKeys(e.memos)
-	w.uvarint(uint64(len(slots)))
-	for _, slot := range slots {
-		w.str(slot)
-		w.uvarint(uint64(len(e.memos[slot])))
-		w.raw(e.memos[slot])
+}
+
+// blobs decodes what encoder.blobs wrote; nil when there are none.
+func (d *decoder) blobs() map[string][]byte {
+	var m map[string][]byte
+	for n := d.uvarint(); n > 0 && !d.bad; n-- {
+		if m == nil {
+			m = map[string][]byte{}
+		}
+		name := d.interned()
+		m[name] = d.bytes(int(d.uvarint()))
 	}
+	return m
 }
 
 // usable reports whether the index entry e may stand for the file at path
