@@ -49,3 +49,20 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(PollInterval)
 	}
 }
+
+// ContractCase is one case of a fake's contract: a behaviour of the real
+// API that the fake must show too, run against a target T (the fake, or
+// the real agent in the integration build).
+type ContractCase[T any] struct {
+	Name string
+	Run  func(t *testing.T, target T)
+}
+
+// RunContract runs every case as a subtest, each against a fresh target
+// from newTarget.
+func RunContract[T any](t *testing.T, cases []ContractCase[T], newTarget func(t *testing.T) T) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) { tc.Run(t, newTarget(t)) })
+	}
+}

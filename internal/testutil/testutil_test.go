@@ -49,3 +49,16 @@ func (f *fakeT) Fatalf(format string, args ...any) {
 	f.msg = fmt.Sprintf(format, args...)
 	runtime.Goexit()
 }
+
+func TestRunContractGivesEachCaseAFreshTarget(t *testing.T) {
+	made := 0
+	var seen []int
+	cases := []ContractCase[int]{
+		{"first", func(t *testing.T, n int) { seen = append(seen, n) }},
+		{"second", func(t *testing.T, n int) { seen = append(seen, n) }},
+	}
+	RunContract(t, cases, func(*testing.T) int { made++; return made })
+	if made != 2 || len(seen) != 2 || seen[0] != 1 || seen[1] != 2 {
+		t.Errorf("targets made %d, cases saw %v; want 2 and [1 2]", made, seen)
+	}
+}

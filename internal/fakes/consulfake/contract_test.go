@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/consul/api"
 
 	"github.com/drover-io/drover/internal/fakes/consulfake"
+	"github.com/drover-io/drover/internal/testutil"
 )
 
 // The contract: what drover relies on from Consul, stated as cases that
@@ -60,24 +61,19 @@ func newTarget(t *testing.T, cfg *api.Config, fake *consulfake.Server) *target {
 	return &target{c: c, addr: addr, token: cfg.Token, fake: fake, prefix: "fake-contract-" + hex.EncodeToString(b[:]) + "-"}
 }
 
-var contract = []struct {
-	name string
-	run  func(t *testing.T, tg *target)
-}{
-	{"datacenters", contractDatacenters},
-	{"config entry check-and-set", contractConfigCAS},
-	{"config entry validation", contractConfigValidation},
-	{"intentions normalized", contractIntentions},
-	{"protocol checks", contractProtocolChecks},
-	{"catalog", contractCatalog},
-	{"blocking queries", contractBlocking},
+var contract = []testutil.ContractCase[*target]{
+	{Name: "datacenters", Run: contractDatacenters},
+	{Name: "config entry check-and-set", Run: contractConfigCAS},
+	{Name: "config entry validation", Run: contractConfigValidation},
+	{Name: "intentions normalized", Run: contractIntentions},
+	{Name: "protocol checks", Run: contractProtocolChecks},
+	{Name: "catalog", Run: contractCatalog},
+	{Name: "blocking queries", Run: contractBlocking},
 }
 
 // runContract runs every contract case against a target from newTarget.
 func runContract(t *testing.T, newTarget func(t *testing.T) *target) {
-	for _, tc := range contract {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, newTarget(t)) })
-	}
+	testutil.RunContract(t, contract, newTarget)
 }
 
 func TestContract(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/nomad/api"
 
 	"github.com/drover-io/drover/internal/fakes/nomadfake"
+	"github.com/drover-io/drover/internal/testutil"
 )
 
 // The contract: what drover relies on from Nomad, stated as cases that run
@@ -59,31 +60,26 @@ func newTarget(t *testing.T, cfg *api.Config, fake *nomadfake.Server) *target {
 	return &target{c: c, fake: fake, prefix: "fake-contract-" + hex.EncodeToString(b[:]) + "-"}
 }
 
-var contract = []struct {
-	name string
-	run  func(t *testing.T, tg *target)
-}{
-	{"regions", contractRegions},
-	{"missing objects", contractMissing},
-	{"register and read", contractRegisterAndRead},
-	{"enforce index", contractEnforceIndex},
-	{"list with a meta filter", contractListWithMeta},
-	{"validation errors", contractValidation},
-	{"plan", contractPlan},
-	{"plan of a new group and meta", contractPlanNewGroup},
-	{"deregister and purge", contractDeregister},
-	{"scale", contractScale},
-	{"scaling policies", contractScalingPolicies},
-	{"namespaces", contractNamespaces},
-	{"variable locks", contractVariableLocks},
-	{"blocking queries", contractBlocking},
+var contract = []testutil.ContractCase[*target]{
+	{Name: "regions", Run: contractRegions},
+	{Name: "missing objects", Run: contractMissing},
+	{Name: "register and read", Run: contractRegisterAndRead},
+	{Name: "enforce index", Run: contractEnforceIndex},
+	{Name: "list with a meta filter", Run: contractListWithMeta},
+	{Name: "validation errors", Run: contractValidation},
+	{Name: "plan", Run: contractPlan},
+	{Name: "plan of a new group and meta", Run: contractPlanNewGroup},
+	{Name: "deregister and purge", Run: contractDeregister},
+	{Name: "scale", Run: contractScale},
+	{Name: "scaling policies", Run: contractScalingPolicies},
+	{Name: "namespaces", Run: contractNamespaces},
+	{Name: "variable locks", Run: contractVariableLocks},
+	{Name: "blocking queries", Run: contractBlocking},
 }
 
 // runContract runs every contract case against a target from newTarget.
 func runContract(t *testing.T, newTarget func(t *testing.T) *target) {
-	for _, tc := range contract {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, newTarget(t)) })
-	}
+	testutil.RunContract(t, contract, newTarget)
 }
 
 func TestContract(t *testing.T) {

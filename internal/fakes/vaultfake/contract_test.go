@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drover-io/drover/internal/fakes/vaultfake"
+	"github.com/drover-io/drover/internal/testutil"
 )
 
 // The contract: what drover relies on from Vault (and OpenBao), stated as
@@ -45,25 +46,20 @@ func newTarget(addr, token string, fake *vaultfake.Server) *target {
 	return &target{addr: strings.TrimSuffix(addr, "/"), token: token, fake: fake, prefix: "fake-contract-" + hex.EncodeToString(b[:]) + "-"}
 }
 
-var contract = []struct {
-	name string
-	run  func(t *testing.T, tg *target)
-}{
-	{"health", contractHealth},
-	{"token", contractToken},
-	{"policies", contractPolicies},
-	{"mounts", contractMounts},
-	{"kv v2 reads", contractKV},
-	{"jwt roles", contractJWTRoles},
-	{"jwt role validation", contractJWTRoleValidation},
-	{"no handler", contractNoHandler},
+var contract = []testutil.ContractCase[*target]{
+	{Name: "health", Run: contractHealth},
+	{Name: "token", Run: contractToken},
+	{Name: "policies", Run: contractPolicies},
+	{Name: "mounts", Run: contractMounts},
+	{Name: "kv v2 reads", Run: contractKV},
+	{Name: "jwt roles", Run: contractJWTRoles},
+	{Name: "jwt role validation", Run: contractJWTRoleValidation},
+	{Name: "no handler", Run: contractNoHandler},
 }
 
 // runContract runs every contract case against a target from newTarget.
 func runContract(t *testing.T, newTarget func(t *testing.T) *target) {
-	for _, tc := range contract {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, newTarget(t)) })
-	}
+	testutil.RunContract(t, contract, newTarget)
 }
 
 func TestContract(t *testing.T) {
