@@ -188,24 +188,14 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 		ab.Attr("type", a.typ)
 	}
 	a.main.writeAttrs(ab)
-	if a.network != "" {
-		ab.Attr("network", a.network)
-	}
-	if a.hostname != "" {
-		ab.Attr("hostname", a.hostname)
-	}
+	nonEmpty(ab, "network", a.network)
+	nonEmpty(ab, "hostname", a.hostname)
 	if len(a.datacenters) > 0 {
 		ab.Attr("datacenters", a.datacenters)
 	}
-	if a.nodePool != "" {
-		ab.Attr("node_pool", a.nodePool)
-	}
-	if a.priority != nil {
-		ab.Attr("priority", *a.priority)
-	}
-	if a.count != nil {
-		ab.Attr("count", *a.count)
-	}
+	nonEmpty(ab, "node_pool", a.nodePool)
+	optional(ab, "priority", a.priority)
+	optional(ab, "count", a.count)
 	if len(a.meta) > 0 {
 		ab.Attr("meta", stringMap(a.meta))
 	}
@@ -223,9 +213,7 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 		if p.to > 0 {
 			pb.Attr("to", p.to)
 		}
-		if p.hostNetwork != "" {
-			pb.Attr("host_network", p.hostNetwork)
-		}
+		nonEmpty(pb, "host_network", p.hostNetwork)
 	}
 	a.main.writeBlocks(ab)
 	if s := a.service; s != nil {
@@ -246,12 +234,8 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 		if v.readOnly {
 			vb.Attr("read_only", true)
 		}
-		if v.accessMode != "" {
-			vb.Attr("access_mode", v.accessMode)
-		}
-		if v.attachmentMode != "" {
-			vb.Attr("attachment_mode", v.attachmentMode)
-		}
+		nonEmpty(vb, "access_mode", v.accessMode)
+		nonEmpty(vb, "attachment_mode", v.attachmentMode)
 		if v.perAlloc {
 			vb.Attr("per_alloc", true)
 		}
@@ -266,9 +250,7 @@ func (a *appSpec) write(b *jobspec.Body, withHatch bool) {
 		sb := ab.Block("scaling")
 		sb.Attr("min", s.min)
 		sb.Attr("max", s.max)
-		if s.enabled != nil {
-			sb.Attr("enabled", *s.enabled)
-		}
+		optional(sb, "enabled", s.enabled)
 		if len(s.policy) > 0 {
 			_ = writePolicy(sb.Block("policy"), s.policy)
 		}
@@ -389,12 +371,10 @@ func (s *serviceSpec) write(sb *jobspec.Body, mesh bool) {
 	}
 	if n, err := strconv.Atoi(s.port); err == nil && isNumber(s.port) {
 		sb.Attr("port", n) // a port number, advertised as it is
-	} else if s.port != "" {
-		sb.Attr("port", s.port)
+	} else {
+		nonEmpty(sb, "port", s.port)
 	}
-	if s.task != "" {
-		sb.Attr("task", s.task)
-	}
+	nonEmpty(sb, "task", s.task)
 	if s.provider != "" && s.provider != "consul" {
 		sb.Attr("provider", s.provider)
 	}
@@ -413,38 +393,24 @@ func (s *serviceSpec) write(sb *jobspec.Body, mesh bool) {
 	for _, c := range s.checks {
 		cb := sb.Block("check", c.name)
 		cb.Attr("type", c.typ)
-		if c.path != "" {
-			cb.Attr("path", c.path)
-		}
-		if c.method != "" {
-			cb.Attr("method", c.method)
-		}
+		nonEmpty(cb, "path", c.path)
+		nonEmpty(cb, "method", c.method)
 		if len(c.header) > 0 {
 			cb.Attr("header", stringMap(c.header))
 		}
-		if c.command != "" {
-			cb.Attr("command", c.command)
-		}
+		nonEmpty(cb, "command", c.command)
 		if len(c.args) > 0 {
 			cb.Attr("args", c.args)
 		}
-		if c.task != "" {
-			cb.Attr("task", c.task)
-		}
+		nonEmpty(cb, "task", c.task)
 		cb.Attr("interval", jobspec.FormatDuration(c.interval))
 		cb.Attr("timeout", jobspec.FormatDuration(c.timeout))
-		if c.port != "" {
-			cb.Attr("port", c.port)
-		}
-		if c.initialStatus != "" {
-			cb.Attr("initial_status", c.initialStatus)
-		}
+		nonEmpty(cb, "port", c.port)
+		nonEmpty(cb, "initial_status", c.initialStatus)
 		if r := c.restart; r != nil {
 			rb := cb.Block("check_restart")
 			rb.Attr("limit", r.Limit)
-			if r.Grace != nil {
-				rb.Attr("grace", jobspec.FormatDuration(*r.Grace))
-			}
+			optionalDuration(rb, "grace", r.Grace)
 			if r.IgnoreWarnings {
 				rb.Attr("ignore_warnings", true)
 			}
@@ -452,25 +418,15 @@ func (s *serviceSpec) write(sb *jobspec.Body, mesh bool) {
 	}
 	if sc := s.sidecar; sc != nil {
 		scb := sb.Block("sidecar")
-		if sc.image != "" {
-			scb.Attr("image", sc.image)
-		}
-		if sc.cpu != nil {
-			scb.Attr("cpu", *sc.cpu)
-		}
-		if sc.memory != nil {
-			scb.Attr("memory", *sc.memory)
-		}
+		nonEmpty(scb, "image", sc.image)
+		optional(scb, "cpu", sc.cpu)
+		optional(scb, "memory", sc.memory)
 	}
 	for _, u := range s.upstreams {
 		ub := sb.Block("upstream", u.name)
 		ub.Attr("local_port", u.port)
-		if u.datacenter != "" {
-			ub.Attr("datacenter", u.datacenter)
-		}
-		if u.namespace != "" {
-			ub.Attr("namespace", u.namespace)
-		}
+		nonEmpty(ub, "datacenter", u.datacenter)
+		nonEmpty(ub, "namespace", u.namespace)
 	}
 }
 
@@ -478,12 +434,8 @@ func (t *taskSpec) writeAttrs(b *jobspec.Body) {
 	if t.driver != spec.DriverDocker {
 		b.Attr("driver", t.driver)
 	}
-	if t.image != nil {
-		b.Attr("image", *t.image)
-	}
-	if t.command != nil {
-		b.Attr("command", *t.command)
-	}
+	optional(b, "image", t.image)
+	optional(b, "command", t.command)
 	if t.hasArgs {
 		list := make([]any, len(t.args))
 		for i, a := range t.args {
@@ -495,32 +447,18 @@ func (t *taskSpec) writeAttrs(b *jobspec.Body) {
 
 // writeStop writes user and how the task stops.
 func (t *taskSpec) writeStop(b *jobspec.Body) {
-	if t.user != "" {
-		b.Attr("user", t.user)
-	}
-	if t.killTimeout != nil {
-		b.Attr("kill_timeout", jobspec.FormatDuration(*t.killTimeout))
-	}
-	if t.killSignal != "" {
-		b.Attr("kill_signal", t.killSignal)
-	}
-	if t.shutdownDelay != nil {
-		b.Attr("shutdown_delay", jobspec.FormatDuration(*t.shutdownDelay))
-	}
+	nonEmpty(b, "user", t.user)
+	optionalDuration(b, "kill_timeout", t.killTimeout)
+	nonEmpty(b, "kill_signal", t.killSignal)
+	optionalDuration(b, "shutdown_delay", t.shutdownDelay)
 }
 
 func (t *taskSpec) writeBlocks(b *jobspec.Body) {
 	if t.cpu != nil || t.memory != nil || t.memoryMax != nil {
 		rb := b.Block("resources")
-		if t.cpu != nil {
-			rb.Attr("cpu", *t.cpu)
-		}
-		if t.memory != nil {
-			rb.Attr("memory", *t.memory)
-		}
-		if t.memoryMax != nil {
-			rb.Attr("memory_max", *t.memoryMax)
-		}
+		optional(rb, "cpu", t.cpu)
+		optional(rb, "memory", t.memory)
+		optional(rb, "memory_max", t.memoryMax)
 	}
 	for _, s := range t.secrets {
 		sb := b.Block("secret", s.env)
@@ -533,30 +471,16 @@ func (t *taskSpec) writeBlocks(b *jobspec.Body) {
 		if f.changeMode != "restart" {
 			fb.Attr("change_mode", f.changeMode)
 		}
-		if f.changeSignal != "" {
-			fb.Attr("change_signal", f.changeSignal)
-		}
-		if f.perms != "" {
-			fb.Attr("perms", f.perms)
-		}
-		if f.mount != "" {
-			fb.Attr("mount", f.mount)
-		}
+		nonEmpty(fb, "change_signal", f.changeSignal)
+		nonEmpty(fb, "perms", f.perms)
+		nonEmpty(fb, "mount", f.mount)
 		if f.env {
 			fb.Attr("env", true)
 		}
-		if f.splay != nil {
-			fb.Attr("splay", jobspec.FormatDuration(*f.splay))
-		}
-		if f.leftDelim != "" {
-			fb.Attr("left_delimiter", f.leftDelim)
-		}
-		if f.rightDelim != "" {
-			fb.Attr("right_delimiter", f.rightDelim)
-		}
-		if f.errMissingKey != nil {
-			fb.Attr("error_on_missing_key", *f.errMissingKey)
-		}
+		optionalDuration(fb, "splay", f.splay)
+		nonEmpty(fb, "left_delimiter", f.leftDelim)
+		nonEmpty(fb, "right_delimiter", f.rightDelim)
+		optional(fb, "error_on_missing_key", f.errMissingKey)
 	}
 	for _, m := range t.mounts {
 		mb := b.Block("mount", m.volume)
@@ -1002,4 +926,25 @@ func sortedEnv(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// optional writes name = *v when v is set.
+func optional[T any](b *jobspec.Body, name string, v *T) {
+	if v != nil {
+		b.Attr(name, *v)
+	}
+}
+
+// optionalDuration writes name = "<duration>" when d is set.
+func optionalDuration(b *jobspec.Body, name string, d *time.Duration) {
+	if d != nil {
+		b.Attr(name, jobspec.FormatDuration(*d))
+	}
+}
+
+// nonEmpty writes name = s unless s is empty.
+func nonEmpty(b *jobspec.Body, name, s string) {
+	if s != "" {
+		b.Attr(name, s)
+	}
 }
