@@ -2,7 +2,8 @@ package importer
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/drover-io/drover/pkg/jobspec"
 )
@@ -15,11 +16,7 @@ var labeledPolicyBlocks = map[string]bool{"check": true, "strategy": true}
 // jobspec `policy` block decoded to maps: every block a list of maps, a
 // labeled block one level more) back as the Autoscaler's HCL.
 func writePolicy(b *jobspec.Body, m map[string]any) error {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	var blocks []string
 	for _, k := range keys {
 		if isMapList(m[k]) {

@@ -2,7 +2,9 @@ package importer
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -519,11 +521,7 @@ func writeString(b *jobspec.Body, name, s string) {
 // writeConfig writes a driver's config as jobspec.Encode writes a config
 // block: lists of maps as nested blocks.
 func writeConfig(b *jobspec.Body, m map[string]any) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	var nested []string
 	for _, k := range keys {
 		if isMapList(m[k]) {
@@ -920,12 +918,7 @@ func proposePeriodic(p *nomadapi.PeriodicConfig) []kv {
 func (a *appSpec) tasks() []*taskSpec { return append([]*taskSpec{a.main}, a.helpers...) }
 
 func sortedEnv(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // optional writes name = *v when v is set.

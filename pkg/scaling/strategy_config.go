@@ -2,7 +2,9 @@ package scaling
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -299,12 +301,7 @@ func (p *configParser) optionalInt(key string) *int64 {
 }
 
 func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
 // suggest returns ` (did you mean "x"?)` for the closest candidate within
