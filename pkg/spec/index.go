@@ -789,29 +789,26 @@ func (d *decoder) interned() string {
 	return s
 }
 
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
+func (d *decoder) uvarint() uint64 { return readVarint(d, binary.Uvarint) }
+func (d *decoder) varint() int64   { return readVarint(d, binary.Varint) }
+
+// readVarint reads one varint with read (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](d *decoder, read func([]byte) (T, int)) T {
+	v, n := read(d.b)
 	if n <= 0 {
-		d.bad, d.b = true, nil
+		d.fail()
 		return 0
 	}
 	d.b = d.b[n:]
 	return v
 }
 
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.bad, d.b = true, nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
+// fail marks the input damaged: every later read returns zero values.
+func (d *decoder) fail() { d.bad, d.b = true, nil }
 
 func (d *decoder) bytes(n int) []byte {
 	if n < 0 || n > len(d.b) {
-		d.bad, d.b = true, nil
+		d.fail()
 		return nil
 	}
 	out := d.b[:n:n]
@@ -824,7 +821,7 @@ func (d *decoder) str() string { return string(d.bytes(int(d.uvarint()))) }
 func (d *decoder) strs() []string {
 	n := int(d.uvarint())
 	if n > len(d.b) {
-		d.bad, d.b = true, nil
+		d.fail()
 		return nil
 	}
 	out := make([]string, n)
