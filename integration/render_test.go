@@ -3,12 +3,12 @@
 package integration
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/internal/jsonx"
 	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -78,12 +78,8 @@ func TestHCLRenderingMatchesJSON(t *testing.T) {
 
 func asJSON(t *testing.T, v any) any {
 	t.Helper()
-	data, err := json.Marshal(v)
+	out, err := jsonx.Generic(v)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var out any
-	if err := json.Unmarshal(data, &out); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -12,6 +12,7 @@ import (
 
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/internal/jsonx"
 	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -277,12 +278,8 @@ func diffJobs(expected *nomadapi.Job, rendered *render.Job) string {
 
 // genericJSON is v as encoding/json decodes it into any.
 func genericJSON(v any) any {
-	b, err := json.Marshal(v)
+	out, err := jsonx.Generic(v)
 	if err != nil {
-		return fmt.Sprintf("<%v>", err)
-	}
-	var out any
-	if err := json.Unmarshal(b, &out); err != nil {
 		return fmt.Sprintf("<%v>", err)
 	}
 	return out

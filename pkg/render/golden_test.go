@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/internal/jsonx"
 	"github.com/drover-io/drover/pkg/jobspec"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -164,12 +164,8 @@ func TestHCLFormCarriesEveryField(t *testing.T) {
 
 func asGeneric(t *testing.T, v any) any {
 	t.Helper()
-	data, err := json.Marshal(v)
+	out, err := jsonx.Generic(v)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var out any
-	if err := json.Unmarshal(data, &out); err != nil {
 		t.Fatal(err)
 	}
 	return out
