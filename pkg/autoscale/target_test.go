@@ -150,17 +150,24 @@ func (f *fakeNomad) Events(ctx context.Context, _ uint64) (<-chan *nomadapi.Even
 
 var target = scaling.Target{Namespace: "default", Job: "api", Group: "api"}
 
+// runTarget starts a Target on f until cancel, and waits (in a synctest
+// bubble) until it has subscribed.
+func runTarget(f *fakeNomad) (*Target, context.Context, context.CancelFunc) {
+	tg := NewTarget(f, TargetOptions{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go tg.Run(ctx)
+	synctest.Wait()
+	return tg, ctx, cancel
+}
+
 // TestSteadyStateMakesNoRequests: with the event stream, a thousand
 // evaluations of an unchanged job read its status once; an event makes
 // the next evaluation read it again.
 func TestSteadyStateMakesNoRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNomad(3)
-		tg := NewTarget(f, TargetOptions{})
-		ctx, cancel := context.WithCancel(context.Background())
+		tg, ctx, cancel := runTarget(f)
 		defer cancel()
-		go tg.Run(ctx)
-		synctest.Wait()
 		for range 1000 {
 			st, err := tg.Status(ctx, target)
 			if err != nil || st.Desired != 3 || !st.Ready {
@@ -195,11 +202,8 @@ func TestBlockingFallback(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNomad(3)
 		f.noEvents = true
-		tg := NewTarget(f, TargetOptions{})
-		ctx, cancel := context.WithCancel(context.Background())
+		tg, ctx, cancel := runTarget(f)
 		defer cancel()
-		go tg.Run(ctx)
-		synctest.Wait()
 		tg.Status(ctx, target)
 		synctest.Wait()
 		for range 100 {
@@ -280,11 +284,8 @@ func TestDeploymentActive(t *testing.T) {
 func TestStreamReconnect(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNomad(3)
-		tg := NewTarget(f, TargetOptions{})
-		ctx, cancel := context.WithCancel(context.Background())
+		tg, ctx, cancel := runTarget(f)
 		defer cancel()
-		go tg.Run(ctx)
-		synctest.Wait()
 		tg.Status(ctx, target)
 		f.mu.Lock()
 		close(f.events)
