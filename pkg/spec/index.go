@@ -76,13 +76,13 @@ type indexEntry struct {
 	fpOK     bool
 	envNames []string
 	// facts holds each environment's encoded summaries (encodeFacts).
-	facts map[string][]byte
+	facts *blobs
 	// clean: the file had no diagnostics at all, nor a Memo that failed,
 	// when it was last checked; only then are its memos replayed.
 	clean bool
 	// memos holds the encoded memos (encodeMemos) of the file's apps, by
 	// memoSlot: each caller's own, per environment.
-	memos map[string][]byte
+	memos *blobs
 	// changed: not as read (new, or with a new stat or environments);
 	// raw is the entry as read, written again as it is when unchanged.
 	changed bool
@@ -182,7 +182,7 @@ func decodeEntry(b []byte, intern map[string]string) *indexEntry {
 	}
 	e.facts = d.blobs()
 	if e.facts == nil {
-		e.facts = map[string][]byte{}
+		e.facts = &blobs{}
 	}
 	e.memos = d.blobs()
 	if d.bad {
@@ -236,27 +236,31 @@ func encodeEntry(w *encoder, e *indexEntry) {
 }
 
 // blobs encodes named byte strings, by name.
-func (w *encoder) blobs(m map[string][]byte) {
-	names := sortedKeys(m)
-	w.uvarint(uint64(len(names)))
-	for _, name := range names {
-		w.str(name)
-		w.uvarint(uint64(len(m[name])))
-		w.raw(m[name])
+func (w *encoder) blobs(bs *blobs) {
+	w.uvarint(uint64(bs.len()))
+	for _, nb := range bs.all() {
+		w.str(nb.name)
+		w.uvarint(uint64(len(nb.b)))
+		w.raw(nb.b)
 	}
 }
 
 // blobs decodes what encoder.blobs wrote; nil when there are none.
-func (d *decoder) blobs() map[string][]byte {
-	var m map[string][]byte
-	for n := d.uvarint(); n > 0 && !d.bad; n-- {
-		if m == nil {
-			m = map[string][]byte{}
-		}
-		name := d.interned()
-		m[name] = d.bytes(int(d.uvarint()))
+func (d *decoder) blobs() *blobs {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
 	}
-	return m
+	if n == 0 || d.bad {
+		return nil
+	}
+	bs := &blobs{s: make([]namedBlob, 0, n)}
+	for ; n > 0 && !d.bad; n-- {
+		name := d.interned()
+		// Written in name order; set keeps them so if they were not.
+		bs.set(name, d.bytes(int(d.uvarint())))
+	}
+	return bs
 }
 
 // usable reports whether the index entry e may stand for the file at path
@@ -272,7 +276,7 @@ func (st *streamer) usable(e *indexEntry, path string, stat fileStat, envs []str
 		}
 	}
 	for _, env := range envs {
-		if e.facts[env] == nil {
+		if e.facts.get(env) == nil {
 			return nil, false
 		}
 	}
@@ -301,17 +305,17 @@ func memoSlot(key, env string) string { return key + "\x00" + env }
 
 // memosFor returns e's memos of key for envs, by environment, when it has
 // them all.
-func (e *indexEntry) memosFor(key string, envs []string) (map[string][]byte, bool) {
+func (e *indexEntry) memosFor(key string, envs []string) (*blobs, bool) {
 	if key == "" {
 		return nil, false
 	}
-	out := make(map[string][]byte, len(envs))
+	out := &blobs{s: make([]namedBlob, 0, len(envs))}
 	for _, env := range envs {
-		m, ok := e.memos[memoSlot(key, env)]
+		m, ok := e.memos.lookup(memoSlot(key, env))
 		if !ok {
 			return nil, false
 		}
-		out[env] = m
+		out.set(env, m)
 	}
 	return out, true
 }
@@ -323,10 +327,10 @@ func (st *streamer) keepMemos(e *indexEntry, r *fileResult) {
 		return
 	}
 	if e.memos == nil {
-		e.memos = map[string][]byte{}
+		e.memos = &blobs{}
 	}
-	for env, m := range r.memos {
-		e.memos[memoSlot(st.opts.MemoKey, env)] = m
+	for _, m := range r.memos.all() {
+		e.memos.set(memoSlot(st.opts.MemoKey, m.name), m.b)
 	}
 }
 
@@ -364,7 +368,7 @@ func (st *streamer) fromEntry(r *fileResult, e *indexEntry, envs []string) {
 		r.decls = append(r.decls, &Variable{Name: v.name, Type: v.typ, DeclRange: rng, File: r.display})
 	}
 	for _, env := range envs {
-		r.facts[env] = e.facts[env]
+		r.facts.set(env, e.facts.get(env))
 	}
 }
 
@@ -389,22 +393,22 @@ func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.Fi
 	}
 	if e.clean && old.clean {
 		// The same file in the same context: other callers' memos hold.
-		e.memos = maps.Clone(old.memos)
+		e.memos = old.memos.clone()
 	}
 	st.keepMemos(e, r)
 	// The same file in the same context: keep what the old entry knows of
 	// other environments.
 	covered := true
-	for env := range e.facts {
-		covered = covered && old.facts[env] != nil
+	for _, f := range e.facts.all() {
+		covered = covered && old.facts.get(f.name) != nil
 	}
-	for env, blob := range old.facts {
-		if e.facts[env] == nil {
-			e.facts[env] = blob
+	for _, f := range old.facts.all() {
+		if e.facts.get(f.name) == nil {
+			e.facts.set(f.name, f.b)
 		}
 	}
 	e.errors = e.errors || old.errors
-	if covered && e.errors == old.errors && e.clean == old.clean && maps.EqualFunc(e.memos, old.memos, bytes.Equal) && stat == old.stat && !old.racy() {
+	if covered && e.errors == old.errors && e.clean == old.clean && e.memos.equal(old.memos) && stat == old.stat && !old.racy() {
 		return old
 	}
 	return e

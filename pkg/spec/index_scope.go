@@ -74,7 +74,7 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 	externals := map[string]bool{}
 	extFiles := map[string][]int{} // external name: files declaring it
 	for i, r := range results {
-		blob := r.facts[env]
+		blob := r.facts.get(env)
 		if blob == nil {
 			continue
 		}
@@ -161,9 +161,13 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 	for _, a := range checked {
 		checkName[a.name+"\x00"+results[a.fileResult].rel] = true
 	}
-	bare := make([]App, max(0, len(apps)-len(full)))
+	if st.bareApps == nil {
+		st.bareApps = map[int][]*App{}
+	}
+	var slab []App // where this environment's new bare apps are allocated
+	set.Apps = make([]*App, 0, len(apps))
 	for i, r := range results {
-		blob := r.facts[env]
+		blob := r.facts.get(env)
 		if blob == nil {
 			continue
 		}
@@ -186,31 +190,48 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 			}
 			continue
 		}
-		f := decodeBare(blob, r.display, r.rel, &bare)
+		f := decodeBare(blob, r.display, r.rel, st.bareApps[i], &slab)
+		st.bareApps[i] = f.apps
 		set.Apps = append(set.Apps, f.apps...)
 		set.Externals = append(set.Externals, f.externals...)
 	}
 	return check
 }
 
-// decodeBare decodes the names and ranges of an encoded summary's apps
-// into apps, from which it takes one App each, and its externals whole.
-func decodeBare(b []byte, display, rel string, apps *[]App) *fileFacts {
+// decodeBare decodes the names and ranges of an encoded summary's apps,
+// and its externals whole. Apps that prev (the file's bare apps in another
+// environment) holds as they are are shared: a bare app is only a name
+// and ranges, the same in every environment, and never changed. New ones
+// are taken from slab.
+func decodeBare(b []byte, display, rel string, prev []*App, slab *[]App) *fileFacts {
 	d := &decoder{b: b}
-	f := &fileFacts{}
+	var heads []factHeader
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
-		h := d.factHeader(display, true)
-		if len(*apps) == 0 {
-			*apps = make([]App, 64)
-		}
-		a := &(*apps)[0]
-		*apps = (*apps)[1:]
-		a.Name, a.NameRange, a.DeclRange, a.File, a.Source = h.name, h.nameRange, h.declRange, rel, display
-		f.apps = append(f.apps, a)
+		heads = append(heads, d.factHeader(display, true))
 	}
+	f := &fileFacts{}
 	d.externals(f, display, rel)
 	if d.bad {
 		return &fileFacts{}
+	}
+	same := len(prev) == len(heads)
+	for k := 0; same && k < len(heads); k++ {
+		a, h := prev[k], &heads[k]
+		same = a.Name == h.name && a.NameRange == h.nameRange && a.DeclRange == h.declRange
+	}
+	if same {
+		f.apps = prev
+		return f
+	}
+	f.apps = make([]*App, len(heads))
+	for k, h := range heads {
+		if len(*slab) == 0 {
+			*slab = make([]App, 256)
+		}
+		a := &(*slab)[0]
+		*slab = (*slab)[1:]
+		a.Name, a.NameRange, a.DeclRange, a.File, a.Source = h.name, h.nameRange, h.declRange, rel, display
+		f.apps[k] = a
 	}
 	return f
 }

@@ -462,3 +462,44 @@ app "quiet" {
 		}
 	}
 }
+
+// TestIndexScopedLoadSharesBareApps: an app a scoped load only names is
+// one App in the Set of every environment, as its name and ranges are.
+func TestIndexScopedLoadSharesBareApps(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"drover.hcl": `project "p" {
+  environment "prod" {}
+  environment "staging" {}
+}`,
+		"other.hcl": `app "other" {
+  image = "r/other:1"
+  environment "prod" {
+    count = 3
+  }
+}`,
+		"mine.hcl": `app "mine" {
+  image = "r/mine:1"
+}`,
+	})
+	for round := range 2 { // the first round writes the index
+		sets, diags := Stream(StreamOptions{LoadOptions: LoadOptions{Paths: []string{"mine.hcl"}, WorkDir: dir}, AllEnvironments: true, Index: true})
+		if diags.HasErrors() || len(sets) != 3 {
+			t.Fatalf("round %d: %d sets, %v", round, len(sets), diags)
+		}
+		if round == 0 {
+			continue
+		}
+		base := sets[0].App("other")
+		if base == nil || base.File != "other.hcl" || base.NameRange.Start.Line != 1 || base.Main != nil {
+			t.Fatalf("the other app is not a bare summary: %+v", base)
+		}
+		for _, set := range sets[1:] {
+			if got := set.App("other"); got != base {
+				t.Errorf("environment %q: its own App for the other app (%p, want %p)", set.Environment, got, base)
+			}
+			if mine := set.App("mine"); mine == nil || mine == sets[0].App("mine") {
+				t.Errorf("environment %q: the selected app is not its own: %p", set.Environment, mine)
+			}
+		}
+	}
+}

@@ -446,9 +446,19 @@ func projectEnvironmentNames(sf *specFile) []string {
 }
 
 // appEnvironmentNames lists the environments the apps of a file declare.
+// A native-syntax app's blocks are read as they are: extracting its whole
+// content again would cost as much as decoding it.
 func appEnvironmentNames(sf *specFile) []string {
 	var out []string
 	for _, b := range sf.content.Blocks.OfType("app") {
+		if body, ok := b.Body.(*hclsyntax.Body); ok {
+			for _, eb := range body.Blocks {
+				if eb.Type == "environment" && len(eb.Labels) == 1 {
+					out = append(out, eb.Labels[0])
+				}
+			}
+			continue
+		}
 		if c, _, d := b.Body.PartialContent(appSchema); !d.HasErrors() {
 			for _, eb := range c.Blocks.OfType("environment") {
 				out = append(out, eb.Labels[0])
@@ -700,6 +710,9 @@ type streamer struct {
 
 	index *index // as read; nil without one
 	fps   fingerprints
+	// bareApps are the bare summaries of each result a scoped load does
+	// not decode whole, by index (see decodeBare).
+	bareApps map[int][]*App
 }
 
 // fileResult is what a stream keeps of one spec file.
@@ -715,12 +728,12 @@ type fileResult struct {
 	// facts are the summaries of the file's apps and its externals in each
 	// environment, encoded as the index keeps them (encodeFacts): bytes
 	// the garbage collector need not scan while the project loads.
-	facts map[string][]byte
+	facts *blobs
 	// entry is the file's index entry (with Index).
 	entry *indexEntry
 	// memos are the Memo results of the file's apps in each environment
 	// (encodeMemos); noMemo: a Memo call returned false.
-	memos  map[string][]byte
+	memos  *blobs
 	noMemo bool
 	// fromIndex: the file was not read; its index entry stands for it.
 	fromIndex bool
@@ -780,15 +793,15 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 			more := st.pass(project, late)
 			for i, r := range more {
 				merged := results[i]
-				for env, f := range r.facts {
-					merged.facts[env] = f
+				for _, f := range r.facts.all() {
+					merged.facts.set(f.name, f.b)
 				}
 				merged.diags = append(merged.diags, r.diags...)
-				for env, m := range r.memos {
+				for _, m := range r.memos.all() {
 					if merged.memos == nil {
-						merged.memos = map[string][]byte{}
+						merged.memos = &blobs{}
 					}
-					merged.memos[env] = m
+					merged.memos.set(m.name, m.b)
 				}
 				merged.noMemo = merged.noMemo || r.noMemo
 				if merged.src == nil {
@@ -825,7 +838,7 @@ func (st *streamer) openProjectFile() *fileResult {
 		return nil
 	}
 	path := filepath.Join(st.l.root, ProjectFileName)
-	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: true, facts: map[string][]byte{}}
+	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: true, facts: &blobs{}}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		st.diags = append(st.diags, errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")...)
@@ -875,7 +888,7 @@ func (st *streamer) pass(project *fileResult, envs []string) []*fileResult {
 	st.declCond = sync.NewCond(&st.declMu)
 	results := make([]*fileResult, n+1)
 	if project != nil {
-		pr := &fileResult{path: project.path, display: project.display, rel: project.rel, selected: true, facts: map[string][]byte{}, decls: project.decls}
+		pr := &fileResult{path: project.path, display: project.display, rel: project.rel, selected: true, facts: &blobs{}, decls: project.decls}
 		for _, env := range envs {
 			st.decode(pr, st.projectFile, true, st.projectVars, st.values0, env)
 		}
@@ -897,7 +910,7 @@ func (st *streamer) pass(project *fileResult, envs []string) []*fileResult {
 // it from the index when it is not selected and has not changed.
 func (st *streamer) file(i int, envs []string) *fileResult {
 	path := st.l.files[i]
-	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: st.l.selected(path), facts: map[string][]byte{}}
+	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: st.l.selected(path), facts: &blobs{}}
 	declared := false
 	defer func() {
 		if !declared {
@@ -970,11 +983,11 @@ func (st *streamer) file(i int, envs []string) *fileResult {
 // replay hands the apps of the unchanged file r, as its entry e summarizes
 // them, to Replay with their memos, in every environment of envs; it
 // completes the visits only when every one can be replayed.
-func (st *streamer) replay(r *fileResult, e *indexEntry, envs []string, memos map[string][]byte) bool {
+func (st *streamer) replay(r *fileResult, e *indexEntry, envs []string, memos *blobs) bool {
 	var complete []func()
 	for _, env := range envs {
-		f := decodeFacts(e.facts[env], r.display, r.rel)
-		ms, ok := decodeMemos(memos[env])
+		f := decodeFacts(e.facts.get(env), r.display, r.rel)
+		ms, ok := decodeMemos(memos.get(env))
 		if !ok || len(ms) != len(f.apps) {
 			return false
 		}
@@ -1008,9 +1021,9 @@ func (st *streamer) decode(r *fileResult, sf *specFile, isProjectFile bool, visi
 			r.noMemo = r.noMemo || !ok
 		}
 		if r.memos == nil {
-			r.memos = map[string][]byte{}
+			r.memos = &blobs{}
 		}
-		r.memos[env] = encodeMemos(memos)
+		r.memos.set(env, encodeMemos(memos))
 	case r.selected && st.opts.Visit != nil:
 		for _, app := range apps {
 			st.opts.Visit(set, app)
@@ -1018,7 +1031,7 @@ func (st *streamer) decode(r *fileResult, sf *specFile, isProjectFile bool, visi
 	}
 	w := &encoder{}
 	encodeFacts(w, apps, exts)
-	r.facts[env] = w.b
+	r.facts.set(env, w.b)
 }
 
 // declare records the variables spec file i declares.
@@ -1204,7 +1217,7 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 			continue
 		}
 		for _, r := range results {
-			blob := r.facts[env]
+			blob := r.facts.get(env)
 			if blob == nil {
 				continue
 			}

@@ -48,12 +48,13 @@ func (v *validator) warnf(rng hcl.Range, summary, format string, args ...any) {
 func (v *validator) uniqueNames() {
 	type decl struct {
 		kind string
-		rng  hcl.Range
+		rng  *hcl.Range
 	}
-	seen := map[string]decl{}
-	claim := func(name, kind string, rng hcl.Range) {
+	// One entry per app of a large project: small, and sized at once.
+	seen := make(map[string]decl, len(v.set.Apps)+len(v.set.Externals)+2)
+	claim := func(name, kind string, rng *hcl.Range) {
 		if prev, dup := seen[name]; dup {
-			v.errorf(rng, "Duplicate service name",
+			v.errorf(*rng, "Duplicate service name",
 				"The name %q is already used by the %s at %s:%d; apps, externals and gateways share one Consul service namespace.",
 				name, prev.kind, prev.rng.Filename, prev.rng.Start.Line)
 			return
@@ -61,19 +62,19 @@ func (v *validator) uniqueNames() {
 		seen[name] = decl{kind: kind, rng: rng}
 	}
 	p := v.set.Project
-	claim(p.Ingress.Name, "ingress gateway", p.Ingress.DeclRange)
-	claim(p.Terminating.Name, "terminating gateway", p.Terminating.DeclRange)
+	claim(p.Ingress.Name, "ingress gateway", &p.Ingress.DeclRange)
+	claim(p.Terminating.Name, "terminating gateway", &p.Terminating.DeclRange)
 	for _, app := range v.set.Apps {
 		if !ValidName(app.Name) {
 			v.errorf(app.NameRange, "Invalid app name", "%s", NameRule)
 		}
-		claim(app.Name, "app", app.NameRange)
+		claim(app.Name, "app", &app.NameRange)
 	}
 	for _, ext := range v.set.Externals {
 		if !ValidName(ext.Name) {
 			v.errorf(ext.NameRange, "Invalid external name", "%s", NameRule)
 		}
-		claim(ext.Name, "external", ext.NameRange)
+		claim(ext.Name, "external", &ext.NameRange)
 	}
 }
 
