@@ -793,17 +793,31 @@ func (d *decoder) interned() string {
 	return s
 }
 
-func (d *decoder) uvarint() uint64 { return readVarint(d, binary.Uvarint) }
-func (d *decoder) varint() int64   { return readVarint(d, binary.Varint) }
-
-// readVarint reads one varint with read (binary.Uvarint or Varint).
-func readVarint[T uint64 | int64](d *decoder, read func([]byte) (T, int)) T {
-	v, n := read(d.b)
+// uvarint reads what encoder.uvarint wrote. Most are one byte (counts,
+// lengths, lines and columns), read without a call.
+func (d *decoder) uvarint() uint64 {
+	if len(d.b) > 0 && d.b[0] < 0x80 {
+		v := uint64(d.b[0])
+		d.b = d.b[1:]
+		return v
+	}
+	v, n := binary.Uvarint(d.b)
 	if n <= 0 {
 		d.fail()
 		return 0
 	}
 	d.b = d.b[n:]
+	return v
+}
+
+// varint reads what encoder.varint (binary.AppendVarint) wrote: a zig-zag
+// encoded uvarint.
+func (d *decoder) varint() int64 {
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
 	return v
 }
 

@@ -1,5 +1,11 @@
 package spec
 
+import (
+	"bytes"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
 // A scoped load (Index on, part of a project selected) builds each Set
 // without decoding every file's summaries in full: a quick scan of the
 // encoded summaries finds which apps the checks across files and the
@@ -161,10 +167,6 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 	for _, a := range checked {
 		checkName[a.name+"\x00"+results[a.fileResult].rel] = true
 	}
-	if st.bareApps == nil {
-		st.bareApps = map[int][]*App{}
-	}
-	var slab []App // where this environment's new bare apps are allocated
 	set.Apps = make([]*App, 0, len(apps))
 	for i, r := range results {
 		blob := r.facts.get(env)
@@ -172,7 +174,7 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 			continue
 		}
 		if full[i] || r.selected {
-			f := decodeFacts(blob, r.display, r.rel)
+			f := st.shared(i, r, blob, true)
 			for _, app := range f.apps {
 				if checkName[app.Name+"\x00"+r.rel] {
 					check[app] = true
@@ -190,24 +192,71 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 			}
 			continue
 		}
-		f := decodeBare(blob, r.display, r.rel, st.bareApps[i], &slab)
-		st.bareApps[i] = f.apps
+		f := st.shared(i, r, blob, false)
 		set.Apps = append(set.Apps, f.apps...)
 		set.Externals = append(set.Externals, f.externals...)
 	}
 	return check
 }
 
+// decodedFacts are a file's summaries as decoded for one environment:
+// whole, or bare (see decodeBare).
+type decodedFacts struct {
+	blob  []byte
+	whole bool
+	facts *fileFacts
+}
+
+// shared decodes result i's summaries blob, whole or bare, unless an
+// environment decoded before holds the same: what is decoded of a file is
+// never changed, and a file's summaries are often the same in every
+// environment, so the Sets of all share one copy.
+func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileFacts {
+	if st.decoded == nil {
+		st.decoded = make([][]decodedFacts, len(st.l.files)+1)
+	}
+	var bare []*App // the file's bare apps in another environment
+	for _, prev := range st.decoded[i] {
+		if prev.whole == whole && bytes.Equal(prev.blob, blob) {
+			return prev.facts
+		}
+		if !prev.whole {
+			bare = prev.facts.apps
+		}
+	}
+	var f *fileFacts
+	if whole {
+		f = decodeFacts(blob, r.display, r.rel)
+	} else {
+		f = decodeBare(blob, r.display, r.rel, bare, &st.slab)
+	}
+	st.decoded[i] = append(st.decoded[i], decodedFacts{blob: blob, whole: whole, facts: f})
+	return f
+}
+
 // decodeBare decodes the names and ranges of an encoded summary's apps,
 // and its externals whole. Apps that prev (the file's bare apps in another
 // environment) holds as they are are shared: a bare app is only a name
-// and ranges, the same in every environment, and never changed. New ones
-// are taken from slab.
+// and ranges, the same in every environment. New ones are taken from
+// slab.
 func decodeBare(b []byte, display, rel string, prev []*App, slab *[]App) *fileFacts {
+	type head struct {
+		name                 []byte
+		nameRange, declRange hcl.Range
+	}
 	d := &decoder{b: b}
-	var heads []factHeader
+	var heads []head
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
-		heads = append(heads, d.factHeader(display, true))
+		h := head{name: d.bytes(int(d.uvarint()))}
+		if d.uvarint()&factService != 0 {
+			for n := d.uvarint(); n > 0 && !d.bad; n-- {
+				d.skipStr() // an upstream's name
+				d.skipStr() // and project
+			}
+		}
+		h.nameRange, h.declRange = d.rng(display), d.rng(display)
+		d.skipStr() // the detail
+		heads = append(heads, h)
 	}
 	f := &fileFacts{}
 	d.externals(f, display, rel)
@@ -217,7 +266,7 @@ func decodeBare(b []byte, display, rel string, prev []*App, slab *[]App) *fileFa
 	same := len(prev) == len(heads)
 	for k := 0; same && k < len(heads); k++ {
 		a, h := prev[k], &heads[k]
-		same = a.Name == h.name && a.NameRange == h.nameRange && a.DeclRange == h.declRange
+		same = a.Name == string(h.name) && a.NameRange == h.nameRange && a.DeclRange == h.declRange
 	}
 	if same {
 		f.apps = prev
@@ -230,7 +279,7 @@ func decodeBare(b []byte, display, rel string, prev []*App, slab *[]App) *fileFa
 		}
 		a := &(*slab)[0]
 		*slab = (*slab)[1:]
-		a.Name, a.NameRange, a.DeclRange, a.File, a.Source = h.name, h.nameRange, h.declRange, rel, display
+		a.Name, a.NameRange, a.DeclRange, a.File, a.Source = string(h.name), h.nameRange, h.declRange, rel, display
 		f.apps[k] = a
 	}
 	return f

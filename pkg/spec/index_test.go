@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -463,9 +465,11 @@ app "quiet" {
 	}
 }
 
-// TestIndexScopedLoadSharesBareApps: an app a scoped load only names is
-// one App in the Set of every environment, as its name and ranges are.
-func TestIndexScopedLoadSharesBareApps(t *testing.T) {
+// TestIndexScopedLoadSharesSummaries: an app a scoped load only names is
+// one App in the Set of every environment, as its name and ranges are, and
+// so is a summary that is the same in two environments; one that differs
+// is its own.
+func TestIndexScopedLoadSharesSummaries(t *testing.T) {
 	dir := writeTree(t, map[string]string{
 		"drover.hcl": `project "p" {
   environment "prod" {}
@@ -479,6 +483,18 @@ func TestIndexScopedLoadSharesBareApps(t *testing.T) {
 }`,
 		"mine.hcl": `app "mine" {
   image = "r/mine:1"
+  port "http" {
+    to = 8080
+  }
+  service {}
+  expose {
+    hosts = ["mine.example.com"]
+  }
+  environment "prod" {
+    expose {
+      hosts = ["mine.prod.example.com"]
+    }
+  }
 }`,
 	})
 	for round := range 2 { // the first round writes the index
@@ -497,9 +513,48 @@ func TestIndexScopedLoadSharesBareApps(t *testing.T) {
 			if got := set.App("other"); got != base {
 				t.Errorf("environment %q: its own App for the other app (%p, want %p)", set.Environment, got, base)
 			}
-			if mine := set.App("mine"); mine == nil || mine == sets[0].App("mine") {
-				t.Errorf("environment %q: the selected app is not its own: %p", set.Environment, mine)
-			}
 		}
+		mine := map[string]*App{}
+		for _, set := range sets {
+			mine[set.Environment] = set.App("mine")
+		}
+		if mine["staging"] != mine[""] {
+			t.Errorf("staging's summary of mine is the base's, yet not shared")
+		}
+		if mine["prod"] == mine[""] || mine["prod"].Expose.Hosts.V[0] != "mine.prod.example.com" || mine[""].Expose.Hosts.V[0] != "mine.example.com" {
+			t.Errorf("prod's summary of mine differs from the base's, yet: prod %p %v, base %p %v", mine["prod"], mine["prod"].Expose.Hosts.V, mine[""], mine[""].Expose.Hosts.V)
+		}
+	}
+}
+
+// TestDecoderVarints: the decoder reads back every varint the encoder
+// writes, one byte or ten, and marks a cut one damaged.
+func TestDecoderVarints(t *testing.T) {
+	signed := []int64{0, 1, -1, 63, -64, 64, -65, 1 << 40, -(1 << 40), math.MaxInt64, math.MinInt64}
+	unsigned := []uint64{0, 1, 127, 128, 1 << 35, math.MaxUint64}
+	w := &encoder{}
+	for _, v := range signed {
+		w.varint(v)
+	}
+	for _, v := range unsigned {
+		w.uvarint(v)
+	}
+	d := &decoder{b: w.b}
+	for _, want := range signed {
+		if got := d.varint(); got != want {
+			t.Errorf("varint: got %d, want %d", got, want)
+		}
+	}
+	for _, want := range unsigned {
+		if got := d.uvarint(); got != want {
+			t.Errorf("uvarint: got %d, want %d", got, want)
+		}
+	}
+	if d.bad || len(d.b) != 0 {
+		t.Errorf("after reading everything: bad %v, %d bytes left", d.bad, len(d.b))
+	}
+	cut := &decoder{b: binary.AppendUvarint(nil, 1<<35)[:2]}
+	if got := cut.uvarint(); got != 0 || !cut.bad {
+		t.Errorf("a cut varint: got %d, bad %v", got, cut.bad)
 	}
 }

@@ -710,9 +710,10 @@ type streamer struct {
 
 	index *index // as read; nil without one
 	fps   fingerprints
-	// bareApps are the bare summaries of each result a scoped load does
-	// not decode whole, by index (see decodeBare).
-	bareApps map[int][]*App
+	// decoded holds each result's summaries as decoded so far, by index,
+	// for the other environments to share (see shared).
+	decoded [][]decodedFacts
+	slab    []App // where new bare apps are allocated
 }
 
 // fileResult is what a stream keeps of one spec file.
@@ -1216,12 +1217,12 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 			sets = append(sets, set)
 			continue
 		}
-		for _, r := range results {
+		for i, r := range results {
 			blob := r.facts.get(env)
 			if blob == nil {
 				continue
 			}
-			f := decodeFacts(blob, r.display, r.rel)
+			f := st.shared(i, r, blob, true)
 			set.Apps = append(set.Apps, f.apps...)
 			set.Externals = append(set.Externals, f.externals...)
 			if r.selected {
