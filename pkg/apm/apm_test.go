@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -223,5 +224,69 @@ func TestPrometheusUnreachable(t *testing.T) {
 	_, err = p.Query(context.Background(), "up", scaling.TimeRange{})
 	if err == nil || !strings.Contains(err.Error(), "prometheus") {
 		t.Errorf("unreachable server: %v", err)
+	}
+}
+
+// TestPrometheusWire: what goes to the server (form-encoded POST, Unix
+// seconds, a one-second step; GET when POST is refused) and what comes
+// back besides data (a proxy's page, native histograms, millisecond
+// times).
+func TestPrometheusWire(t *testing.T) {
+	var got []string
+	postAllowed := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && !postAllowed {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		got = append(got, r.Method+" "+r.URL.Path+" "+r.Form.Encode())
+		switch r.Form.Get("query") {
+		case "proxy":
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprint(w, "<html>502 Bad Gateway</html>")
+		case "histogram":
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1,{"count":"2"}]}]}}`)
+		default:
+			fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1764583200.781,"+Inf"]}]}}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	p, err := NewPrometheus(srv.URL + "/prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1764583200, 500_000_000)
+	points, err := p.Query(context.Background(), "up", scaling.TimeRange{From: at, To: at})
+	if err != nil || len(points) != 1 || !math.IsInf(points[0].Value, 1) || !points[0].Time.Equal(time.UnixMilli(1764583200781)) {
+		t.Errorf("instant query: %v %v", points, err)
+	}
+	if _, err := p.Query(context.Background(), "up", scaling.TimeRange{From: at.Add(-time.Minute), To: at}); err != nil {
+		t.Error(err)
+	}
+	postAllowed = false
+	if _, err := p.Query(context.Background(), "up", scaling.TimeRange{From: at, To: at}); err != nil {
+		t.Errorf("with GET only: %v", err)
+	}
+	want := []string{
+		"POST /prom/api/v1/query query=up&time=1764583200.5",
+		"POST /prom/api/v1/query_range end=1764583200.5&query=up&start=1764583140.5&step=1",
+		"GET /prom/api/v1/query query=up&time=1764583200.5",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	postAllowed = true
+	for q, want := range map[string]string{"proxy": "HTTP 502: <html>502 Bad Gateway</html>", "histogram": "native histograms"} {
+		if _, err := p.Query(context.Background(), q, scaling.TimeRange{}); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fmt.Sprintf("prometheus query %q", q)) {
+			t.Errorf("%s: got %v, want an error naming the query and %q", q, err, want)
+		}
+	}
+	for _, bad := range []string{"", "localhost:9090", "ftp://host"} {
+		if _, err := NewPrometheus(bad); err == nil {
+			t.Errorf("NewPrometheus(%q) took it", bad)
+		}
 	}
 }
