@@ -40,6 +40,8 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 		DeclRange: block.DefRange,
 		File:      file,
 		Source:    block.DefRange.Filename,
+
+		AppSettings: &AppSettings{},
 	}
 	content, d := block.Body.Content(appSchema)
 	e.add(d)

@@ -279,7 +279,7 @@ func decodeBare(b []byte, display, rel string, prev []*App, slab *[]App) *fileFa
 		}
 		a := &(*slab)[0]
 		*slab = (*slab)[1:]
-		a.Name, a.NameRange, a.DeclRange, a.File, a.Source = string(h.name), h.nameRange, h.declRange, rel, display
+		a.Name, a.NameRange, a.DeclRange, a.File, a.Source, a.AppSettings = string(h.name), h.nameRange, h.declRange, rel, display, noSettings
 		f.apps[k] = a
 	}
 	return f

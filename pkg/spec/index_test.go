@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -506,8 +507,11 @@ func TestIndexScopedLoadSharesSummaries(t *testing.T) {
 			continue
 		}
 		base := sets[0].App("other")
-		if base == nil || base.File != "other.hcl" || base.NameRange.Start.Line != 1 || base.Main != nil {
+		if base == nil || base.File != "other.hcl" || base.NameRange.Start.Line != 1 || base.Main != nil || base.AppSettings != noSettings {
 			t.Fatalf("the other app is not a bare summary: %+v", base)
+		}
+		if mine := sets[0].App("mine"); mine.AppSettings != noSettings {
+			t.Errorf("a whole summary has settings of its own: %p", mine.AppSettings)
 		}
 		for _, set := range sets[1:] {
 			if got := set.App("other"); got != base {
@@ -556,5 +560,34 @@ func TestDecoderVarints(t *testing.T) {
 	cut := &decoder{b: binary.AppendUvarint(nil, 1<<35)[:2]}
 	if got := cut.uvarint(); got != 0 || !cut.bad {
 		t.Errorf("a cut varint: got %d, bad %v", got, cut.bad)
+	}
+}
+
+// TestBlobsWriteRepeatsOnce: blobs the same as an earlier one are written
+// as a reference and read back whole; a reference to nothing is damage.
+func TestBlobsWriteRepeatsOnce(t *testing.T) {
+	same := bytes.Repeat([]byte("summary "), 16)
+	bs := &blobs{}
+	for _, env := range []string{"", "prod", "staging"} {
+		bs.set(env, same)
+	}
+	bs.set("qa", []byte("other"))
+	w := &encoder{}
+	w.blobs(bs)
+	if len(w.b) > len(same)+40 {
+		t.Errorf("three copies of %d bytes took %d", len(same), len(w.b))
+	}
+	d := &decoder{b: w.b}
+	if got := d.blobs(); d.bad || !got.equal(bs) {
+		t.Errorf("read back %v (bad %v), want %v", got.all(), d.bad, bs.all())
+	}
+	bad := &encoder{}
+	bad.uvarint(1)
+	bad.str("prod")
+	bad.uvarint(0)
+	bad.uvarint(3) // no blob 3 before
+	d = &decoder{b: bad.b}
+	if d.blobs(); !d.bad {
+		t.Errorf("a reference to nothing was not damage")
 	}
 }

@@ -1302,7 +1302,7 @@ func validateLocal(project *Project, env string, apps []*App, exts []*External) 
 }
 
 // servingTarget is any app that serves in the mesh.
-var servingTarget = &App{Service: &Service{Port: Val[string]{V: "service"}}}
+var servingTarget = &App{Service: &Service{Port: Val[string]{V: "service"}}, AppSettings: noSettings}
 
 // validateProject runs validate's checks across files on a Set of
 // summaries: names, upstream targets (with each upstream's own checks

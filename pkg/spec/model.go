@@ -174,8 +174,6 @@ type App struct {
 	Source string
 
 	Type Val[string]
-	// Count is the instance count; when unset it is scaling.min or 1.
-	Count Val[int]
 	// Main is the app's own task; Helpers are extra tasks in the same group.
 	Main    *Task
 	Helpers []*Task
@@ -189,7 +187,32 @@ type App struct {
 	Scaling       *Scaling
 	// Periodic makes a batch app run on a schedule.
 	Periodic *Periodic
-	Meta     Val[map[string]string]
+	// JobBlocks are Nomad's own job blocks given at the app level
+	// (parameterized; see JobBlocks).
+	JobBlocks []*NomadBlock
+	// Volumes are host and CSI volumes the app's tasks mount.
+	Volumes []*Volume
+	// GroupBlocks are Nomad's own group blocks given at the app level
+	// (constraint, restart, ...; see GroupBlocks), in source order, for
+	// render to read in Nomad's vocabulary.
+	GroupBlocks []*NomadBlock
+	// Nomad is the app's `nomad { }` block: Nomad's own job file
+	// vocabulary for the group (and, in `task "name" { }` blocks, for its
+	// tasks), merged onto what drover renders. Decoded and checked by
+	// render, which knows Nomad's types; nil when absent.
+	Nomad *NomadBlock
+
+	// The app's settings, behind a pointer: a summary (what a streamed
+	// load keeps of an app for the checks across files, thousands at
+	// once) has none, and shares one zero AppSettings.
+	*AppSettings
+}
+
+// AppSettings are the settings of an app's group and job.
+type AppSettings struct {
+	// Count is the instance count; when unset it is scaling.min or 1.
+	Count Val[int]
+	Meta  Val[map[string]string]
 	// NomadAPI gives the app's own task a Nomad API token from its workload
 	// identity (NOMAD_TOKEN) and the task API socket (NOMAD_ADDR), for apps
 	// that call Nomad, such as drover autoscale itself.
@@ -206,21 +229,10 @@ type App struct {
 	Datacenters Val[[]string]
 	NodePool    Val[string]
 	Priority    Val[int]
-	// JobBlocks are Nomad's own job blocks given at the app level
-	// (parameterized; see JobBlocks).
-	JobBlocks []*NomadBlock
-	// Volumes are host and CSI volumes the app's tasks mount.
-	Volumes []*Volume
-	// GroupBlocks are Nomad's own group blocks given at the app level
-	// (constraint, restart, ...; see GroupBlocks), in source order, for
-	// render to read in Nomad's vocabulary.
-	GroupBlocks []*NomadBlock
-	// Nomad is the app's `nomad { }` block: Nomad's own job file
-	// vocabulary for the group (and, in `task "name" { }` blocks, for its
-	// tasks), merged onto what drover renders. Decoded and checked by
-	// render, which knows Nomad's types; nil when absent.
-	Nomad *NomadBlock
 }
+
+// noSettings are the settings of every summary: none set. Never changed.
+var noSettings = &AppSettings{}
 
 // NomadBlock is a block in Nomad's job file vocabulary: the escape hatch,
 // or one of Nomad's own group blocks (Type says which).
