@@ -3,7 +3,6 @@ package render
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -91,13 +90,7 @@ func (s *Stream) AppMemo(set *spec.Set, app *spec.App) ([]byte, bool) {
 	if out.err != nil || len(out.diags) > 0 || out.jobID == "" {
 		return nil, false
 	}
-	m := appMemo{Owner: out.owner, JobID: out.jobID, PreserveCounts: out.preserveCounts, Files: []memoFile{memoOf(out.jobFile)}}
-	if out.vault {
-		m.Vault = &memoVault{Policy: out.policy, Role: out.role, Mount: out.mount}
-		m.Files = append(m.Files, memoOf(out.policyFile), memoOf(out.roleFile))
-	}
-	b, err := json.Marshal(m)
-	return b, err == nil
+	return encodeMemo(&out), true
 }
 
 // Replay stands for rendering an app whose spec has not changed since
@@ -105,57 +98,25 @@ func (s *Stream) AppMemo(set *spec.Set, app *spec.App) ([]byte, bool) {
 // returns what records them as this render's (for Finish and the
 // manifest). The app is its summary, as the index keeps it.
 func (s *Stream) Replay(_ *spec.Set, app *spec.App, memo []byte) (func(), bool) {
-	var m appMemo
-	if s.intact == nil || json.Unmarshal(memo, &m) != nil || m.Owner.App != app.Name || len(m.Files) == 0 {
+	out, ok := decodeMemo(memo)
+	if s.intact == nil || !ok || out.owner.App != app.Name {
 		return nil, false
 	}
-	files := make([]streamedFile, len(m.Files))
-	for i, f := range m.Files {
-		sum, err := hex.DecodeString(f.SHA256)
-		if err != nil || len(sum) != sha256.Size {
-			return nil, false
-		}
-		files[i] = streamedFile{path: f.Path, size: f.Size}
-		copy(files[i].sum[:], sum)
-		if !s.intact(files[i].path, files[i].sum, files[i].size) {
+	files := []streamedFile{out.jobFile}
+	if out.vault {
+		files = append(files, out.policyFile, out.roleFile)
+	}
+	for _, f := range files {
+		if !s.intact(f.path, f.sum, f.size) {
 			return nil, false
 		}
 	}
-	out := streamedApp{name: app.Name, owner: m.Owner, jobID: m.JobID, preserveCounts: m.PreserveCounts, jobFile: files[0]}
-	if v := m.Vault; v != nil {
-		if len(files) != 3 {
-			return nil, false
-		}
-		out.vault, out.policy, out.role, out.mount = true, v.Policy, v.Role, v.Mount
-		out.policyFile, out.roleFile = files[1], files[2]
-	}
+	out.name = app.Name
 	return func() {
 		s.mu.Lock()
 		s.apps = append(s.apps, out)
 		s.mu.Unlock()
 	}, true
-}
-
-// appMemo is what the index keeps of one app's render.
-type appMemo struct {
-	Owner          Owner
-	JobID          string
-	PreserveCounts bool       `json:",omitempty"`
-	Vault          *memoVault `json:",omitempty"`
-	// Files are the job's, then the Vault policy's and role's.
-	Files []memoFile
-}
-
-type memoVault struct{ Policy, Role, Mount string }
-
-type memoFile struct {
-	Path   string
-	SHA256 string
-	Size   int
-}
-
-func memoOf(f streamedFile) memoFile {
-	return memoFile{Path: f.path, SHA256: hex.EncodeToString(f.sum[:]), Size: f.size}
 }
 
 func (s *Stream) app(set *spec.Set, app *spec.App) streamedApp {

@@ -41,7 +41,7 @@ import (
 const (
 	IndexDir        = ".drover"
 	indexFileName   = "index"
-	indexMagic      = "drover index 2\n"
+	indexMagic      = "drover index 3\n"
 	indexRacyWindow = 2 * time.Second
 )
 
@@ -235,12 +235,20 @@ func encodeEntry(w *encoder, e *indexEntry) {
 	w.blobs(e.memos)
 }
 
-// blobs encodes named byte strings, by name.
+// blobs encodes named byte strings, by name. One the same as an earlier
+// one is written as a reference to it: a file's summaries are often the
+// same in every environment.
 func (w *encoder) blobs(bs *blobs) {
-	w.uvarint(uint64(bs.len()))
-	for _, nb := range bs.all() {
+	all := bs.all()
+	w.uvarint(uint64(len(all)))
+	for i, nb := range all {
 		w.str(nb.name)
-		w.uvarint(uint64(len(nb.b)))
+		if k := slices.IndexFunc(all[:i], func(o namedBlob) bool { return bytes.Equal(o.b, nb.b) }); k >= 0 {
+			w.uvarint(0)
+			w.uvarint(uint64(k))
+			continue
+		}
+		w.uvarint(uint64(len(nb.b)) + 1)
 		w.raw(nb.b)
 	}
 }
@@ -255,10 +263,20 @@ func (d *decoder) blobs() *blobs {
 		return nil
 	}
 	bs := &blobs{s: make([]namedBlob, 0, n)}
+	var order [][]byte // as written, for references
 	for ; n > 0 && !d.bad; n-- {
 		name := d.interned()
+		var b []byte
+		if size := d.uvarint(); size > 0 {
+			b = d.bytes(int(size - 1))
+		} else if k := d.uvarint(); k < uint64(len(order)) {
+			b = order[k]
+		} else {
+			d.fail()
+		}
+		order = append(order, b)
 		// Written in name order; set keeps them so if they were not.
-		bs.set(name, d.bytes(int(d.uvarint())))
+		bs.set(name, b)
 	}
 	return bs
 }
@@ -683,7 +701,7 @@ func decodeFacts(b []byte, display, rel string) *fileFacts {
 	for i := 0; i < n && !d.bad; i++ {
 		h := d.factHeader(display, true)
 		a := &apps[i]
-		a.Name, a.NameRange, a.DeclRange, a.File, a.Source = h.name, h.nameRange, h.declRange, rel, display
+		a.Name, a.NameRange, a.DeclRange, a.File, a.Source, a.AppSettings = h.name, h.nameRange, h.declRange, rel, display, noSettings
 		dd := &decoder{b: h.detail}
 		a.Type = dd.valStr(display)
 		if np := int(dd.uvarint()); np > 0 && np <= len(b) {
