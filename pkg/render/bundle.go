@@ -147,7 +147,7 @@ func Render(set *spec.Set, opts Options) (*Bundle, error) {
 			// the protocol of every service its listener names: a public app
 			// needs its service-defaults even when only another is deployed.
 			if app.Service != nil && set.PubliclyReachable(app) {
-				b.ConfigEntries = append(b.ConfigEntries, r.appConfigEntries(app)[0])
+				b.ConfigEntries = append(b.ConfigEntries, r.serviceDefaults(app))
 			}
 			continue
 		}

@@ -21,8 +21,8 @@ func (r *renderer) appConfigEntries(app *spec.App) []*ConfigEntry {
 	if app.Service == nil {
 		return nil
 	}
-	owner := r.owner(app)
-	meta := owner.Meta(r.opts.Version)
+	defaults := r.serviceDefaults(app)
+	owner, meta := defaults.Owner, defaults.Entry.GetMeta()
 	callers := append([]string(nil), r.set.Callers(app.Name)...)
 	for _, from := range app.Service.AllowFrom.V {
 		// Consul names the caller's service by its app alone.
@@ -32,12 +32,16 @@ func (r *renderer) appConfigEntries(app *spec.App) []*ConfigEntry {
 	if r.set.PubliclyReachable(app) {
 		callers = append(callers, r.set.Project.Ingress.Name)
 	}
-	return []*ConfigEntry{
-		{Owner: owner, Entry: &consulapi.ServiceConfigEntry{
-			Kind: consulapi.ServiceDefaults, Name: app.Name, Protocol: app.Service.Protocol.V, Meta: meta,
-		}},
-		{Owner: owner, Entry: intentions(app.Name, callers, meta)},
-	}
+	return []*ConfigEntry{defaults, {Owner: owner, Entry: intentions(app.Name, callers, meta)}}
+}
+
+// serviceDefaults renders the service-defaults of an app with a service:
+// its protocol. The ingress gateway needs those of every public app.
+func (r *renderer) serviceDefaults(app *spec.App) *ConfigEntry {
+	owner := r.owner(app)
+	return &ConfigEntry{Owner: owner, Entry: &consulapi.ServiceConfigEntry{
+		Kind: consulapi.ServiceDefaults, Name: app.Name, Protocol: app.Service.Protocol.V, Meta: owner.Meta(r.opts.Version),
+	}}
 }
 
 // externalConfigEntries renders an external's protocol and intentions.

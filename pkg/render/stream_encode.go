@@ -234,7 +234,7 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 		if !set.Selected[app.Name] {
 			// A public app's protocol, for the ingress gateway.
 			if app.Service != nil && set.PubliclyReachable(app) {
-				entry(r.appConfigEntries(app)[0])
+				entry(r.serviceDefaults(app))
 			}
 			continue
 		}
