@@ -83,6 +83,9 @@ type indexEntry struct {
 	// memos holds the encoded memos (encodeMemos) of the file's apps, by
 	// memoSlot: each caller's own, per environment.
 	memos *blobs
+	// memosRaw are the memos as read, decoded on first use (memoBlobs): a
+	// command on one spec needs the memos of that spec only.
+	memosRaw []byte
 	// changed: not as read (new, or with a new stat or environments);
 	// raw is the entry as read, written again as it is when unchanged.
 	changed bool
@@ -184,12 +187,25 @@ func decodeEntry(b []byte, intern map[string]string) *indexEntry {
 	if e.facts == nil {
 		e.facts = &blobs{}
 	}
-	e.memos = d.blobs()
+	e.memosRaw = d.b // the rest
 	if d.bad {
 		return nil
 	}
 	e.raw = b
 	return e
+}
+
+// memoBlobs returns e's memos, decoding them the first time. Damaged ones
+// are none: a file without memos is read again.
+func (e *indexEntry) memoBlobs() *blobs {
+	if e.memosRaw != nil {
+		d := &decoder{b: e.memosRaw}
+		if e.memos = d.blobs(); d.bad || len(d.b) != 0 {
+			e.memos = nil
+		}
+		e.memosRaw = nil
+	}
+	return e.memos
 }
 
 func encodeEntry(w *encoder, e *indexEntry) {
@@ -232,7 +248,7 @@ func encodeEntry(w *encoder, e *indexEntry) {
 	w.raw(e.fp[:])
 	w.strs(e.envNames)
 	w.blobs(e.facts)
-	w.blobs(e.memos)
+	w.blobs(e.memoBlobs())
 }
 
 // blobs encodes named byte strings, by name. One the same as an earlier
@@ -263,20 +279,23 @@ func (d *decoder) blobs() *blobs {
 		return nil
 	}
 	bs := &blobs{s: make([]namedBlob, 0, n)}
-	var order [][]byte // as written, for references
 	for ; n > 0 && !d.bad; n-- {
 		name := d.interned()
 		var b []byte
 		if size := d.uvarint(); size > 0 {
 			b = d.bytes(int(size - 1))
-		} else if k := d.uvarint(); k < uint64(len(order)) {
-			b = order[k]
+		} else if k := d.uvarint(); k < uint64(len(bs.s)) {
+			b = bs.s[k].b
 		} else {
 			d.fail()
 		}
-		order = append(order, b)
-		// Written in name order; set keeps them so if they were not.
-		bs.set(name, b)
+		if k := len(bs.s); k > 0 && bs.s[k-1].name >= name {
+			d.fail() // written in name order, each name once
+		}
+		bs.s = append(bs.s, namedBlob{name: name, b: b})
+	}
+	if d.bad {
+		return nil
 	}
 	return bs
 }
@@ -329,7 +348,7 @@ func (e *indexEntry) memosFor(key string, envs []string) (*blobs, bool) {
 	}
 	out := &blobs{s: make([]namedBlob, 0, len(envs))}
 	for _, env := range envs {
-		m, ok := e.memos.lookup(memoSlot(key, env))
+		m, ok := e.memoBlobs().lookup(memoSlot(key, env))
 		if !ok {
 			return nil, false
 		}
@@ -344,7 +363,7 @@ func (st *streamer) keepMemos(e *indexEntry, r *fileResult) {
 	if st.opts.MemoKey == "" || !e.clean {
 		return
 	}
-	if e.memos == nil {
+	if e.memoBlobs() == nil {
 		e.memos = &blobs{}
 	}
 	for _, m := range r.memos.all() {
@@ -411,7 +430,7 @@ func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.Fi
 	}
 	if e.clean && old.clean {
 		// The same file in the same context: other callers' memos hold.
-		e.memos = old.memos.clone()
+		e.memos = old.memoBlobs().clone()
 	}
 	st.keepMemos(e, r)
 	// The same file in the same context: keep what the old entry knows of
@@ -426,7 +445,7 @@ func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.Fi
 		}
 	}
 	e.errors = e.errors || old.errors
-	if covered && e.errors == old.errors && e.clean == old.clean && e.memos.equal(old.memos) && stat == old.stat && !old.racy() {
+	if covered && e.errors == old.errors && e.clean == old.clean && e.memoBlobs().equal(old.memoBlobs()) && stat == old.stat && !old.racy() {
 		return old
 	}
 	return e

@@ -590,4 +590,42 @@ func TestBlobsWriteRepeatsOnce(t *testing.T) {
 	if d.blobs(); !d.bad {
 		t.Errorf("a reference to nothing was not damage")
 	}
+	unsorted := &encoder{}
+	unsorted.uvarint(2)
+	for _, name := range []string{"prod", ""} {
+		unsorted.str(name)
+		unsorted.uvarint(2)
+		unsorted.raw([]byte("x"))
+	}
+	d = &decoder{b: unsorted.b}
+	if d.blobs(); !d.bad {
+		t.Errorf("names out of order were not damage")
+	}
+}
+
+// TestIndexEntryMemosLazily: an entry's memos are decoded when asked for,
+// written back as read, and damaged ones are none, not a damaged entry.
+func TestIndexEntryMemosLazily(t *testing.T) {
+	memos := &blobs{}
+	memos.set(memoSlot("render v1", ""), []byte("memo"))
+	e := &indexEntry{rel: "api.hcl", facts: &blobs{}, memos: memos, changed: true}
+	w := &encoder{}
+	encodeEntry(w, e)
+	read := decodeEntry(w.b, map[string]string{})
+	if read == nil || read.memos != nil || read.memosRaw == nil {
+		t.Fatalf("decoded the memos at once: %+v", read)
+	}
+	if got, ok := read.memosFor("render v1", []string{""}); !ok || string(got.get("")) != "memo" {
+		t.Errorf("memos read back: %v %v", got.all(), ok)
+	}
+	read.changed = true // encoded again from its fields, not as read
+	again := &encoder{}
+	encodeEntry(again, read)
+	if !bytes.Equal(again.b, w.b) {
+		t.Errorf("encoded again differently:\n%q\n%q", again.b, w.b)
+	}
+	damaged := w.b[:len(w.b)-2] // the memo cut short
+	if e := decodeEntry(damaged, map[string]string{}); e == nil || e.memoBlobs() != nil {
+		t.Errorf("damaged memos: entry %v, memos %v", e, e.memoBlobs())
+	}
 }
