@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/internal/parallel"
 	"github.com/drover-io/drover/pkg/spec"
 )
 
@@ -213,12 +214,18 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	}
 	s.apps = nil
 	var errs []error
-	entry := func(ce *ConfigEntry) {
-		f, err := s.emit(path.Join(consulDir, ce.Kind(), ce.Name()+".json"), func() ([]byte, error) { return marshalJSON(ce.Entry) })
+	emitEntry := func(ce *ConfigEntry) (streamedFile, error) {
+		return s.emit(path.Join(consulDir, ce.Kind(), ce.Name()+".json"), func() ([]byte, error) { return marshalJSON(ce.Entry) })
+	}
+	keepEntry := func(ce *ConfigEntry, f streamedFile, err error) {
 		errs = append(errs, err)
 		named := &ConfigEntry{Owner: ce.Owner, Entry: namedEntry{kind: ce.Kind(), name: ce.Name()}, WrittenByNomad: ce.WrittenByNomad}
 		b.ConfigEntries = append(b.ConfigEntries, named)
 		files[named] = f
+	}
+	entry := func(ce *ConfigEntry) {
+		f, err := emitEntry(ce)
+		keepEntry(ce, f, err)
 	}
 	gateway := func(j *Job) {
 		f, err := s.emit(path.Join(nomadJobsDir, j.ID()+nomadJobExtension), func() ([]byte, error) { return marshalJSON(JobRegisterBody{Job: j.Job}) })
@@ -230,17 +237,23 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	// What Render renders beside the selected apps' jobs and Vault
 	// artifacts, in its order.
 	r := &renderer{set: set, opts: s.opts}
+	var appEntries []*ConfigEntry
 	for _, app := range set.Apps {
 		if !set.Selected[app.Name] {
 			// A public app's protocol, for the ingress gateway.
 			if app.Service != nil && set.PubliclyReachable(app) {
-				entry(r.serviceDefaults(app))
+				appEntries = append(appEntries, r.serviceDefaults(app))
 			}
 			continue
 		}
-		for _, ce := range r.appConfigEntries(app) {
-			entry(ce)
-		}
+		appEntries = append(appEntries, r.appConfigEntries(app)...)
+	}
+	// One or two per app: encoded and written on every core, kept in order.
+	emitted := make([]streamedFile, len(appEntries))
+	emitErrs := make([]error, len(appEntries))
+	parallel.ForEach(len(appEntries), func(i int) { emitted[i], emitErrs[i] = emitEntry(appEntries[i]) })
+	for i, ce := range appEntries {
+		keepEntry(ce, emitted[i], emitErrs[i])
 	}
 	for _, ext := range set.Externals {
 		if !r.externalSelected(ext) {

@@ -8,15 +8,19 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/drover-io/drover/internal/parallel"
 )
 
 // The project index is what Stream keeps between runs so that a command
@@ -138,21 +142,32 @@ func readIndex(root string) *index {
 	if d.str() != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
 		return nil
 	}
-	n := int(d.uvarint())
-	ix := &index{entries: make(map[string]*indexEntry, n)}
-	intern := map[string]string{}
-	for i := 0; i < n && !d.bad; i++ {
-		size := int(d.uvarint())
-		body := d.bytes(size)
-		if d.bad {
-			break
-		}
-		if e := decodeEntry(body, intern); e != nil {
-			ix.entries[e.rel] = e
-		}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return nil
+	}
+	bodies := make([][]byte, 0, n)
+	for ; n > 0 && !d.bad; n-- {
+		bodies = append(bodies, d.bytes(int(d.uvarint())))
 	}
 	if d.bad {
 		return nil
+	}
+	// Entries decode on their own: a share of them on each core, each
+	// share with its own interned names.
+	entries := make([]*indexEntry, len(bodies))
+	shares := min(runtime.GOMAXPROCS(0), max(1, len(bodies)/256))
+	parallel.ForEach(shares, func(k int) {
+		intern := map[string]string{}
+		for i := k * len(bodies) / shares; i < (k+1)*len(bodies)/shares; i++ {
+			entries[i] = decodeEntry(bodies[i], intern)
+		}
+	})
+	ix := &index{entries: make(map[string]*indexEntry, len(entries))}
+	for _, e := range entries {
+		if e != nil {
+			ix.entries[e.rel] = e
+		}
 	}
 	return ix
 }

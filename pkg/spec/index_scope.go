@@ -4,6 +4,8 @@ import (
 	"bytes"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-io/drover/internal/parallel"
 )
 
 // A scoped load (Index on, part of a project selected) builds each Set
@@ -167,34 +169,31 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 	for _, a := range checked {
 		checkName[a.name+"\x00"+results[a.fileResult].rel] = true
 	}
+	facts := st.decodeAll(results, env, func(i int) bool { return full[i] || results[i].selected })
 	set.Apps = make([]*App, 0, len(apps))
 	for i, r := range results {
-		blob := r.facts.get(env)
-		if blob == nil {
+		f := facts[i]
+		if f == nil {
 			continue
 		}
-		if full[i] || r.selected {
-			f := st.shared(i, r, blob, true)
-			for _, app := range f.apps {
-				if checkName[app.Name+"\x00"+r.rel] {
-					check[app] = true
-				}
-			}
-			set.Apps = append(set.Apps, f.apps...)
-			set.Externals = append(set.Externals, f.externals...)
-			if r.selected {
-				for _, app := range f.apps {
-					set.Selected[app.Name] = true
-				}
-				for _, ext := range f.externals {
-					set.SelectedExternals[ext.Name] = true
-				}
-			}
-			continue
-		}
-		f := st.shared(i, r, blob, false)
 		set.Apps = append(set.Apps, f.apps...)
 		set.Externals = append(set.Externals, f.externals...)
+		if !full[i] && !r.selected {
+			continue
+		}
+		for _, app := range f.apps {
+			if checkName[app.Name+"\x00"+r.rel] {
+				check[app] = true
+			}
+		}
+		if r.selected {
+			for _, app := range f.apps {
+				set.Selected[app.Name] = true
+			}
+			for _, ext := range f.externals {
+				set.SelectedExternals[ext.Name] = true
+			}
+		}
 	}
 	return check
 }
@@ -207,14 +206,25 @@ type decodedFacts struct {
 	facts *fileFacts
 }
 
+// decodeAll decodes the summaries of every result in env, whole where
+// whole says, bare elsewhere (nil for a result without any): decoding is
+// most of assembling a Set, and each file's is its own, so on every core.
+func (st *streamer) decodeAll(results []*fileResult, env string, whole func(i int) bool) []*fileFacts {
+	facts := make([]*fileFacts, len(results))
+	parallel.ForEach(len(results), func(i int) {
+		if blob := results[i].facts.get(env); blob != nil {
+			facts[i] = st.shared(i, results[i], blob, whole(i))
+		}
+	})
+	return facts
+}
+
 // shared decodes result i's summaries blob, whole or bare, unless an
 // environment decoded before holds the same: what is decoded of a file is
 // never changed, and a file's summaries are often the same in every
-// environment, so the Sets of all share one copy.
+// environment, so the Sets of all share one copy. It runs for several
+// files at once, each on its own st.decoded[i].
 func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileFacts {
-	if st.decoded == nil {
-		st.decoded = make([][]decodedFacts, len(st.l.files)+1)
-	}
 	var bare []*App // the file's bare apps in another environment
 	for _, prev := range st.decoded[i] {
 		if prev.whole == whole && bytes.Equal(prev.blob, blob) {
@@ -228,7 +238,7 @@ func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileF
 	if whole {
 		f = decodeFacts(blob, r.display, r.rel)
 	} else {
-		f = decodeBare(blob, r.display, r.rel, bare, &st.slab)
+		f = decodeBare(blob, r.display, r.rel, bare)
 	}
 	st.decoded[i] = append(st.decoded[i], decodedFacts{blob: blob, whole: whole, facts: f})
 	return f
@@ -237,9 +247,8 @@ func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileF
 // decodeBare decodes the names and ranges of an encoded summary's apps,
 // and its externals whole. Apps that prev (the file's bare apps in another
 // environment) holds as they are are shared: a bare app is only a name
-// and ranges, the same in every environment. New ones are taken from
-// slab.
-func decodeBare(b []byte, display, rel string, prev []*App, slab *[]App) *fileFacts {
+// and ranges, the same in every environment.
+func decodeBare(b []byte, display, rel string, prev []*App) *fileFacts {
 	type head struct {
 		name                 []byte
 		nameRange, declRange hcl.Range
@@ -273,12 +282,9 @@ func decodeBare(b []byte, display, rel string, prev []*App, slab *[]App) *fileFa
 		return f
 	}
 	f.apps = make([]*App, len(heads))
+	apps := make([]App, len(heads))
 	for k, h := range heads {
-		if len(*slab) == 0 {
-			*slab = make([]App, 256)
-		}
-		a := &(*slab)[0]
-		*slab = (*slab)[1:]
+		a := &apps[k]
 		a.Name, a.NameRange, a.DeclRange, a.File, a.Source, a.AppSettings = string(h.name), h.nameRange, h.declRange, rel, display, noSettings
 		f.apps[k] = a
 	}

@@ -713,7 +713,6 @@ type streamer struct {
 	// decoded holds each result's summaries as decoded so far, by index,
 	// for the other environments to share (see shared).
 	decoded [][]decodedFacts
-	slab    []App // where new bare apps are allocated
 }
 
 // fileResult is what a stream keeps of one spec file.
@@ -1208,6 +1207,7 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 	diags = append(diags, d...)
 
 	var sets []*Set
+	st.decoded = make([][]decodedFacts, len(results))
 	for _, env := range st.envs {
 		set := st.sets[env]
 		if st.scoped {
@@ -1217,12 +1217,11 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 			sets = append(sets, set)
 			continue
 		}
-		for i, r := range results {
-			blob := r.facts.get(env)
-			if blob == nil {
+		for i, f := range st.decodeAll(results, env, func(int) bool { return true }) {
+			if f == nil {
 				continue
 			}
-			f := st.shared(i, r, blob, true)
+			r := results[i]
 			set.Apps = append(set.Apps, f.apps...)
 			set.Externals = append(set.Externals, f.externals...)
 			if r.selected {
