@@ -50,13 +50,6 @@ func (bs *blobs) set(name string, b []byte) {
 	bs.s = slices.Insert(bs.s, i, namedBlob{name: name, b: b})
 }
 
-func (bs *blobs) len() int {
-	if bs == nil {
-		return 0
-	}
-	return len(bs.s)
-}
-
 // all returns the blobs in name order, not to be changed.
 func (bs *blobs) all() []namedBlob {
 	if bs == nil {
