@@ -473,7 +473,7 @@ func (st *streamer) writeIndex(results []*fileResult) {
 	if id == "" || !ok {
 		return
 	}
-	var entries []*indexEntry
+	entries := make([]*indexEntry, 0, len(results))
 	changed := st.index == nil
 	for _, r := range results {
 		if r.entry == nil {

@@ -78,7 +78,7 @@ func (d *decoder) skipValInt() { d.varint(); d.bool(); d.skipRng() }
 // a scoped load needs it (see above), and returns the apps whose upstreams
 // are to be checked.
 func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) map[*App]bool {
-	var apps []scannedApp
+	apps := make([]scannedApp, 0, len(results)) // about one app a file
 	externals := map[string]bool{}
 	extFiles := map[string][]int{} // external name: files declaring it
 	for i, r := range results {

@@ -910,7 +910,7 @@ func (st *streamer) pass(project *fileResult, envs []string) []*fileResult {
 // it from the index when it is not selected and has not changed.
 func (st *streamer) file(i int, envs []string) *fileResult {
 	path := st.l.files[i]
-	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: st.l.selected(path), facts: &blobs{}}
+	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: st.l.selected(path), facts: &blobs{s: make([]namedBlob, 0, len(envs))}}
 	declared := false
 	defer func() {
 		if !declared {
