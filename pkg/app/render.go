@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,7 +182,7 @@ type outDir struct {
 	// previous holds the checksum of each file the previous render's
 	// manifest lists, and when that manifest was written.
 	previousOnce sync.Once
-	previous     map[string]string
+	previous     map[string][sha256.Size]byte
 	previousAt   time.Time
 
 	mu      sync.Mutex
@@ -236,7 +234,7 @@ func (o *outDir) unchanged(f render.File, final string) bool {
 			if sum == ([sha256.Size]byte{}) {
 				sum = sha256.Sum256(f.Data)
 			}
-			if hex.EncodeToString(sum[:]) == want {
+			if sum == want {
 				return true
 			}
 		}
@@ -251,7 +249,7 @@ func (o *outDir) unchanged(f render.File, final string) bool {
 func (o *outDir) intact(p string, sum [sha256.Size]byte, size int) bool {
 	o.previousOnce.Do(o.readPrevious)
 	want, listed := o.previous[p]
-	if !listed || want != hex.EncodeToString(sum[:]) {
+	if !listed || want != sum {
 		return false
 	}
 	info, err := os.Stat(filepath.Join(o.dir, filepath.FromSlash(p)))
@@ -269,20 +267,11 @@ func (o *outDir) readPrevious() {
 	if err != nil {
 		return
 	}
-	var m struct {
-		Artifacts []struct {
-			Path   string `json:"path"`
-			SHA256 string `json:"sha256"`
-		} `json:"artifacts"`
-	}
-	if json.Unmarshal(data, &m) != nil {
+	sums, err := render.ManifestSums(data)
+	if err != nil {
 		return
 	}
-	o.previous = make(map[string]string, len(m.Artifacts))
-	for _, a := range m.Artifacts {
-		o.previous[a.Path] = a.SHA256
-	}
-	o.previousAt = info.ModTime()
+	o.previous, o.previousAt = sums, info.ModTime()
 }
 
 func (o *outDir) stagingDir() (string, error) {
