@@ -82,8 +82,9 @@ golden: ## Refresh the golden files (renders, dev config, trace copies) after an
 	$(GO) test ./pkg/scaling -run TestTraceFiles -update
 
 .PHONY: fuzz
-fuzz: ## Fuzz the spec decoder for FUZZTIME (default 30s)
+fuzz: ## Fuzz the spec decoder and the index decoder for FUZZTIME each (default 30s)
 	$(GO) test ./pkg/spec -run '^$$' -fuzz FuzzLoadFiles -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/spec -run '^$$' -fuzz FuzzIndexEntry -fuzztime $(FUZZTIME)
 
 .PHONY: bench
 # bench/ runs every contender as a process, interleaved, and prints ratios

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/zclconf/go-cty/cty"
 )
 
 // FuzzLoadFiles feeds arbitrary bytes to the loader as one spec file. It
@@ -33,5 +35,43 @@ func FuzzLoadFiles(f *testing.F) {
 		if set == nil {
 			t.Fatal("LoadFiles returned no set")
 		}
+	})
+}
+
+// FuzzIndexEntry: a damaged index entry is refused or read, never a
+// panic, and whatever is read of it (summaries whole, bare and scanned,
+// memos) decodes without one either.
+func FuzzIndexEntry(f *testing.F) {
+	sets, diags := LoadEnvironments(LoadOptions{Paths: []string{"../../jobs"}})
+	if diags.HasErrors() {
+		f.Fatal(diags.Error())
+	}
+	facts := &blobs{}
+	for _, set := range sets {
+		w := &encoder{}
+		encodeFacts(w, set.Apps, set.Externals)
+		facts.set(set.Environment, w.b)
+	}
+	memos := &blobs{}
+	memos.set(memoSlot("render v1", ""), encodeMemos([][]byte{[]byte("memo")}))
+	w := &encoder{}
+	encodeEntry(w, &indexEntry{rel: "shop/api.hcl", facts: facts, memos: memos, refs: []string{"version"}, envNames: []string{"prod"},
+		decls: []indexVar{{name: "replicas", typ: cty.Number}}, changed: true})
+	f.Add(w.b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e := decodeEntry(b, map[string]string{})
+		if e == nil {
+			return
+		}
+		for _, nb := range e.facts.all() {
+			decodeFacts(nb.b, "f.hcl", "f.hcl")
+			decodeBare(nb.b, "f.hcl", "f.hcl", nil)
+			scanFacts(nb.b, func(scannedApp) {}, func(string) {})
+		}
+		if ms, ok := e.memosFor("render v1", []string{""}); ok {
+			decodeMemos(ms.get(""))
+		}
+		e.changed = true
+		encodeEntry(&encoder{}, e)
 	})
 }
