@@ -202,7 +202,7 @@ const summaryUnknownStrategy = "Unknown scaling strategy"
 // written (no trimming; "NaN", "+Inf" are numbers), keys a plugin does not
 // read are ignored, and only what a plugin refuses is an error.
 func newAutoscalerStrategy(spec *StrategySpec) (Strategy, error) {
-	p := lenient{strategy: spec.Name, config: spec.Config}
+	p := lenient{strategyConfig{strategy: spec.Name, config: spec.Config}}
 	switch spec.Name {
 	case StrategyTargetValue:
 		s := &TargetValue{}
@@ -225,30 +225,18 @@ func newAutoscalerStrategy(spec *StrategySpec) (Strategy, error) {
 		if v := p.optionalInt(keyWithinBoundsTrigger); v != nil {
 			s.Trigger = *v
 		}
-		var set []string
-		for _, k := range []string{keyDelta, keyPercentage, keyValue} {
-			if p.config[k] != "" {
-				set = append(set, k)
+		// A "" value is unset, as the plugin reads it.
+		switch thresholdAction(func(k string) bool { return p.config[k] != "" }, p.fail) {
+		case keyDelta:
+			s.Action, s.Amount = ActionDelta, float64(*p.optionalInt(keyDelta))
+		case keyPercentage:
+			s.Action, s.Amount = ActionPercentage, p.float(keyPercentage, 0)
+		case keyValue:
+			v := *p.optionalInt(keyValue)
+			if v < 0 {
+				p.fail(keyValue, "Invalid strategy value", fmt.Sprintf("\"value\" must not be negative, not %d.", v))
 			}
-		}
-		switch len(set) {
-		case 0:
-			p.fail("", "Missing threshold action", "The threshold strategy needs exactly one of delta, percentage or value.")
-		case 1:
-			switch set[0] {
-			case keyDelta:
-				s.Action, s.Amount = ActionDelta, float64(*p.optionalInt(keyDelta))
-			case keyPercentage:
-				s.Action, s.Amount = ActionPercentage, p.float(keyPercentage, 0)
-			case keyValue:
-				v := *p.optionalInt(keyValue)
-				if v < 0 {
-					p.fail(keyValue, "Invalid strategy value", fmt.Sprintf("\"value\" must not be negative, not %d.", v))
-				}
-				s.Action, s.Amount = ActionValue, float64(v)
-			}
-		default:
-			p.fail(set[1], "Conflicting threshold actions", fmt.Sprintf("The threshold strategy takes exactly one of delta, percentage or value, but %s are all set.", strings.Join(set, " and ")))
+			s.Action, s.Amount = ActionValue, float64(v)
 		}
 		return p.done(s)
 	case StrategyFixedValue:
@@ -267,15 +255,7 @@ func newAutoscalerStrategy(spec *StrategySpec) (Strategy, error) {
 }
 
 // lenient parses values the way the plugins do, collecting errors.
-type lenient struct {
-	strategy string
-	config   map[string]string
-	errs     ConfigErrors
-}
-
-func (p *lenient) fail(key, summary, detail string) {
-	p.errs = append(p.errs, &ConfigError{Strategy: p.strategy, Key: key, Summary: summary, Detail: detail})
-}
+type lenient struct{ strategyConfig }
 
 func (p *lenient) done(s Strategy) (Strategy, error) {
 	if len(p.errs) > 0 {

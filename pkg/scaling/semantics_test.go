@@ -441,3 +441,31 @@ func TestUnknownSource(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoscalerThresholdAction: the Autoscaler reads a threshold's action
+// as drover does, except that a "" value is unset (plugin Run reads
+// config[k] != ""): none or several is refused, naming the second key.
+func TestAutoscalerThresholdAction(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		config map[string]string
+		want   string // the action, or the error's key and summary
+	}{
+		{"percentage, delta empty", map[string]string{"lower_bound": "1", "delta": "", "percentage": "5"}, ActionPercentage},
+		{"value", map[string]string{"upper_bound": "9", "value": "3"}, ActionValue},
+		{"none", map[string]string{"lower_bound": "1", "value": ""}, ": Missing threshold action"},
+		{"two", map[string]string{"lower_bound": "1", "delta": "1", "value": "3"}, "value: Conflicting threshold actions"},
+		{"negative value", map[string]string{"lower_bound": "1", "value": "-2"}, "value: Invalid strategy value"},
+	} {
+		s, err := newAutoscalerStrategy(&StrategySpec{Name: StrategyThreshold, Config: c.config})
+		var got string
+		if errs, ok := err.(ConfigErrors); ok && len(errs) > 0 {
+			got = errs[0].Key + ": " + errs[0].Summary
+		} else if th, ok := s.(*Threshold); ok && err == nil {
+			got = th.Action
+		}
+		if got != c.want {
+			t.Errorf("%s: got %q (%v), want %q", c.name, got, err, c.want)
+		}
+	}
+}

@@ -160,7 +160,7 @@ func NewStrategy(spec *StrategySpec) (Strategy, error) {
 				spec.Name, suggest(spec.Name, StrategyNames()), strings.Join(StrategyNames(), ", ")),
 		}}
 	}
-	p := configParser{strategy: spec.Name, config: spec.Config}
+	p := configParser{strategyConfig{strategy: spec.Name, config: spec.Config}}
 	for _, k := range sortedKeys(spec.Config) {
 		if _, known := keys[k]; !known {
 			p.fail(k, "Unknown strategy key", fmt.Sprintf(
@@ -212,41 +212,55 @@ func (p *configParser) threshold() Strategy {
 	if !hasLower && !hasUpper {
 		p.fail("", "Missing threshold bound", "The threshold strategy needs lower_bound, upper_bound or both.")
 	}
+	switch thresholdAction(func(k string) bool { _, set := p.config[k]; return set }, p.fail) {
+	case keyDelta:
+		t.Action, t.Amount = ActionDelta, float64(p.int(keyDelta, kindInt, 0))
+	case keyPercentage:
+		t.Action, t.Amount = ActionPercentage, p.float(keyPercentage, kindFloat, 0)
+	case keyValue:
+		t.Action, t.Amount = ActionValue, float64(p.int(keyValue, kindNonNegInt, 0))
+	}
+	return t
+}
+
+// thresholdAction returns the one action key (delta, percentage or value)
+// of a threshold strategy's config, as set tells which keys are set, or ""
+// after reporting through fail that none or several are. drover's parser
+// and the Autoscaler's lenient one differ only in what "set" means.
+func thresholdAction(set func(key string) bool, fail func(key, summary, detail string)) string {
 	var actions []string
 	for _, k := range []string{keyDelta, keyPercentage, keyValue} {
-		if _, set := p.config[k]; set {
+		if set(k) {
 			actions = append(actions, k)
 		}
 	}
 	switch len(actions) {
 	case 0:
-		p.fail("", "Missing threshold action", "The threshold strategy needs exactly one of delta, percentage or value.")
+		fail("", "Missing threshold action", "The threshold strategy needs exactly one of delta, percentage or value.")
+		return ""
 	case 1:
-		switch actions[0] {
-		case keyDelta:
-			t.Action, t.Amount = ActionDelta, float64(p.int(keyDelta, kindInt, 0))
-		case keyPercentage:
-			t.Action, t.Amount = ActionPercentage, p.float(keyPercentage, kindFloat, 0)
-		case keyValue:
-			t.Action, t.Amount = ActionValue, float64(p.int(keyValue, kindNonNegInt, 0))
-		}
-	default:
-		p.fail(actions[1], "Conflicting threshold actions", fmt.Sprintf(
-			"The threshold strategy takes exactly one of delta, percentage or value, but %s are all set.", strings.Join(actions, " and ")))
+		return actions[0]
 	}
-	return t
+	fail(actions[1], "Conflicting threshold actions", fmt.Sprintf(
+		"The threshold strategy takes exactly one of delta, percentage or value, but %s are all set.", strings.Join(actions, " and ")))
+	return ""
 }
 
-// configParser reads typed values out of a string map, collecting errors.
-type configParser struct {
+// strategyConfig is one strategy's configuration being read, and the
+// errors found in it so far: what drover's parser (configParser) and the
+// Autoscaler's (lenient) share.
+type strategyConfig struct {
 	strategy string
 	config   map[string]string
 	errs     ConfigErrors
 }
 
-func (p *configParser) fail(key, summary, detail string) {
+func (p *strategyConfig) fail(key, summary, detail string) {
 	p.errs = append(p.errs, &ConfigError{Strategy: p.strategy, Key: key, Summary: summary, Detail: detail})
 }
+
+// configParser reads typed values out of a string map, collecting errors.
+type configParser struct{ strategyConfig }
 
 func (p *configParser) float(key string, kind keyKind, def float64) float64 {
 	raw, ok := p.config[key]

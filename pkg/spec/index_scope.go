@@ -176,22 +176,13 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 		if f == nil {
 			continue
 		}
-		set.Apps = append(set.Apps, f.apps...)
-		set.Externals = append(set.Externals, f.externals...)
+		set.addFile(f.apps, f.externals, r.selected)
 		if !full[i] && !r.selected {
 			continue
 		}
 		for _, app := range f.apps {
 			if checkName[app.Name+"\x00"+r.rel] {
 				check[app] = true
-			}
-		}
-		if r.selected {
-			for _, app := range f.apps {
-				set.Selected[app.Name] = true
-			}
-			for _, ext := range f.externals {
-				set.SelectedExternals[ext.Name] = true
 			}
 		}
 	}

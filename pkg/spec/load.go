@@ -499,16 +499,7 @@ func (p *loadedProject) resolve(env string) (*Set, hcl.Diagnostics) {
 	})
 	for i, r := range results {
 		diags = append(diags, r.diags...)
-		set.Apps = append(set.Apps, r.apps...)
-		set.Externals = append(set.Externals, r.externals...)
-		if files[i].selected {
-			for _, app := range r.apps {
-				set.Selected[app.Name] = true
-			}
-			for _, ext := range r.externals {
-				set.SelectedExternals[ext.Name] = true
-			}
-		}
+		set.addFile(r.apps, r.externals, files[i].selected)
 	}
 	sortSet(set)
 	diags = append(diags, validate(set)...)
@@ -565,6 +556,22 @@ func decodeSpecFile(sf *specFile, isProjectFile bool, ctx *hcl.EvalContext, env 
 		exts = append(exts, decodeExternal(b, fe, sf.rel))
 	}
 	return apps, exts, fe.diags
+}
+
+// addFile adds the apps and externals of one file to s, selected when the
+// file is.
+func (s *Set) addFile(apps []*App, exts []*External, selected bool) {
+	s.Apps = append(s.Apps, apps...)
+	s.Externals = append(s.Externals, exts...)
+	if !selected {
+		return
+	}
+	for _, app := range apps {
+		s.Selected[app.Name] = true
+	}
+	for _, ext := range exts {
+		s.SelectedExternals[ext.Name] = true
+	}
 }
 
 // sortSet sorts the apps and externals of set by name, keeping file order
@@ -1221,17 +1228,7 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 			if f == nil {
 				continue
 			}
-			r := results[i]
-			set.Apps = append(set.Apps, f.apps...)
-			set.Externals = append(set.Externals, f.externals...)
-			if r.selected {
-				for _, app := range f.apps {
-					set.Selected[app.Name] = true
-				}
-				for _, ext := range f.externals {
-					set.SelectedExternals[ext.Name] = true
-				}
-			}
+			set.addFile(f.apps, f.externals, results[i].selected)
 		}
 		sortSet(set)
 		diags = append(diags, validateProject(set)...)
