@@ -217,16 +217,16 @@ func TestUpStatusDown(t *testing.T) {
 			t.Errorf("%s (pid %d) still alive", name, st[i].PID)
 		}
 	}
-	// The agents' HTTP ports are free again (a leaked child would keep its
-	// listener). Only these: the other ports are derived, unreserved, and
-	// any process on the machine may take one in the meantime.
+	// Nothing answers on the agents' HTTP ports any more (a leaked child
+	// would keep its listener and accept). A dial, not a listen: the ports
+	// are in the ephemeral range, so once free any outgoing connection on
+	// the machine may be bound to one, which makes a listen fail although
+	// nothing listens.
 	for name, port := range map[string]int{Nomad: ports.NomadHTTP, Consul: ports.ConsulHTTP, Vault: ports.VaultHTTP} {
-		ln, err := net.Listen("tcp", hostPort(port))
-		if err != nil {
-			t.Errorf("%s HTTP port %d still held after Down: %v", name, port, err)
-			continue
+		if c, err := net.DialTimeout("tcp", hostPort(port), 2*time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s HTTP port %d still answers after Down", name, port)
 		}
-		ln.Close()
 	}
 	if _, err := os.Stat(filepath.Join(dir, "tmp")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Nomad's empty TMPDIR left after Down: %v", err)
