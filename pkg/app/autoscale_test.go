@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -125,6 +127,53 @@ func TestAutoscaleDiscoversNomadPoliciesAndScales(t *testing.T) {
 	policies := nf.ScalingPolicies("api")
 	if len(policies) != 1 || events[0].Meta["drover.policy"] != policies[0].ID || events[0].Meta["drover.winner"] != "fixed" {
 		t.Errorf("event meta %v", events[0].Meta)
+	}
+}
+
+// TestAutoscaleServesMetrics: with Listen, the running reconciler serves
+// /healthz and /metrics, and /metrics counts the scale it made.
+func TestAutoscaleServesMetrics(t *testing.T) {
+	nf := nomadfake.New(t)
+	nf.AutoSucceed = true
+	nf.SeedJob(scalableJob("api", 1, 3, "20ms"))
+	nf.SetGroupStatus("api", "api", 1, 1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	opts := autoscaleOptions(nf)
+	opts.Listen = addr
+	get := func(path string) string {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	var metrics, health string
+	err = runAutoscale(t, opts, func() bool {
+		metrics, health = get("/metrics"), get("/healthz")
+		return strings.Contains(metrics, `drover_autoscale_scale_actions_total{direction="up",result="ok"} 1`)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# TYPE drover_autoscale_scale_actions_total counter",
+		`drover_autoscale_scale_actions_total{direction="up",result="ok"} 1`,
+		`drover_autoscale_policies{state="running"} 1`,
+		"drover_autoscale_leader 1",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
+	if health != "ok (active)\n" {
+		t.Errorf("/healthz = %q", health)
 	}
 }
 
