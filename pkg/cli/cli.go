@@ -189,6 +189,7 @@ func newApp(stdio IO) *ucli.App {
 		},
 	}
 	hideBoolDefaults(a.Flags)
+	fixNames(a.Flags)
 	for _, c := range a.Commands {
 		prepare(c, a.Name)
 	}
@@ -220,6 +221,7 @@ func prepare(c *ucli.Command, parent string) {
 		return usageError{err: flagSpelling(err), cmd: path}
 	}
 	hideBoolDefaults(c.Flags)
+	fixNames(c.Flags)
 	action := c.Action
 	if len(c.Subcommands) > 0 {
 		// Reached only when the first argument names no subcommand.
