@@ -117,21 +117,12 @@ var binaryID = sync.OnceValue(func() string {
 	return fmt.Sprintf("%s %d %d", exe, info.Size(), info.ModTime().UnixNano())
 })
 
-// projectHash is the checksum of drover.hcl, which every summary depends on.
-func projectHash(root string) ([sha256.Size]byte, bool) {
-	src, err := os.ReadFile(filepath.Join(root, ProjectFileName))
-	if err != nil {
-		return [sha256.Size]byte{}, false
-	}
-	return sha256.Sum256(src), true
-}
-
 // readIndex reads root's index; nil when there is none, it is unreadable,
-// or drover.hcl or the binary changed since it was written.
-func readIndex(root string) *index {
+// or drover.hcl (ph: the checksum of the bytes this run read, on which
+// every summary depends) or the binary changed since it was written.
+func readIndex(root string, ph [sha256.Size]byte) *index {
 	id := binaryID()
-	ph, ok := projectHash(root)
-	if id == "" || !ok {
+	if id == "" {
 		return nil
 	}
 	data, err := os.ReadFile(filepath.Join(root, IndexDir, indexFileName))
@@ -469,10 +460,10 @@ func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.Fi
 // writeIndex writes the index of results, unless nothing changed.
 func (st *streamer) writeIndex(results []*fileResult) {
 	id := binaryID()
-	ph, ok := projectHash(st.l.root)
-	if id == "" || !ok {
+	if id == "" || st.projectErr != nil || !st.l.hasProject {
 		return
 	}
+	ph := sha256.Sum256(st.projectSrc)
 	entries := make([]*indexEntry, 0, len(results))
 	changed := st.index == nil
 	for _, r := range results {

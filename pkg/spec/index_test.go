@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -292,6 +293,38 @@ variable "domain" {
 	_, diags, _ = load("", VarInputs{}, ".")
 	if diff := cmp.Diff([]string{"Unsupported argument", "Unknown upstream"}, summaries(diags)); diff != "" {
 		t.Errorf("whole project (-want +got):\n%s", diff)
+	}
+}
+
+// TestIndexRecordsTheProjectFileItRead: drover.hcl edited while a run
+// reads the specs leaves an index that records the checksum of the
+// drover.hcl the run read, not of the edit, so that the next run does not
+// take the summaries for the edited project's.
+func TestIndexRecordsTheProjectFileItRead(t *testing.T) {
+	before := `project "p" {}`
+	dir := writeTree(t, map[string]string{
+		"drover.hcl": before,
+		"web.hcl": `app "web" {
+  image = "r/web:1"
+}`,
+	})
+	_, diags := Stream(StreamOptions{LoadOptions: LoadOptions{Paths: []string{"web.hcl"}, WorkDir: dir}, Index: true,
+		Started: func(int, int) {
+			if err := os.WriteFile(filepath.Join(dir, ProjectFileName), []byte(`project "q" {}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, IndexDir, indexFileName))
+	if err != nil || !bytes.HasPrefix(data, []byte(indexMagic)) {
+		t.Fatalf("no index: %v", err)
+	}
+	d := &decoder{b: data[len(indexMagic):]}
+	d.str() // the binary
+	if got, want := d.bytes(sha256.Size), sha256.Sum256([]byte(before)); !bytes.Equal(got, want[:]) {
+		t.Errorf("the index records drover.hcl as %x, want the checksum of what the run read, %x", got, want)
 	}
 }
 

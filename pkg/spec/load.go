@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -696,6 +697,10 @@ type streamer struct {
 	cache *parseCache
 
 	projectFile *specFile
+	// projectSrc is drover.hcl as read, once: the index records the
+	// checksum of the bytes the run used, not of a later edit.
+	projectSrc  []byte
+	projectErr  error
 	projectVars []*Variable
 	// projectVar is the project's declaration of each variable name.
 	projectVar map[string]*Variable
@@ -757,8 +762,11 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 	l := st.l
 	st.diags = append(st.diags, l.diags...)
 	st.scoped = st.opts.Index && l.hasProject && slices.ContainsFunc(l.files, func(f string) bool { return !l.selected(f) })
-	if st.opts.Index && l.hasProject {
-		st.index = readIndex(l.root)
+	if l.hasProject {
+		st.projectSrc, st.projectErr = os.ReadFile(filepath.Join(l.root, ProjectFileName))
+	}
+	if st.opts.Index && l.hasProject && st.projectErr == nil {
+		st.index = readIndex(l.root, sha256.Sum256(st.projectSrc))
 	}
 	project := st.openProjectFile()
 	st.inputNames = inputVariableNames(st.opts.Inputs, st.cache)
@@ -846,11 +854,11 @@ func (st *streamer) openProjectFile() *fileResult {
 	}
 	path := filepath.Join(st.l.root, ProjectFileName)
 	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: true, facts: &blobs{}}
-	src, err := os.ReadFile(path)
-	if err != nil {
+	if err := st.projectErr; err != nil {
 		st.diags = append(st.diags, errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")...)
 		return nil
 	}
+	src := st.projectSrc
 	r.src = src
 	ps := parseSource(source{display: r.display, rel: r.rel, src: src, selected: true}, projectFileSchema)
 	st.diags = append(st.diags, ps.diags...)
