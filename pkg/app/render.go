@@ -58,6 +58,7 @@ func useIndex() bool { return os.Getenv(IndexEnv) != "off" }
 // flat however large the project; nothing in OutDir changes unless the
 // whole render succeeds.
 func Render(opts RenderOptions) (*RenderResult, error) {
+	go render.WarmEncoders()
 	load := spec.StreamOptions{LoadOptions: opts.Load, Index: useIndex()}
 	if opts.OutDir != "" {
 		return renderFiles(opts, load)

@@ -3,7 +3,11 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"sync"
+
+	consulapi "github.com/hashicorp/consul/api"
+	nomadapi "github.com/hashicorp/nomad/api"
 )
 
 // Rendered JSON is indented with two spaces, as json.Encoder.SetIndent("",
@@ -23,6 +27,27 @@ import (
 var compactBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const maxPooledBuffer = 256 << 10
+
+// WarmEncoders builds encoding/json's encoders for every type an artifact
+// file holds. encoding/json builds a type's encoder, and those of every
+// type it can reach, on the first encoding of a value of it: for a Nomad
+// job that walk takes over a millisecond, more than the rest of rendering
+// a small project. Render calls it on its own goroutine as it starts, so
+// that the walk overlaps reading the specs instead of following it.
+func WarmEncoders() {
+	for _, v := range []any{
+		JobRegisterBody{Job: &nomadapi.Job{}},
+		&consulapi.ServiceConfigEntry{},
+		&consulapi.ServiceIntentionsConfigEntry{},
+		&consulapi.ServiceRouterConfigEntry{},
+		&consulapi.IngressGatewayConfigEntry{},
+		&consulapi.TerminatingGatewayConfigEntry{},
+		&consulapi.CatalogRegistration{},
+		Manifest{},
+	} {
+		_ = json.NewEncoder(io.Discard).Encode(v)
+	}
+}
 
 // marshalJSON encodes v indented, without HTML escaping, ending in a
 // newline: exactly what a json.Encoder with SetEscapeHTML(false) and
