@@ -228,3 +228,112 @@ func writeGrown(b *strings.Builder, i int, name string) {
 `, name)
 	}
 }
+
+// levantTemplate is a Levant template of the job that the generated spec
+// svc-0001 renders to, written by hand the way a Levant user keeps one:
+// what `levant render` does with it is the nearest thing in Levant to
+// `drover render` of that spec. Its variables come from levantVars.
+const levantTemplate = `job "[[ .name ]]" {
+  datacenters = ["dc1"]
+  type        = "service"
+
+  update {
+    canary       = 1
+    auto_promote = true
+    auto_revert  = true
+  }
+
+  constraint {
+    attribute = "${node.class}"
+    value     = "general"
+  }
+
+  group "[[ .name ]]" {
+    count = [[ .count ]]
+
+    network {
+      mode = "bridge"
+      port "http" {
+        to = 8080
+      }
+    }
+
+    restart {
+      attempts = 5
+      interval = "10m"
+      delay    = "15s"
+      mode     = "delay"
+    }
+
+    service {
+      name = "[[ .name ]]"
+      port = "http"
+
+      check {
+        type     = "http"
+        path     = "/healthz"
+        interval = "10s"
+        timeout  = "2s"
+      }
+
+      connect {
+        sidecar_service {
+          proxy {
+[[- range $i, $u := .upstreams ]]
+            upstreams {
+              destination_name = "[[ $u ]]"
+              local_bind_port  = [[ add 9001 $i ]]
+            }
+[[- end ]]
+          }
+        }
+      }
+    }
+
+    task "[[ .name ]]" {
+      driver       = "docker"
+      kill_timeout = "30s"
+
+      config {
+        image = "registry.example.com/team/[[ .name ]]:[[ .version ]]"
+        ports = ["http"]
+      }
+
+      vault {}
+
+      env {
+        LOG_LEVEL    = "info"
+        SERVICE_NAME = "[[ .name ]]"
+        FEATURE_FLAG = "on"
+      }
+
+      template {
+        data        = "{{ with secret \"secret/data/team/[[ .name ]]/db\" }}DB_PASSWORD={{ .Data.data.password }}{{ end }}"
+        destination = "secrets/env"
+        env         = true
+      }
+
+      template {
+        data          = "upstreams = {{ key \"[[ .name ]]/upstreams\" }}\n"
+        destination   = "local/[[ .name ]].conf"
+        change_mode   = "signal"
+        change_signal = "SIGHUP"
+      }
+
+      resources {
+        cpu    = 250
+        memory = 256
+      }
+    }
+  }
+}
+`
+
+// levantVars are the template's variables, as a Levant YAML variable file.
+const levantVars = `name: svc-0001
+count: 3
+version: 1.0.0
+upstreams:
+  - svc-0002
+  - svc-0000
+`

@@ -22,7 +22,7 @@
 //	go run ./bench                          # 200 and 5,000 specs, 3 rounds
 //	go run ./bench -n 1000 -rounds 5
 //	go run ./bench -baseline main=/tmp/drover-main   # and other builds, side by side
-//	go run ./bench -levant /path/to/levant           # and Levant's start-up
+//	go run ./bench -levant /path/to/levant           # and Levant's start-up and render
 //	TMPDIR=/dev/shm go run ./bench          # keep the disk out of the numbers
 //	go run ./bench -gen DIR -n 5000         # only write a generated project
 //
@@ -50,7 +50,7 @@ func main() {
 	starts := flag.Int("starts", 30, "process starts per start-up measurement")
 	simple := flag.Bool("simple", false, "generate specs without the production blocks (ports published, files, volumes, nomad blocks, ...)")
 	baseline := flag.String("baseline", "", "other drover binaries to measure side by side, such as a build of main: `[LABEL=]PATH`, comma-separated")
-	levant := flag.String("levant", "", "a Levant binary whose start-up (`levant version`) to measure beside drover's")
+	levant := flag.String("levant", "", "a Levant binary whose start-up (`levant version`, and `levant render` of one spec's job kept as a Levant template) to measure beside drover's")
 	gen := flag.String("gen", "", "only write a generated project of -n specs into `DIR`")
 	flag.Parse()
 	if *gen != "" {
@@ -274,10 +274,18 @@ func startup(dir string, floors startFloors, bins []contender, starts int, grown
 		{name: "hello-world Go binary", argv: []string{floors.hello}},
 		{name: "foundation: hello-world + nomad/consul/vault api, hcl, cli", argv: []string{floors.foundation}},
 	}
-	var levant *bcase
+	var levant, levantRender *bcase
 	if floors.levant != "" {
+		tpl, vars := filepath.Join(dir, "job.nomad.tpl"), filepath.Join(dir, "vars.yaml")
+		if err := os.WriteFile(tpl, []byte(levantTemplate), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(vars, []byte(levantVars), 0o644); err != nil {
+			return err
+		}
 		levant = &bcase{name: "levant version", argv: []string{floors.levant, "version"}}
-		cases = append(cases, levant)
+		levantRender = &bcase{name: "levant render (one spec's job, as a template)", argv: []string{floors.levant, "render", "-log-level=ERROR", "-var-file", vars, "-out", filepath.Join(dir, "levant-job.nomad"), tpl}}
+		cases = append(cases, levant, levantRender)
 	}
 	nFloors := len(cases)
 	for _, c := range bins {
@@ -304,7 +312,11 @@ func startup(dir string, floors startFloors, bins []contender, starts int, grown
 			target = verdict(float64(w)/float64(hw) <= 2, "wall <= 2x hello-world") + fmt.Sprintf(", %.2fx foundation", float64(w)/float64(fw))
 			if levant != nil {
 				lw, _, _ := levant.medians()
-				target += fmt.Sprintf(", %.2fx levant", float64(w)/float64(lw))
+				target += fmt.Sprintf(", %.2fx levant version", float64(w)/float64(lw))
+				if strings.Contains(c.name, " render ") {
+					rw, _, _ := levantRender.medians()
+					target += fmt.Sprintf(", %.2fx levant render", float64(w)/float64(rw))
+				}
 			}
 		}
 		fmt.Printf("  %-52s %9.2f %9.2f %8.1f %7.2f %7.2f %7.2f  %s\n", c.name, ms(w), ms(cpu), rss,
