@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -178,5 +179,44 @@ func TestMetricsExposition(t *testing.T) {
 	}
 	if h.GetSampleSum() < 1.003 || h.GetSampleSum() > 1.0031 {
 		t.Errorf("sum = %v, want 1.00305", h.GetSampleSum())
+	}
+}
+
+// TestMetricsConcurrentUse: the reconciler records from every policy's
+// goroutine while /metrics is scraped; no update is lost (and, under
+// -race, none races).
+func TestMetricsConcurrentUse(t *testing.T) {
+	m := NewMetrics(true)
+	const workers, each = 8, 200
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			series(t, m)
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				e := &scaling.Evaluation{Policy: fmt.Sprintf("p%d", (w+i)%5), Current: 1, Final: scaling.Decision{Direction: scaling.Up, Count: 2}}
+				m.Evaluated(e, time.Millisecond)
+				m.Scaled(e.Policy, 1, 2, nil)
+			}
+		}()
+	}
+	wg.Wait()
+	<-done
+	_, body := series(t, m)
+	for _, want := range []string{
+		fmt.Sprintf(`drover_autoscale_evaluations_total{result="scale"} %d`, workers*each),
+		fmt.Sprintf(`drover_autoscale_scale_actions_total{direction="up",result="ok"} %d`, workers*each),
+		fmt.Sprintf("drover_autoscale_evaluation_seconds_count %d", workers*each),
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
