@@ -160,7 +160,7 @@ func (w *walker) dir(path, real string) {
 
 // contains reports whether dir is sub or one of its parents.
 func contains(dir, sub string) bool {
-	return sub == dir || strings.HasPrefix(sub, dir+string(filepath.Separator))
+	return sub == dir || len(sub) > len(dir) && sub[len(dir)] == filepath.Separator && strings.HasPrefix(sub, dir)
 }
 
 // renderManifestName is the index `drover render -o DIR` writes in DIR

@@ -244,8 +244,9 @@ func decodeBare(b []byte, display, rel string, prev []*App) *fileFacts {
 		name                 []byte
 		nameRange, declRange hcl.Range
 	}
-	d := &decoder{b: b}
-	var heads []head
+	d := decoder{b: b}
+	var room [2]head // most files hold one app
+	heads := room[:0]
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
 		h := head{name: d.bytes(int(d.uvarint()))}
 		if d.uvarint()&factService != 0 {
@@ -258,8 +259,8 @@ func decodeBare(b []byte, display, rel string, prev []*App) *fileFacts {
 		d.skipStr() // the detail
 		heads = append(heads, h)
 	}
-	f := &fileFacts{}
-	d.externals(f, display, rel)
+	var exts fileFacts
+	d.externals(&exts, display, rel)
 	if d.bad {
 		return &fileFacts{}
 	}
@@ -269,15 +270,28 @@ func decodeBare(b []byte, display, rel string, prev []*App) *fileFacts {
 		same = a.Name == string(h.name) && a.NameRange == h.nameRange && a.DeclRange == h.declRange
 	}
 	if same {
-		f.apps = prev
-		return f
+		return &fileFacts{apps: prev, externals: exts.externals}
 	}
-	f.apps = make([]*App, len(heads))
-	apps := make([]App, len(heads))
+	// The facts, the list of apps and the apps in one allocation: a bare
+	// decoding runs for nearly every file of a scoped load.
+	type bare struct {
+		facts fileFacts
+		list  [1]*App
+		apps  [1]App
+	}
+	var list []*App
+	var apps []App
+	one := &bare{}
+	if len(heads) == 1 {
+		list, apps = one.list[:], one.apps[:]
+	} else {
+		list, apps = make([]*App, len(heads)), make([]App, len(heads))
+	}
 	for k, h := range heads {
 		a := &apps[k]
 		a.Name, a.NameRange, a.DeclRange, a.File, a.Source, a.AppSettings = string(h.name), h.nameRange, h.declRange, rel, display, noSettings
-		f.apps[k] = a
+		list[k] = a
 	}
-	return f
+	one.facts = fileFacts{apps: list, externals: exts.externals}
+	return &one.facts
 }

@@ -206,6 +206,9 @@ type layout struct {
 // display is the name diagnostics use for path: relative to the working
 // directory when under it.
 func (l *layout) display(path string) string {
+	if rel, ok := relUnder(l.wd, path); ok {
+		return rel
+	}
 	if rel, err := filepath.Rel(l.wd, path); err == nil && !strings.HasPrefix(rel, "..") {
 		return rel
 	}
@@ -215,8 +218,28 @@ func (l *layout) display(path string) string {
 // rel is path relative to the project root, slash-separated: the
 // ownership path.
 func (l *layout) rel(path string) string {
-	rel, _ := filepath.Rel(l.root, path)
+	rel, ok := relUnder(l.root, path)
+	if !ok {
+		rel, _ = filepath.Rel(l.root, path)
+	}
 	return filepath.ToSlash(rel)
+}
+
+// relUnder is filepath.Rel(base, path) for clean paths with path under
+// base, without the cleaning Rel does again (a call per spec file of a
+// large project); ok is false when path is not under base.
+func relUnder(base, path string) (string, bool) {
+	switch {
+	case path == base:
+		return ".", true
+	case !strings.HasPrefix(path, base):
+		return "", false
+	case strings.HasSuffix(base, string(filepath.Separator)): // the file system root
+		return path[len(base):], true
+	case path[len(base)] == filepath.Separator:
+		return path[len(base)+1:], true
+	}
+	return "", false
 }
 
 func (l *layout) selected(path string) bool { return isSelected(path, l.abs, l.root, l.hasProject) }
@@ -589,7 +612,7 @@ func isSelected(file string, requested []string, root string, hasProject bool) b
 		return true
 	}
 	for _, r := range requested {
-		if r == root || file == r || strings.HasPrefix(file, r+string(filepath.Separator)) {
+		if r == root || contains(r, file) {
 			return true
 		}
 	}
@@ -1222,7 +1245,12 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 	diags = append(diags, d...)
 
 	var sets []*Set
+	// Room for every environment's decoding of each file, in one piece.
+	slab := make([]decodedFacts, len(results)*len(st.envs))
 	st.decoded = make([][]decodedFacts, len(results))
+	for i := range st.decoded {
+		st.decoded[i] = slab[i*len(st.envs) : i*len(st.envs) : (i+1)*len(st.envs)]
+	}
 	for _, env := range st.envs {
 		set := st.sets[env]
 		if st.scoped {

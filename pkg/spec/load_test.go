@@ -438,3 +438,29 @@ func TestSymlinkedDirectories(t *testing.T) {
 		t.Errorf("loop warnings, by link (-want +got):\n%s", diff)
 	}
 }
+
+// relUnder must agree with filepath.Rel wherever it answers, and answer
+// only for paths under base.
+func TestRelUnderAgreesWithRel(t *testing.T) {
+	for _, c := range []struct {
+		base, path string
+		under      bool
+	}{
+		{"/p", "/p/a.hcl", true},
+		{"/p", "/p/sub/a.hcl", true},
+		{"/p", "/p", true},
+		{"/", "/a.hcl", true},
+		{"/p", "/pq/a.hcl", false},
+		{"/p/q", "/p", false},
+		{"/p", "/x/a.hcl", false},
+	} {
+		got, ok := relUnder(c.base, c.path)
+		if ok != c.under {
+			t.Errorf("relUnder(%q, %q) ok = %v, want %v", c.base, c.path, ok, c.under)
+			continue
+		}
+		if want, _ := filepath.Rel(c.base, c.path); ok && got != want {
+			t.Errorf("relUnder(%q, %q) = %q, filepath.Rel says %q", c.base, c.path, got, want)
+		}
+	}
+}
