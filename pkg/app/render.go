@@ -137,27 +137,37 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 
 // boundMemory sets a soft memory limit for a streamed load (one that keeps
 // only summaries, as render -o and validate do) once its size is known,
-// and returns what restores the previous limit. Such a load's live heap
-// grows with the summaries it keeps, a few KiB per spec and environment,
-// not with the specs: a limit a little above that keeps its peak near the
-// live heap while the collector runs no more often than GOGC makes it. A
-// GOMEMLIMIT set by the user wins.
+// and returns what restores the previous limit and GC percent. Such a
+// load's live heap grows with the summaries it keeps, a few KiB per spec
+// and environment, not with the specs: a limit a little above that keeps
+// its peak near the live heap. The collector then runs only as the heap
+// nears the limit (GOGC off meanwhile): a load that stays under it, as one
+// spec of a large project does, collects nothing, and a full one collects
+// no more often than it must. A GOMEMLIMIT set by the user wins, and so
+// does a GOGC.
 func boundMemory(load *spec.StreamOptions) func() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
 	var mu sync.Mutex
-	prev, set := int64(0), false
+	prevLimit, prevPercent, set := int64(0), 0, false
+	keepPercent := os.Getenv("GOGC") != ""
 	load.Started = func(files, envs int) {
 		mu.Lock()
 		defer mu.Unlock()
-		prev, set = debug.SetMemoryLimit(streamMemoryBase+int64(files)*int64(max(envs, 1))*streamMemoryPerSpec), true
+		prevLimit, set = debug.SetMemoryLimit(streamMemoryBase+int64(files)*int64(max(envs, 1))*streamMemoryPerSpec), true
+		if !keepPercent {
+			prevPercent = debug.SetGCPercent(-1)
+		}
 	}
 	return func() {
 		mu.Lock()
 		defer mu.Unlock()
 		if set {
-			debug.SetMemoryLimit(prev)
+			debug.SetMemoryLimit(prevLimit)
+			if !keepPercent {
+				debug.SetGCPercent(prevPercent)
+			}
 		}
 	}
 }

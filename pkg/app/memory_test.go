@@ -1,0 +1,61 @@
+package app
+
+import (
+	"runtime/debug"
+	"testing"
+
+	"github.com/drover-io/drover/pkg/spec"
+)
+
+// gcSettings reads the GC percent and memory limit without changing them.
+func gcSettings() (percent int, limit int64) {
+	percent = debug.SetGCPercent(100)
+	debug.SetGCPercent(percent)
+	return percent, debug.SetMemoryLimit(-1)
+}
+
+func TestBoundMemory(t *testing.T) {
+	percent0, limit0 := gcSettings()
+	t.Cleanup(func() {
+		debug.SetGCPercent(percent0)
+		debug.SetMemoryLimit(limit0)
+	})
+	want := int64(streamMemoryBase + 5000*2*streamMemoryPerSpec)
+
+	t.Run("collects only near the limit while loading", func(t *testing.T) {
+		t.Setenv("GOGC", "")
+		t.Setenv("GOMEMLIMIT", "")
+		debug.SetGCPercent(400)
+		var load spec.StreamOptions
+		restore := boundMemory(&load)
+		load.Started(5000, 2)
+		if p, l := gcSettings(); p != -1 || l != want {
+			t.Errorf("while loading: GC percent %d, limit %d; want -1 (off) and %d", p, l, want)
+		}
+		restore()
+		if p, l := gcSettings(); p != 400 || l != limit0 {
+			t.Errorf("after: GC percent %d, limit %d; want 400 and %d as before", p, l, limit0)
+		}
+	})
+	t.Run("a GOGC set by the user wins", func(t *testing.T) {
+		t.Setenv("GOGC", "200")
+		t.Setenv("GOMEMLIMIT", "")
+		debug.SetGCPercent(200)
+		var load spec.StreamOptions
+		restore := boundMemory(&load)
+		load.Started(5000, 2)
+		if p, l := gcSettings(); p != 200 || l != want {
+			t.Errorf("while loading: GC percent %d, limit %d; want 200 and %d", p, l, want)
+		}
+		restore()
+	})
+	t.Run("a GOMEMLIMIT set by the user wins", func(t *testing.T) {
+		t.Setenv("GOGC", "")
+		t.Setenv("GOMEMLIMIT", "1GiB")
+		var load spec.StreamOptions
+		boundMemory(&load)()
+		if load.Started != nil {
+			t.Error("boundMemory hooked the load although GOMEMLIMIT is set")
+		}
+	})
+}
