@@ -17,9 +17,9 @@ func main() {
 	// Most commands are short batch processes that allocate a parsed tree
 	// per spec and exit: collecting garbage less often (GOGC=400) makes
 	// them markedly faster. Those that read a project one spec at a time
-	// (render -o, validate) instead bound their heap with a soft memory
-	// limit sized to the project and collect only near it (pkg/app
-	// boundMemory). The long-lived commands (the
+	// (render -o, validate) also bound their heap with a soft memory limit
+	// sized to the project, and collect only near it when the index stands
+	// for all but the specs named (pkg/app boundMemory). The long-lived commands (the
 	// autoscaler, the dev agents' supervisor) keep Go's defaults. GOGC
 	// still wins when set.
 	if os.Getenv("GOGC") == "" && !longLived(os.Args[1:]) {

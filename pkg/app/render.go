@@ -140,24 +140,23 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 // and returns what restores the previous limit and GC percent. Such a
 // load's live heap grows with the summaries it keeps, a few KiB per spec
 // and environment, not with the specs: a limit a little above that keeps
-// its peak near the live heap. The collector then runs only as the heap
-// nears the limit (GOGC off meanwhile): a load that stays under it, as one
-// spec of a large project does, collects nothing, and a full one collects
-// no more often than it must. A GOMEMLIMIT set by the user wins, and so
-// does a GOGC.
+// its peak near the live heap while the collector runs no more often than
+// GOGC makes it. A scoped load (one spec of a large project, the rest from
+// the index) parses next to nothing, and what it allocates lives to the
+// end: it collects only if it nears the limit (GOGC off meanwhile), which
+// it does not. A GOMEMLIMIT set by the user wins, and so does a GOGC.
 func boundMemory(load *spec.StreamOptions) func() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
 	var mu sync.Mutex
-	prevLimit, prevPercent, set := int64(0), 0, false
-	keepPercent := os.Getenv("GOGC") != ""
-	load.Started = func(files, envs int) {
+	prevLimit, prevPercent, set, off := int64(0), 0, false, false
+	load.Started = func(s spec.StreamStart) {
 		mu.Lock()
 		defer mu.Unlock()
-		prevLimit, set = debug.SetMemoryLimit(streamMemoryBase+int64(files)*int64(max(envs, 1))*streamMemoryPerSpec), true
-		if !keepPercent {
-			prevPercent = debug.SetGCPercent(-1)
+		prevLimit, set = debug.SetMemoryLimit(streamMemoryBase+int64(s.Files)*int64(max(s.Environments, 1))*streamMemoryPerSpec), true
+		if s.Scoped && os.Getenv("GOGC") == "" {
+			prevPercent, off = debug.SetGCPercent(-1), true
 		}
 	}
 	return func() {
@@ -165,9 +164,9 @@ func boundMemory(load *spec.StreamOptions) func() {
 		defer mu.Unlock()
 		if set {
 			debug.SetMemoryLimit(prevLimit)
-			if !keepPercent {
-				debug.SetGCPercent(prevPercent)
-			}
+		}
+		if off {
+			debug.SetGCPercent(prevPercent)
 		}
 	}
 }

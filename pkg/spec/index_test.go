@@ -309,7 +309,7 @@ func TestIndexRecordsTheProjectFileItRead(t *testing.T) {
 }`,
 	})
 	_, diags := Stream(StreamOptions{LoadOptions: LoadOptions{Paths: []string{"web.hcl"}, WorkDir: dir}, Index: true,
-		Started: func(int, int) {
+		Started: func(StreamStart) {
 			if err := os.WriteFile(filepath.Join(dir, ProjectFileName), []byte(`project "q" {}`), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -660,5 +660,40 @@ func TestIndexEntryMemosLazily(t *testing.T) {
 	damaged := w.b[:len(w.b)-2] // the memo cut short
 	if e := decodeEntry(damaged, map[string]string{}); e == nil || e.memoBlobs() != nil {
 		t.Errorf("damaged memos: entry %v, memos %v", e, e.memoBlobs())
+	}
+}
+
+// Started says a load is scoped only when the index stands for the files
+// not selected: the caller then expects next to no garbage.
+func TestStreamStartSaysWhenScoped(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"drover.hcl": `project "p" {}`,
+		"a.hcl":      `app "a" { image = "r/a:1" }`,
+		"b.hcl":      `app "b" { image = "r/b:1" }`,
+	})
+	start := func(paths []string, index bool) StreamStart {
+		t.Helper()
+		var got StreamStart
+		_, diags := Stream(StreamOptions{LoadOptions: LoadOptions{Paths: paths, WorkDir: dir}, Index: index, Started: func(s StreamStart) { got = s }})
+		if diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		return got
+	}
+	for _, c := range []struct {
+		what   string
+		paths  []string
+		index  bool
+		scoped bool
+	}{
+		{"one spec, no index yet", []string{"a.hcl"}, true, false},
+		{"one spec, with the index", []string{"a.hcl"}, true, true},
+		{"one spec, index off", []string{"a.hcl"}, false, false},
+		{"the whole project", nil, true, false},
+	} {
+		got := start(c.paths, c.index)
+		if got.Scoped != c.scoped || got.Files != 2 || got.Environments != 1 {
+			t.Errorf("%s: Started with %+v, want 2 files, 1 environment, scoped %v", c.what, got, c.scoped)
+		}
 	}
 }

@@ -667,7 +667,7 @@ type StreamOptions struct {
 	// Started, when set, is called once the spec files are found and the
 	// environments known, before any spec is read: what a Stream keeps
 	// grows with their number (see Stream).
-	Started func(files, environments int)
+	Started func(StreamStart)
 
 	// Memo, Replay and MemoKey let a caller skip the selected files that
 	// have not changed since it last visited them (with Index). Memo, when
@@ -686,6 +686,15 @@ type StreamOptions struct {
 	Memo    func(set *Set, app *App) ([]byte, bool)
 	Replay  func(set *Set, app *App, memo []byte) (complete func(), ok bool)
 	MemoKey string
+}
+
+// StreamStart is what a Stream knows of its size as it starts.
+type StreamStart struct {
+	Files, Environments int
+	// Scoped: the index stands for the spec files not selected, so that
+	// only the selected ones (and any changed since) are parsed, and the
+	// garbage is theirs alone.
+	Scoped bool
 }
 
 // Stream loads a project as Load does (LoadEnvironments with
@@ -809,7 +818,7 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 		st.addSet(env)
 	}
 	if st.opts.Started != nil {
-		st.opts.Started(len(l.files), len(st.envs))
+		st.opts.Started(StreamStart{Files: len(l.files), Environments: len(st.envs), Scoped: st.scoped && st.index != nil})
 	}
 
 	results := st.pass(project, st.envs)
