@@ -66,7 +66,7 @@ func FuzzIndexEntry(f *testing.F) {
 		for _, nb := range e.facts.all() {
 			decodeFacts(nb.b, "f.hcl", "f.hcl")
 			decodeBare(nb.b, "f.hcl", "f.hcl", nil)
-			scanFacts(nb.b, func(scannedApp) {}, func(string) {})
+			(&scanner{names: map[string]string{}}).scanFacts(nb.b, func(scannedApp) {}, func(string) {})
 		}
 		if ms, ok := e.memosFor("render v1", []string{""}); ok {
 			decodeMemos(ms.get(""))

@@ -150,8 +150,10 @@ func readIndex(root string, ph [sha256.Size]byte) *index {
 	shares := min(runtime.GOMAXPROCS(0), max(1, len(bodies)/256))
 	parallel.ForEach(shares, func(k int) {
 		intern := map[string]string{}
-		for i := k * len(bodies) / shares; i < (k+1)*len(bodies)/shares; i++ {
-			entries[i] = decodeEntry(bodies[i], intern)
+		from, to := k*len(bodies)/shares, (k+1)*len(bodies)/shares
+		slab := make([]entrySlot, to-from) // one allocation a share
+		for i := from; i < to; i++ {
+			entries[i] = slab[i-from].decode(bodies[i], intern)
 		}
 	})
 	ix := &index{entries: make(map[string]*indexEntry, len(entries))}
@@ -163,11 +165,25 @@ func readIndex(root string, ph [sha256.Size]byte) *index {
 	return ix
 }
 
+// entrySlot is room for an entry and its facts, for a large index to
+// decode into a few allocations rather than several an entry.
+type entrySlot struct {
+	e     indexEntry
+	facts blobs
+}
+
 // decodeEntry decodes one entry; intern shares the names that recur from
 // entry to entry (variables, environments).
 func decodeEntry(b []byte, intern map[string]string) *indexEntry {
+	return new(entrySlot).decode(b, intern)
+}
+
+// decode decodes the entry b into the slot (see decodeEntry); nil when b
+// is damaged.
+func (slot *entrySlot) decode(b []byte, intern map[string]string) *indexEntry {
 	d := &decoder{b: b, intern: intern}
-	e := &indexEntry{rel: d.str()}
+	e := &slot.e
+	e.rel = d.str()
 	e.stat = fileStat{size: d.varint(), mtime: d.varint(), ctime: d.varint(), ino: d.uvarint()}
 	copy(e.hash[:], d.bytes(sha256.Size))
 	e.readAt = d.varint()
@@ -189,10 +205,8 @@ func decodeEntry(b []byte, intern map[string]string) *indexEntry {
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
 		e.envNames = append(e.envNames, d.interned())
 	}
-	e.facts = d.blobs()
-	if e.facts == nil {
-		e.facts = &blobs{}
-	}
+	e.facts = &slot.facts
+	d.blobsInto(e.facts)
 	e.memosRaw = d.b // the rest
 	if d.bad {
 		return nil
@@ -277,14 +291,23 @@ func (w *encoder) blobs(bs *blobs) {
 
 // blobs decodes what encoder.blobs wrote; nil when there are none.
 func (d *decoder) blobs() *blobs {
+	bs := &blobs{}
+	if !d.blobsInto(bs) {
+		return nil
+	}
+	return bs
+}
+
+// blobsInto is blobs decoding into bs (empty); false when there are none.
+func (d *decoder) blobsInto(bs *blobs) bool {
 	n := d.uvarint()
 	if n > uint64(len(d.b)) {
 		d.fail()
 	}
 	if n == 0 || d.bad {
-		return nil
+		return false
 	}
-	bs := &blobs{s: make([]namedBlob, 0, n)}
+	bs.s = make([]namedBlob, 0, n)
 	for ; n > 0 && !d.bad; n-- {
 		name := d.interned()
 		var b []byte
@@ -301,9 +324,10 @@ func (d *decoder) blobs() *blobs {
 		bs.s = append(bs.s, namedBlob{name: name, b: b})
 	}
 	if d.bad {
-		return nil
+		bs.s = nil
+		return false
 	}
-	return bs
+	return true
 }
 
 // usable reports whether the index entry e may stand for the file at path
@@ -688,13 +712,26 @@ type factHeader struct {
 	detail               []byte
 }
 
-func (d *decoder) factHeader(display string, ranges bool) factHeader {
-	h := factHeader{name: d.str(), flags: d.uvarint()}
+// factHeader reads the part of an app summary before its detail. Its
+// names are interned when d interns; its upstreams are appended to arena,
+// when given, rather than to a slice of their own.
+func (d *decoder) factHeader(display string, ranges bool, arena *[]scannedUpstream) factHeader {
+	h := factHeader{name: d.interned(), flags: d.uvarint()}
 	if h.flags&factService != 0 {
 		if n := int(d.uvarint()); n > 0 && n <= len(d.b) {
-			h.upstreams = make([]scannedUpstream, n)
-			for i := range h.upstreams {
-				h.upstreams[i] = scannedUpstream{name: d.str(), project: d.str()}
+			var ups []scannedUpstream
+			if arena != nil {
+				ups = *arena
+			} else {
+				ups = make([]scannedUpstream, 0, n)
+			}
+			start := len(ups)
+			for range n {
+				ups = append(ups, scannedUpstream{name: d.interned(), project: d.interned()})
+			}
+			h.upstreams = ups[start:len(ups):len(ups)]
+			if arena != nil {
+				*arena = ups
 			}
 		}
 	}
@@ -724,7 +761,7 @@ func decodeFacts(b []byte, display, rel string) *fileFacts {
 	n := int(d.uvarint())
 	apps := make([]App, min(n, len(b)))
 	for i := 0; i < n && !d.bad; i++ {
-		h := d.factHeader(display, true)
+		h := d.factHeader(display, true, nil)
 		a := &apps[i]
 		a.Name, a.NameRange, a.DeclRange, a.File, a.Source, a.AppSettings = h.name, h.nameRange, h.declRange, rel, display, noSettings
 		dd := &decoder{b: h.detail}

@@ -39,13 +39,22 @@ type scannedApp struct {
 
 type scannedUpstream struct{ name, project string }
 
+// scanner reads what a scoped load needs of every file's summaries.
+type scanner struct {
+	// names interns the names read: each app's recurs as the upstreams of
+	// others and in every environment.
+	names map[string]string
+	// upstreams backs the upstreams of every app scanned.
+	upstreams []scannedUpstream
+}
+
 // scanFacts reads the names, services, upstreams and exposure of each app
 // of an encoded summary, and its externals' names, without decoding the
 // rest.
-func scanFacts(b []byte, fn func(scannedApp), ext func(name string)) {
-	d := &decoder{b: b}
+func (sc *scanner) scanFacts(b []byte, fn func(scannedApp), ext func(name string)) {
+	d := &decoder{b: b, intern: sc.names}
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
-		h := d.factHeader("", false)
+		h := d.factHeader("", false, &sc.upstreams)
 		if !d.bad {
 			fn(scannedApp{name: h.name, serves: h.flags&factServes != 0, exposed: h.flags&factExposed != 0, upstreams: h.upstreams})
 		}
@@ -86,7 +95,7 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 		if blob == nil {
 			continue
 		}
-		scanFacts(blob, func(a scannedApp) {
+		st.scan.scanFacts(blob, func(a scannedApp) {
 			a.fileResult = i
 			apps = append(apps, a)
 		}, func(name string) {

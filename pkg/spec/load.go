@@ -246,7 +246,9 @@ func (l *layout) selected(path string) bool { return isSelected(path, l.abs, l.r
 
 // findLayout finds the project root of opts.Paths and the spec files under
 // it. It returns nil, with the diagnostics, when there is nothing to load.
-func findLayout(opts LoadOptions) (*layout, hcl.Diagnostics) {
+// rootFound, when set, is called with the project root as soon as it is
+// known, before the search for spec files.
+func findLayout(opts LoadOptions, rootFound func(root string)) (*layout, hcl.Diagnostics) {
 	wd := opts.WorkDir
 	if wd == "" {
 		var err error
@@ -272,6 +274,9 @@ func findLayout(opts LoadOptions) (*layout, hcl.Diagnostics) {
 	searched := l.abs
 	if l.hasProject {
 		searched = []string{l.root}
+		if rootFound != nil {
+			rootFound(l.root)
+		}
 	}
 	for _, path := range searched {
 		found, d := discover(path, l.display)
@@ -286,7 +291,7 @@ func findLayout(opts LoadOptions) (*layout, hcl.Diagnostics) {
 }
 
 func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
-	l, diags := findLayout(opts)
+	l, diags := findLayout(opts, nil)
 	if l == nil {
 		return nil, diags
 	}
@@ -711,12 +716,35 @@ type StreamStart struct {
 // full apps kept from Visit back. A Set with errors in the diagnostics is
 // incomplete and must not be rendered.
 func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
-	l, diags := findLayout(opts.LoadOptions)
+	// drover.hcl and the index are read while the spec files are searched
+	// for: on a large project each takes milliseconds.
+	var read projectRead
+	l, diags := findLayout(opts.LoadOptions, func(root string) {
+		read.wg.Add(1)
+		go func() {
+			defer read.wg.Done()
+			read.src, read.err = os.ReadFile(filepath.Join(root, ProjectFileName))
+			if opts.Index && read.err == nil {
+				read.index = readIndex(root, sha256.Sum256(read.src))
+			}
+		}()
+	})
+	read.wg.Wait()
 	if l == nil {
 		return nil, diags
 	}
 	st := &streamer{opts: opts, l: l, cache: &parseCache{files: map[string]*hcl.File{}}}
+	st.projectSrc, st.projectErr, st.index = read.src, read.err, read.index
 	return st.run()
+}
+
+// projectRead is drover.hcl as a Stream read it, and the index it read
+// with it.
+type projectRead struct {
+	wg    sync.WaitGroup
+	src   []byte
+	err   error
+	index *index
 }
 
 // streamer is one Stream.
@@ -757,6 +785,8 @@ type streamer struct {
 	// decoded holds each result's summaries as decoded so far, by index,
 	// for the other environments to share (see shared).
 	decoded [][]decodedFacts
+	// scan reads the summaries of a scoped load, in every environment.
+	scan scanner
 }
 
 // fileResult is what a stream keeps of one spec file.
@@ -794,12 +824,6 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 	l := st.l
 	st.diags = append(st.diags, l.diags...)
 	st.scoped = st.opts.Index && l.hasProject && slices.ContainsFunc(l.files, func(f string) bool { return !l.selected(f) })
-	if l.hasProject {
-		st.projectSrc, st.projectErr = os.ReadFile(filepath.Join(l.root, ProjectFileName))
-	}
-	if st.opts.Index && l.hasProject && st.projectErr == nil {
-		st.index = readIndex(l.root, sha256.Sum256(st.projectSrc))
-	}
 	project := st.openProjectFile()
 	st.inputNames = inputVariableNames(st.opts.Inputs, st.cache)
 
@@ -945,7 +969,14 @@ func (st *streamer) pass(project *fileResult, envs []string) []*fileResult {
 		}
 		results[0] = pr
 	}
-	parallel.ForEach(n, func(i int) { results[i+1] = st.file(i, envs) })
+	// Every file's result, and room for its summaries in each environment,
+	// in three allocations rather than three a file.
+	slab, facts, room := make([]fileResult, n), make([]blobs, n), make([]namedBlob, n*len(envs))
+	parallel.ForEach(n, func(i int) {
+		facts[i].s = room[i*len(envs) : i*len(envs) : (i+1)*len(envs)]
+		slab[i].facts = &facts[i]
+		results[i+1] = st.file(i, envs, &slab[i])
+	})
 	if results[0] == nil {
 		results = results[1:]
 		return results
@@ -954,10 +985,11 @@ func (st *streamer) pass(project *fileResult, envs []string) []*fileResult {
 }
 
 // file reads, parses, decodes and checks spec file i for envs, or takes
-// it from the index when it is not selected and has not changed.
-func (st *streamer) file(i int, envs []string) *fileResult {
+// it from the index when it is not selected and has not changed, into r
+// (empty but for its facts).
+func (st *streamer) file(i int, envs []string, r *fileResult) *fileResult {
 	path := st.l.files[i]
-	r := &fileResult{path: path, display: st.l.display(path), rel: st.l.rel(path), selected: st.l.selected(path), facts: &blobs{s: make([]namedBlob, 0, len(envs))}}
+	r.path, r.display, r.rel, r.selected = path, st.l.display(path), st.l.rel(path), st.l.selected(path)
 	declared := false
 	defer func() {
 		if !declared {
@@ -1257,6 +1289,7 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 	// Room for every environment's decoding of each file, in one piece.
 	slab := make([]decodedFacts, len(results)*len(st.envs))
 	st.decoded = make([][]decodedFacts, len(results))
+	st.scan.names = make(map[string]string, len(results))
 	for i := range st.decoded {
 		st.decoded[i] = slab[i*len(st.envs) : i*len(st.envs) : (i+1)*len(st.envs)]
 	}
