@@ -65,7 +65,7 @@ func FuzzIndexEntry(f *testing.F) {
 		}
 		for _, nb := range e.facts.all() {
 			decodeFacts(nb.b, "f.hcl", "f.hcl")
-			decodeBare(nb.b, "f.hcl", "f.hcl", nil)
+			decodeBare(nb.b, "f.hcl", "f.hcl", nil, nil)
 			(&scanner{names: map[string]string{}}).scanFacts(nb.b, func(scannedApp) {}, func(string) {})
 		}
 		if ms, ok := e.memosFor("render v1", []string{""}); ok {

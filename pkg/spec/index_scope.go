@@ -238,7 +238,7 @@ func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileF
 	if whole {
 		f = decodeFacts(blob, r.display, r.rel)
 	} else {
-		f = decodeBare(blob, r.display, r.rel, bare)
+		f = decodeBare(blob, r.display, r.rel, bare, st.scan.names)
 	}
 	st.decoded[i] = append(st.decoded[i], decodedFacts{blob: blob, whole: whole, facts: f})
 	return f
@@ -247,8 +247,9 @@ func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileF
 // decodeBare decodes the names and ranges of an encoded summary's apps,
 // and its externals whole. Apps that prev (the file's bare apps in another
 // environment) holds as they are are shared: a bare app is only a name
-// and ranges, the same in every environment.
-func decodeBare(b []byte, display, rel string, prev []*App) *fileFacts {
+// and ranges, the same in every environment. names, read only, holds the
+// names scanned already (scanner.names), which the apps share.
+func decodeBare(b []byte, display, rel string, prev []*App, names map[string]string) *fileFacts {
 	type head struct {
 		name                 []byte
 		nameRange, declRange hcl.Range
@@ -298,7 +299,11 @@ func decodeBare(b []byte, display, rel string, prev []*App) *fileFacts {
 	}
 	for k, h := range heads {
 		a := &apps[k]
-		a.Name, a.NameRange, a.DeclRange, a.File, a.Source, a.AppSettings = string(h.name), h.nameRange, h.declRange, rel, display, noSettings
+		name, ok := names[string(h.name)]
+		if !ok {
+			name = string(h.name)
+		}
+		a.Name, a.NameRange, a.DeclRange, a.File, a.Source, a.AppSettings = name, h.nameRange, h.declRange, rel, display, noSettings
 		list[k] = a
 	}
 	one.facts = fileFacts{apps: list, externals: exts.externals}
