@@ -75,10 +75,7 @@ func (b *Bundle) Files(version string) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := marshalJSON(manifest)
-	if err != nil {
-		return nil, fmt.Errorf("encode manifest: %w", err)
-	}
+	data := encodeManifest(manifest)
 	return append(files, File{Path: ManifestFileName, Data: data, SHA256: sha256.Sum256(data)}), nil
 }
 

@@ -313,10 +313,7 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	for _, role := range b.VaultRoles {
 		add(role, KindVaultJWTRole, role.Name, writtenByDrover, role.Owner)
 	}
-	data, err := marshalJSON(manifest)
-	if err != nil {
-		return nil, Manifest{}, fmt.Errorf("encode manifest: %w", err)
-	}
+	data := encodeManifest(manifest)
 	if err := s.write(File{Path: ManifestFileName, Data: data, SHA256: sha256.Sum256(data)}); err != nil {
 		return nil, Manifest{}, err
 	}
