@@ -627,8 +627,10 @@ func (f *fingerprints) of(names []string, st *streamer) ([sha256.Size]byte, bool
 // across files and the artifacts derived from the whole project
 // (intentions, routers, gateways) need of them. Each app starts with what
 // a scoped load scans (name, whether it serves and is exposed, its
-// upstreams' names) and its ranges, followed by the rest behind its
-// length, so that a reader that needs only names skips it.
+// upstreams' names), followed by the rest behind its length, its ranges
+// first: a reader that needs only names skips the rest in one step, one
+// that needs names and ranges stops after them. An external is its name
+// and the rest behind its length.
 func encodeFacts(w *encoder, apps []*App, exts []*External) {
 	w.uvarint(uint64(len(apps)))
 	d := &encoder{}
@@ -652,10 +654,9 @@ func encodeFacts(w *encoder, apps []*App, exts []*External) {
 				w.str(u.Project)
 			}
 		}
-		w.rng(a.NameRange)
-		w.rng(a.DeclRange)
-
 		d.b = d.b[:0]
+		d.rng(a.NameRange)
+		d.rng(a.DeclRange)
 		d.valStr(a.Type)
 		d.uvarint(uint64(len(a.Ports)))
 		for _, p := range a.Ports {
@@ -688,11 +689,14 @@ func encodeFacts(w *encoder, apps []*App, exts []*External) {
 	w.uvarint(uint64(len(exts)))
 	for _, e := range exts {
 		w.str(e.Name)
-		w.rng(e.NameRange)
-		w.rng(e.DeclRange)
-		w.valStr(e.Address)
-		w.valInt(e.Port)
-		w.valStr(e.Protocol)
+		d.b = d.b[:0]
+		d.rng(e.NameRange)
+		d.rng(e.DeclRange)
+		d.valStr(e.Address)
+		d.valInt(e.Port)
+		d.valStr(e.Protocol)
+		w.uvarint(uint64(len(d.b)))
+		w.raw(d.b)
 	}
 }
 
@@ -703,7 +707,8 @@ const (
 	factExposed
 )
 
-// factHeader is the part of an encoded app summary before its detail.
+// factHeader is the part of an encoded app summary before its detail,
+// and the ranges that start the detail when asked for.
 type factHeader struct {
 	name                 string
 	flags                uint64
@@ -735,21 +740,26 @@ func (d *decoder) factHeader(display string, ranges bool, arena *[]scannedUpstre
 			}
 		}
 	}
-	if ranges {
-		h.nameRange, h.declRange = d.rng(display), d.rng(display)
-	} else {
-		d.skipRng()
-		d.skipRng()
-	}
 	h.detail = d.bytes(int(d.uvarint()))
+	if ranges {
+		dd := &decoder{b: h.detail}
+		h.nameRange, h.declRange = dd.rng(display), dd.rng(display)
+		if h.detail = dd.b; dd.bad {
+			d.fail()
+		}
+	}
 	return h
 }
 
 func (d *decoder) externals(f *fileFacts, display, rel string) {
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
 		e := &External{Name: d.str(), File: rel}
-		e.NameRange, e.DeclRange = d.rng(display), d.rng(display)
-		e.Address, e.Port, e.Protocol = d.valStr(display), d.valInt(display), d.valStr(display)
+		dd := &decoder{b: d.bytes(int(d.uvarint()))}
+		e.NameRange, e.DeclRange = dd.rng(display), dd.rng(display)
+		e.Address, e.Port, e.Protocol = dd.valStr(display), dd.valInt(display), dd.valStr(display)
+		if dd.bad {
+			d.fail()
+		}
 		f.externals = append(f.externals, e)
 	}
 }

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"bytes"
+	"runtime"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -61,11 +63,7 @@ func (sc *scanner) scanFacts(b []byte, fn func(scannedApp), ext func(name string
 	}
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
 		name := d.str()
-		d.skipRng()
-		d.skipRng()
-		d.skipValStr()
-		d.skipValInt()
-		d.skipValStr()
+		d.skipStr() // the rest
 		if !d.bad {
 			ext(name)
 		}
@@ -74,34 +72,24 @@ func (sc *scanner) scanFacts(b []byte, fn func(scannedApp), ext func(name string
 
 func (d *decoder) skipStr() { d.bytes(int(d.uvarint())) }
 
-func (d *decoder) skipRng() {
-	for range 6 {
-		d.uvarint()
-	}
-}
-
-func (d *decoder) skipValStr() { d.skipStr(); d.bool(); d.skipRng() }
-func (d *decoder) skipValInt() { d.varint(); d.bool(); d.skipRng() }
-
 // assembleScoped fills set with every app of results in env, whole where
 // a scoped load needs it (see above), and returns the apps whose upstreams
 // are to be checked.
 func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) map[*App]bool {
-	apps := make([]scannedApp, 0, len(results)) // about one app a file
+	apps, exts := scanAll(results, env)
 	externals := map[string]bool{}
 	extFiles := map[string][]int{} // external name: files declaring it
-	for i, r := range results {
-		blob := r.facts.get(env)
-		if blob == nil {
-			continue
-		}
-		st.scan.scanFacts(blob, func(a scannedApp) {
-			a.fileResult = i
-			apps = append(apps, a)
-		}, func(name string) {
-			externals[name] = true
-			extFiles[name] = append(extFiles[name], i)
-		})
+	for _, e := range exts {
+		externals[e.name] = true
+		extFiles[e.name] = append(extFiles[e.name], e.fileResult)
+	}
+	// The apps of result i are apps[first[i]:first[i+1]].
+	first := make([]int, len(results)+1)
+	for k := range apps {
+		first[apps[k].fileResult+1]++
+	}
+	for i := range results {
+		first[i+1] += first[i]
 	}
 	byName := map[string]*scannedApp{}
 	for i := range apps {
@@ -178,7 +166,8 @@ func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) 
 	for _, a := range checked {
 		checkName[a.name+"\x00"+results[a.fileResult].rel] = true
 	}
-	facts := st.decodeAll(results, env, func(i int) bool { return full[i] || results[i].selected })
+	facts := st.decodeAll(results, env, func(i int) bool { return full[i] || results[i].selected },
+		func(i int) []scannedApp { return apps[first[i]:first[i+1]] })
 	set.Apps = make([]*App, 0, len(apps))
 	for i, r := range results {
 		f := facts[i]
@@ -209,14 +198,53 @@ type decodedFacts struct {
 // decodeAll decodes the summaries of every result in env, whole where
 // whole says, bare elsewhere (nil for a result without any): decoding is
 // most of assembling a Set, and each file's is its own, so on every core.
-func (st *streamer) decodeAll(results []*fileResult, env string, whole func(i int) bool) []*fileFacts {
+// scanned, when set, gives the apps scanAll found in result i, whose names
+// its bare apps share.
+func (st *streamer) decodeAll(results []*fileResult, env string, whole func(i int) bool, scanned func(i int) []scannedApp) []*fileFacts {
 	facts := make([]*fileFacts, len(results))
 	parallel.ForEach(len(results), func(i int) {
 		if blob := results[i].facts.get(env); blob != nil {
-			facts[i] = st.shared(i, results[i], blob, whole(i))
+			var names []scannedApp
+			if scanned != nil {
+				names = scanned(i)
+			}
+			facts[i] = st.shared(i, results[i], blob, whole(i), names)
 		}
 	})
 	return facts
+}
+
+// scannedExternal is an external scanAll found, and the result it is in.
+type scannedExternal struct {
+	name       string
+	fileResult int
+}
+
+// scanAll scans the summaries of every result in env: a share of the
+// files on each core, each with a scanner of its own. Apps and externals
+// come in file order.
+func scanAll(results []*fileResult, env string) ([]scannedApp, []scannedExternal) {
+	shares := min(runtime.GOMAXPROCS(0), max(1, len(results)/256))
+	apps, exts := make([][]scannedApp, shares), make([][]scannedExternal, shares)
+	parallel.ForEach(shares, func(k int) {
+		from, to := k*len(results)/shares, (k+1)*len(results)/shares
+		sc := &scanner{names: make(map[string]string, to-from)}
+		mine := make([]scannedApp, 0, to-from) // about one app a file
+		for i := from; i < to; i++ {
+			blob := results[i].facts.get(env)
+			if blob == nil {
+				continue
+			}
+			sc.scanFacts(blob, func(a scannedApp) {
+				a.fileResult = i
+				mine = append(mine, a)
+			}, func(name string) {
+				exts[k] = append(exts[k], scannedExternal{name: name, fileResult: i})
+			})
+		}
+		apps[k] = mine
+	})
+	return slices.Concat(apps...), slices.Concat(exts...)
 }
 
 // shared decodes result i's summaries blob, whole or bare, unless an
@@ -224,7 +252,7 @@ func (st *streamer) decodeAll(results []*fileResult, env string, whole func(i in
 // never changed, and a file's summaries are often the same in every
 // environment, so the Sets of all share one copy. It runs for several
 // files at once, each on its own st.decoded[i].
-func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileFacts {
+func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool, scanned []scannedApp) *fileFacts {
 	var bare []*App // the file's bare apps in another environment
 	for _, prev := range st.decoded[i] {
 		if prev.whole == whole && bytes.Equal(prev.blob, blob) {
@@ -238,7 +266,7 @@ func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileF
 	if whole {
 		f = decodeFacts(blob, r.display, r.rel)
 	} else {
-		f = decodeBare(blob, r.display, r.rel, bare, st.scan.names)
+		f = decodeBare(blob, r.display, r.rel, bare, scanned)
 	}
 	st.decoded[i] = append(st.decoded[i], decodedFacts{blob: blob, whole: whole, facts: f})
 	return f
@@ -247,9 +275,9 @@ func (st *streamer) shared(i int, r *fileResult, blob []byte, whole bool) *fileF
 // decodeBare decodes the names and ranges of an encoded summary's apps,
 // and its externals whole. Apps that prev (the file's bare apps in another
 // environment) holds as they are are shared: a bare app is only a name
-// and ranges, the same in every environment. names, read only, holds the
-// names scanned already (scanner.names), which the apps share.
-func decodeBare(b []byte, display, rel string, prev []*App, names map[string]string) *fileFacts {
+// and ranges, the same in every environment. scanned are the file's apps
+// as scanAll found them, whose names the apps share.
+func decodeBare(b []byte, display, rel string, prev []*App, scanned []scannedApp) *fileFacts {
 	type head struct {
 		name                 []byte
 		nameRange, declRange hcl.Range
@@ -265,8 +293,11 @@ func decodeBare(b []byte, display, rel string, prev []*App, names map[string]str
 				d.skipStr() // and project
 			}
 		}
-		h.nameRange, h.declRange = d.rng(display), d.rng(display)
-		d.skipStr() // the detail
+		dd := decoder{b: d.bytes(int(d.uvarint()))} // the detail, ranges first
+		h.nameRange, h.declRange = dd.rng(display), dd.rng(display)
+		if dd.bad {
+			d.fail()
+		}
 		heads = append(heads, h)
 	}
 	var exts fileFacts
@@ -299,8 +330,10 @@ func decodeBare(b []byte, display, rel string, prev []*App, names map[string]str
 	}
 	for k, h := range heads {
 		a := &apps[k]
-		name, ok := names[string(h.name)]
-		if !ok {
+		var name string
+		if k < len(scanned) && scanned[k].name == string(h.name) {
+			name = scanned[k].name
+		} else {
 			name = string(h.name)
 		}
 		a.Name, a.NameRange, a.DeclRange, a.File, a.Source, a.AppSettings = name, h.nameRange, h.declRange, rel, display, noSettings

@@ -785,8 +785,6 @@ type streamer struct {
 	// decoded holds each result's summaries as decoded so far, by index,
 	// for the other environments to share (see shared).
 	decoded [][]decodedFacts
-	// scan reads the summaries of a scoped load, in every environment.
-	scan scanner
 }
 
 // fileResult is what a stream keeps of one spec file.
@@ -1289,7 +1287,6 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 	// Room for every environment's decoding of each file, in one piece.
 	slab := make([]decodedFacts, len(results)*len(st.envs))
 	st.decoded = make([][]decodedFacts, len(results))
-	st.scan.names = make(map[string]string, len(results))
 	for i := range st.decoded {
 		st.decoded[i] = slab[i*len(st.envs) : i*len(st.envs) : (i+1)*len(st.envs)]
 	}
@@ -1302,7 +1299,7 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 			sets = append(sets, set)
 			continue
 		}
-		for i, f := range st.decodeAll(results, env, func(int) bool { return true }) {
+		for i, f := range st.decodeAll(results, env, func(int) bool { return true }, nil) {
 			if f == nil {
 				continue
 			}
