@@ -217,15 +217,14 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	emitEntry := func(ce *ConfigEntry) (streamedFile, error) {
 		return s.emit(path.Join(consulDir, ce.Kind(), ce.Name()+".json"), func() ([]byte, error) { return marshalJSON(ce.Entry) })
 	}
-	keepEntry := func(ce *ConfigEntry, f streamedFile, err error) {
-		errs = append(errs, err)
-		named := &ConfigEntry{Owner: ce.Owner, Entry: namedEntry{kind: ce.Kind(), name: ce.Name()}, WrittenByNomad: ce.WrittenByNomad}
-		b.ConfigEntries = append(b.ConfigEntries, named)
-		files[named] = f
+	keepEntry := func(e emittedEntry) {
+		errs = append(errs, e.err)
+		b.ConfigEntries = append(b.ConfigEntries, e.named)
+		files[e.named] = e.file
 	}
 	entry := func(ce *ConfigEntry) {
 		f, err := emitEntry(ce)
-		keepEntry(ce, f, err)
+		keepEntry(emittedEntry{named: ce.named(), file: f, err: err})
 	}
 	gateway := func(j *Job) {
 		f, err := s.emit(path.Join(nomadJobsDir, j.ID()+nomadJobExtension), func() ([]byte, error) { return marshalJSON(JobRegisterBody{Job: j.Job}) })
@@ -237,23 +236,33 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	// What Render renders beside the selected apps' jobs and Vault
 	// artifacts, in its order.
 	r := &renderer{set: set, opts: s.opts}
-	var appEntries []*ConfigEntry
+	// The selected apps' config entries, and the protocol of every public
+	// app (the ingress gateway needs them): rendered, encoded and written
+	// on every core, one or two an app, kept in order. Only their names
+	// stay.
+	var entryApps []*spec.App
 	for _, app := range set.Apps {
-		if !set.Selected[app.Name] {
-			// A public app's protocol, for the ingress gateway.
-			if app.Service != nil && set.PubliclyReachable(app) {
-				appEntries = append(appEntries, r.serviceDefaults(app))
-			}
-			continue
+		if set.Selected[app.Name] || app.Service != nil && set.PubliclyReachable(app) {
+			entryApps = append(entryApps, app)
 		}
-		appEntries = append(appEntries, r.appConfigEntries(app)...)
 	}
-	// One or two per app: encoded and written on every core, kept in order.
-	emitted := make([]streamedFile, len(appEntries))
-	emitErrs := make([]error, len(appEntries))
-	parallel.ForEach(len(appEntries), func(i int) { emitted[i], emitErrs[i] = emitEntry(appEntries[i]) })
-	for i, ce := range appEntries {
-		keepEntry(ce, emitted[i], emitErrs[i])
+	emitted := make([][]emittedEntry, len(entryApps))
+	parallel.ForEach(len(entryApps), func(i int) {
+		app := entryApps[i]
+		ces := r.appConfigEntries(app)
+		if !set.Selected[app.Name] {
+			ces = []*ConfigEntry{r.serviceDefaults(app)}
+		}
+		emitted[i] = make([]emittedEntry, len(ces))
+		for k, ce := range ces {
+			f, err := emitEntry(ce)
+			emitted[i][k] = emittedEntry{named: ce.named(), file: f, err: err}
+		}
+	})
+	for _, es := range emitted {
+		for _, e := range es {
+			keepEntry(e)
+		}
 	}
 	for _, ext := range set.Externals {
 		if !r.externalSelected(ext) {
@@ -318,6 +327,20 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 		return nil, Manifest{}, err
 	}
 	return b, manifest, nil
+}
+
+// emittedEntry is a config entry Finish wrote: its name, its file and the
+// error writing it, if any.
+type emittedEntry struct {
+	named *ConfigEntry
+	file  streamedFile
+	err   error
+}
+
+// named is ce with its kind and name only, as a Bundle of Finish's holds
+// it: the file holds the rest.
+func (ce *ConfigEntry) named() *ConfigEntry {
+	return &ConfigEntry{Owner: ce.Owner, Entry: namedEntry{kind: ce.Kind(), name: ce.Name()}, WrittenByNomad: ce.WrittenByNomad}
 }
 
 // namedEntry stands for a config entry that was written out: its kind and
