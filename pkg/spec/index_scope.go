@@ -76,7 +76,7 @@ func (d *decoder) skipStr() { d.bytes(int(d.uvarint())) }
 // a scoped load needs it (see above), and returns the apps whose upstreams
 // are to be checked.
 func (st *streamer) assembleScoped(set *Set, results []*fileResult, env string) map[*App]bool {
-	apps, exts := scanAll(results, env)
+	apps, exts := st.scanAll(results, env)
 	externals := map[string]bool{}
 	extFiles := map[string][]int{} // external name: files declaring it
 	for _, e := range exts {
@@ -222,8 +222,9 @@ type scannedExternal struct {
 
 // scanAll scans the summaries of every result in env: a share of the
 // files on each core, each with a scanner of its own. Apps and externals
-// come in file order.
-func scanAll(results []*fileResult, env string) ([]scannedApp, []scannedExternal) {
+// come in file order. It decodes each bare as it goes, while the summary
+// is in the cache: nearly every file stays bare (see decodeAll).
+func (st *streamer) scanAll(results []*fileResult, env string) ([]scannedApp, []scannedExternal) {
 	shares := min(runtime.GOMAXPROCS(0), max(1, len(results)/256))
 	apps, exts := make([][]scannedApp, shares), make([][]scannedExternal, shares)
 	parallel.ForEach(shares, func(k int) {
@@ -235,12 +236,14 @@ func scanAll(results []*fileResult, env string) ([]scannedApp, []scannedExternal
 			if blob == nil {
 				continue
 			}
+			start := len(mine)
 			sc.scanFacts(blob, func(a scannedApp) {
 				a.fileResult = i
 				mine = append(mine, a)
 			}, func(name string) {
 				exts[k] = append(exts[k], scannedExternal{name: name, fileResult: i})
 			})
+			st.shared(i, results[i], blob, false, mine[start:])
 		}
 		apps[k] = mine
 	})
