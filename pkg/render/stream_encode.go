@@ -226,16 +226,33 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 		f, err := emitEntry(ce)
 		keepEntry(emittedEntry{named: ce.named(), file: f, err: err})
 	}
-	gateway := func(j *Job) {
-		f, err := s.emit(path.Join(nomadJobsDir, j.ID()+nomadJobExtension), func() ([]byte, error) { return marshalJSON(JobRegisterBody{Job: j.Job}) })
-		errs = append(errs, err)
-		named := &Job{Owner: j.Owner, Gateway: j.Gateway, Job: &nomadapi.Job{ID: j.Job.ID}, PreserveCounts: j.PreserveCounts}
-		b.Jobs = append(b.Jobs, named)
-		files[named] = f
-	}
 	// What Render renders beside the selected apps' jobs and Vault
 	// artifacts, in its order.
 	r := &renderer{set: set, opts: s.opts}
+	// The gateways, each one large job and its config entry, render on a
+	// core of their own while the apps' config entries take the others.
+	type emittedGateway struct {
+		job   *Job // named
+		file  streamedFile
+		err   error
+		entry emittedEntry
+	}
+	var gateways []emittedGateway
+	gatewaysDone := make(chan struct{})
+	go func() {
+		defer close(gatewaysDone)
+		for _, render := range []func() (*Job, *ConfigEntry){r.ingressGateway, r.terminatingGateway} {
+			j, ce := render()
+			if j == nil {
+				continue
+			}
+			g := emittedGateway{job: &Job{Owner: j.Owner, Gateway: j.Gateway, Job: &nomadapi.Job{ID: j.Job.ID}, PreserveCounts: j.PreserveCounts}}
+			g.file, g.err = s.emit(path.Join(nomadJobsDir, j.ID()+nomadJobExtension), func() ([]byte, error) { return marshalJSON(JobRegisterBody{Job: j.Job}) })
+			f, err := emitEntry(ce)
+			g.entry = emittedEntry{named: ce.named(), file: f, err: err}
+			gateways = append(gateways, g)
+		}
+	}()
 	// The selected apps' config entries, and the protocol of every public
 	// app (the ingress gateway needs them): rendered, encoded and written
 	// on every core, one or two an app, kept in order. Only their names
@@ -282,13 +299,12 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	for _, ce := range r.routers() {
 		entry(ce)
 	}
-	if job, ce := r.ingressGateway(); job != nil {
-		gateway(job)
-		entry(ce)
-	}
-	if job, ce := r.terminatingGateway(); job != nil {
-		gateway(job)
-		entry(ce)
+	<-gatewaysDone
+	for _, g := range gateways {
+		errs = append(errs, g.err)
+		b.Jobs = append(b.Jobs, g.job)
+		files[g.job] = g.file
+		keepEntry(g.entry)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, Manifest{}, err
