@@ -7,9 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-io/drover/internal/parallel"
 )
 
 // ErrNoProject means that no drover.hcl was found at or above a directory.
@@ -83,19 +86,27 @@ func findRoot(abs []string) (string, bool) {
 // reachable both ways loads once, under its real path; each directory is
 // walked once. A link to a directory that contains it is a loop: it is
 // reported as a warning and not followed.
-func discover(path string, display func(string) string) ([]string, hcl.Diagnostics) {
+//
+// With stat, each file found is also stated (see fileStat) while its
+// directory is open: relative to the directory, which spares the kernel a
+// walk of the whole path for every file of a large project.
+func discover(path string, display func(string) string, stat bool) ([]foundFile, hcl.Diagnostics) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, nil
 	}
 	if !info.IsDir() {
-		return []string{path}, nil
+		f := foundFile{path: path}
+		if stat {
+			f.stat, _ = statFile(path)
+		}
+		return []foundFile{f}, nil
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return nil, nil
 	}
-	w := &walker{visited: map[string]bool{}}
+	w := &walker{visited: map[string]bool{}, stat: stat}
 	w.dir(path, real)
 	for len(w.links) > 0 {
 		l := w.links[0]
@@ -113,9 +124,17 @@ func discover(path string, display func(string) string) ([]string, hcl.Diagnosti
 	return w.files, w.diags
 }
 
+// foundFile is a spec file discover found, and its stat when asked for
+// (zero when it could not be had).
+type foundFile struct {
+	path string
+	stat fileStat
+}
+
 // walker collects spec files for discover.
 type walker struct {
-	files []string
+	stat  bool
+	files []foundFile
 	// visited holds the real path of every directory walked.
 	visited map[string]bool
 	// links are the symlinked directories still to follow.
@@ -134,10 +153,20 @@ func (w *walker) dir(path, real string) {
 		return
 	}
 	w.visited[real] = true
-	entries, err := os.ReadDir(path)
+	d, err := os.Open(path)
 	if err != nil {
 		return
 	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return
+	}
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	// The spec files here, stated once the walk below is done: the
+	// directory stays open meanwhile.
+	var here []foundFile
+	var names []string
 	for _, e := range entries {
 		name, p := e.Name(), filepath.Join(path, e.Name())
 		isLink := e.Type()&fs.ModeSymlink != 0
@@ -153,9 +182,25 @@ func (w *walker) dir(path, real string) {
 		case isDir:
 			w.dir(p, filepath.Join(real, name))
 		case isSpecFileName(name):
-			w.files = append(w.files, p)
+			here, names = append(here, foundFile{path: p}), append(names, name)
 		}
 	}
+	if w.stat {
+		statAll(d, here, names)
+	}
+	w.files = append(w.files, here...)
+}
+
+// statAll stats files, named names in the open directory d: a share on
+// each core when there are many.
+func statAll(d *os.File, files []foundFile, names []string) {
+	fd := d.Fd()
+	const chunk = 256
+	parallel.ForEach((len(files)+chunk-1)/chunk, func(c int) {
+		for k := c * chunk; k < min((c+1)*chunk, len(files)); k++ {
+			files[k].stat, _ = statAt(fd, files[k].path, names[k])
+		}
+	})
 }
 
 // contains reports whether dir is sub or one of its parents.

@@ -5,6 +5,8 @@ package spec
 import (
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // fileStat is what the index compares to tell that a file changed: size,
@@ -14,6 +16,21 @@ import (
 type fileStat struct {
 	size, mtime, ctime int64
 	ino                uint64
+}
+
+// statAt stats the file name in the open directory dir, at path.
+func statAt(dir uintptr, path, name string) (fileStat, error) {
+	var sys unix.Stat_t
+	for {
+		err := unix.Fstatat(int(dir), name, &sys, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fileStat{}, &os.PathError{Op: "stat", Path: path, Err: err}
+		}
+		return fileStat{size: sys.Size, mtime: sys.Mtim.Nano(), ctime: sys.Ctim.Nano(), ino: sys.Ino}, nil
+	}
 }
 
 func statFile(path string) (fileStat, error) {

@@ -199,6 +199,9 @@ type layout struct {
 	// abs are the requested paths, absolute; files every spec file found,
 	// absolute and sorted.
 	abs, files []string
+	// stats are the files' stats, taken as they were found (findLayout
+	// with stat), else nil.
+	stats []fileStat
 	// diags are the warnings of the search (symlink loops).
 	diags hcl.Diagnostics
 }
@@ -247,8 +250,9 @@ func (l *layout) selected(path string) bool { return isSelected(path, l.abs, l.r
 // findLayout finds the project root of opts.Paths and the spec files under
 // it. It returns nil, with the diagnostics, when there is nothing to load.
 // rootFound, when set, is called with the project root as soon as it is
-// known, before the search for spec files.
-func findLayout(opts LoadOptions, rootFound func(root string)) (*layout, hcl.Diagnostics) {
+// known, before the search for spec files. With stat, each file is stated
+// as it is found (layout.stats).
+func findLayout(opts LoadOptions, rootFound func(root string), stat bool) (*layout, hcl.Diagnostics) {
 	wd := opts.WorkDir
 	if wd == "" {
 		var err error
@@ -278,12 +282,24 @@ func findLayout(opts LoadOptions, rootFound func(root string)) (*layout, hcl.Dia
 			rootFound(l.root)
 		}
 	}
+	var found []foundFile
 	for _, path := range searched {
-		found, d := discover(path, l.display)
-		l.files = append(l.files, found...)
+		f, d := discover(path, l.display, stat)
+		found = append(found, f...)
 		l.diags = append(l.diags, d...)
 	}
-	l.files = uniqueSorted(l.files)
+	slices.SortStableFunc(found, func(a, b foundFile) int { return strings.Compare(a.path, b.path) })
+	found = slices.CompactFunc(found, func(a, b foundFile) bool { return a.path == b.path })
+	l.files = make([]string, len(found))
+	for i, f := range found {
+		l.files[i] = f.path
+	}
+	if stat {
+		l.stats = make([]fileStat, len(found))
+		for i, f := range found {
+			l.stats[i] = f.stat
+		}
+	}
 	if len(l.files) == 0 && !l.hasProject {
 		return nil, append(l.diags, errorDiag("No spec files found", fmt.Sprintf("No *.hcl spec files were found in %s.", strings.Join(paths, ", ")))...)
 	}
@@ -291,7 +307,7 @@ func findLayout(opts LoadOptions, rootFound func(root string)) (*layout, hcl.Dia
 }
 
 func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
-	l, diags := findLayout(opts, nil)
+	l, diags := findLayout(opts, nil, false)
 	if l == nil {
 		return nil, diags
 	}
@@ -624,17 +640,6 @@ func isSelected(file string, requested []string, root string, hasProject bool) b
 	return false
 }
 
-func uniqueSorted(in []string) []string {
-	sort.Strings(in)
-	out := in[:0]
-	for i, s := range in {
-		if i == 0 || s != in[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func errorDiag(summary, detail string) hcl.Diagnostics {
 	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: summary, Detail: detail}}
 }
@@ -728,7 +733,7 @@ func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
 				read.index = readIndex(root, sha256.Sum256(read.src))
 			}
 		}()
-	})
+	}, opts.Index)
 	read.wg.Wait()
 	if l == nil {
 		return nil, diags
@@ -996,7 +1001,7 @@ func (st *streamer) file(i int, envs []string, r *fileResult) *fileResult {
 	}()
 	var stat fileStat
 	if st.opts.Index {
-		stat, _ = statFile(path)
+		stat = st.l.stats[i] // as found
 	}
 	var src []byte
 	if r.selected && st.opts.Replay != nil && st.index != nil {

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -462,5 +463,41 @@ func TestRelUnderAgreesWithRel(t *testing.T) {
 		if want, _ := filepath.Rel(c.base, c.path); ok && got != want {
 			t.Errorf("relUnder(%q, %q) = %q, filepath.Rel says %q", c.base, c.path, got, want)
 		}
+	}
+}
+
+// The stat findLayout takes of each file as it finds it (the walk stats
+// relative to each directory, many files a share on each core) is that
+// file's: the index compares it to tell a file changed.
+func TestLayoutStatsAreEachFilesOwn(t *testing.T) {
+	files := map[string]string{
+		"drover.hcl": `project "p" {}`,
+		"a.hcl":      `app "a" { image = "r/a:1" }`,
+		"m/x.hcl":    `app "x" { image = "r/x:12" }`,
+		"m/n/y.hcl":  `app "y" { image = "r/y:123" }`,
+		"z.hcl":      `app "z" { image = "r/z:1234" }`,
+	}
+	for i := range 600 { // more than a share
+		files[fmt.Sprintf("many/s%03d.hcl", i)] = fmt.Sprintf("app %q { image = %q }", fmt.Sprint("s", i), strings.Repeat("i", i))
+	}
+	dir := writeTree(t, files)
+	l, diags := findLayout(LoadOptions{WorkDir: dir}, nil, true)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if len(l.files) != len(files)-1 || len(l.stats) != len(l.files) {
+		t.Fatalf("found %d files and %d stats, want %d", len(l.files), len(l.stats), len(files)-1)
+	}
+	for i, f := range l.files {
+		want, err := statFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.stats[i] != want {
+			t.Errorf("%s: stat %+v, want %+v", f, l.stats[i], want)
+		}
+	}
+	if l, _ := findLayout(LoadOptions{WorkDir: dir}, nil, false); l.stats != nil {
+		t.Error("findLayout stated the files without stat")
 	}
 }
