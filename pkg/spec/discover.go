@@ -157,48 +157,59 @@ func (w *walker) dir(path, real string) {
 	if err != nil {
 		return
 	}
-	defer d.Close()
 	entries, err := d.ReadDir(-1)
 	if err != nil {
+		d.Close()
 		return
 	}
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	// The spec files here, stated once the walk below is done: the
-	// directory stays open meanwhile.
-	var here []foundFile
-	var names []string
+	// This directory's spec files first, stated while it is open; then its
+	// directories, in order.
+	type subdir struct {
+		name string
+		link bool
+	}
+	var dirs []subdir
+	files := len(w.files)
+	w.files = slices.Grow(w.files, len(entries)) // room for as many spec files
 	for _, e := range entries {
-		name, p := e.Name(), filepath.Join(path, e.Name())
-		isLink := e.Type()&fs.ModeSymlink != 0
-		isDir := e.IsDir()
+		name, isDir, isLink := e.Name(), e.IsDir(), e.Type()&fs.ModeSymlink != 0
 		if isLink {
-			info, err := os.Stat(p)
+			info, err := os.Stat(filepath.Join(path, name))
 			isDir = err == nil && info.IsDir()
 		}
 		switch {
-		case isDir && (strings.HasPrefix(name, ".") || name == "testdata" || name == "node_modules" || isRenderOutput(p)):
-		case isDir && isLink:
-			w.links = append(w.links, symlinkedDir{path: p, parent: real})
 		case isDir:
-			w.dir(p, filepath.Join(real, name))
+			dirs = append(dirs, subdir{name: name, link: isLink})
 		case isSpecFileName(name):
-			here, names = append(here, foundFile{path: p}), append(names, name)
+			w.files = append(w.files, foundFile{path: filepath.Join(path, name)})
 		}
 	}
 	if w.stat {
-		statAll(d, here, names)
+		statAll(d, w.files[files:])
 	}
-	w.files = append(w.files, here...)
+	d.Close()
+	for _, sub := range dirs {
+		p := filepath.Join(path, sub.name)
+		switch {
+		case strings.HasPrefix(sub.name, ".") || sub.name == "testdata" || sub.name == "node_modules" || isRenderOutput(p):
+		case sub.link:
+			w.links = append(w.links, symlinkedDir{path: p, parent: real})
+		default:
+			w.dir(p, filepath.Join(real, sub.name))
+		}
+	}
 }
 
-// statAll stats files, named names in the open directory d: a share on
-// each core when there are many.
-func statAll(d *os.File, files []foundFile, names []string) {
+// statAll stats files, all in the open directory d: a share on each core
+// when there are many.
+func statAll(d *os.File, files []foundFile) {
 	fd := d.Fd()
 	const chunk = 256
 	parallel.ForEach((len(files)+chunk-1)/chunk, func(c int) {
 		for k := c * chunk; k < min((c+1)*chunk, len(files)); k++ {
-			files[k].stat, _ = statAt(fd, files[k].path, names[k])
+			f := &files[k]
+			f.stat, _ = statAt(fd, f.path, filepath.Base(f.path))
 		}
 	})
 }

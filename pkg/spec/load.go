@@ -285,7 +285,11 @@ func findLayout(opts LoadOptions, rootFound func(root string), stat bool) (*layo
 	var found []foundFile
 	for _, path := range searched {
 		f, d := discover(path, l.display, stat)
-		found = append(found, f...)
+		if found == nil {
+			found = f // most loads search one path
+		} else {
+			found = append(found, f...)
+		}
 		l.diags = append(l.diags, d...)
 	}
 	slices.SortStableFunc(found, func(a, b foundFile) int { return strings.Compare(a.path, b.path) })
