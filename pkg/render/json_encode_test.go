@@ -10,6 +10,20 @@ import (
 	"github.com/drover-io/drover/pkg/spec"
 )
 
+// renderExamples renders the example specs in jobs/.
+func renderExamples(tb testing.TB, version string) *Bundle {
+	tb.Helper()
+	set, diags := spec.Load(spec.LoadOptions{Paths: []string{"../../jobs"}})
+	if diags.HasErrors() {
+		tb.Fatal(diags.Error())
+	}
+	b, err := Render(set, Options{Version: version})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 // encodingJSON is what marshalJSON must equal: encoding/json's own
 // indenting encoder.
 func encodingJSON(t testing.TB, v any) []byte {
@@ -26,14 +40,7 @@ func encodingJSON(t testing.TB, v any) []byte {
 // TestIndentMatchesEncodingJSON: every artifact of the examples, and a
 // few thousand random documents, encode to encoding/json's bytes.
 func TestIndentMatchesEncodingJSON(t *testing.T) {
-	set, diags := spec.Load(spec.LoadOptions{Paths: []string{"../../jobs"}})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	b, err := Render(set, Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := renderExamples(t, "test")
 	var values []any
 	for _, j := range b.Jobs {
 		values = append(values, JobRegisterBody{Job: j.Job})
@@ -106,14 +113,7 @@ func randomString(rng *rand.Rand) string {
 }
 
 func BenchmarkMarshalJob(b *testing.B) {
-	set, diags := spec.Load(spec.LoadOptions{Paths: []string{"../../jobs"}})
-	if diags.HasErrors() {
-		b.Fatal(diags.Error())
-	}
-	bundle, err := Render(set, Options{Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	bundle := renderExamples(b, "bench")
 	job := JobRegisterBody{Job: bundle.Jobs[0].Job}
 	b.Run("marshalJSON", func(b *testing.B) {
 		for b.Loop() {

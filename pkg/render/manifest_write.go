@@ -13,10 +13,24 @@ import (
 // shape is fixed, so it is written directly.
 func encodeManifest(m Manifest) []byte {
 	b := make([]byte, 0, 256+len(m.Artifacts)*300)
-	b = append(b, "{\n  \"project\": "...)
-	b = appendJSONString(b, m.Project)
-	b = append(b, ",\n  \"drover_version\": "...)
-	b = appendJSONString(b, m.DroverVersion)
+	// field appends a key and its value, after a comma unless first,
+	// indented as deep as indent; an empty value with omitEmpty is left out.
+	field := func(first bool, indent, key, value string, omitEmpty bool) {
+		if omitEmpty && value == "" {
+			return
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+		b = append(b, indent...)
+		b = appendJSONString(b, key)
+		b = append(b, ": "...)
+		b = appendJSONString(b, value)
+	}
+	b = append(b, '{')
+	field(true, "  ", "project", m.Project, false)
+	field(false, "  ", "drover_version", m.DroverVersion, false)
 	b = append(b, ",\n  \"artifacts\": "...)
 	switch {
 	case m.Artifacts == nil:
@@ -25,28 +39,19 @@ func encodeManifest(m Manifest) []byte {
 		b = append(b, "[]"...)
 	default:
 		b = append(b, '[')
+		const in = "      "
 		for i, a := range m.Artifacts {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, "\n    {\n      \"kind\": "...)
-			b = appendJSONString(b, a.Kind)
-			b = append(b, ",\n      \"name\": "...)
-			b = appendJSONString(b, a.Name)
-			b = append(b, ",\n      \"path\": "...)
-			b = appendJSONString(b, a.Path)
-			if a.App != "" {
-				b = append(b, ",\n      \"app\": "...)
-				b = appendJSONString(b, a.App)
-			}
-			if a.Spec != "" {
-				b = append(b, ",\n      \"spec\": "...)
-				b = appendJSONString(b, a.Spec)
-			}
-			b = append(b, ",\n      \"written_by\": "...)
-			b = appendJSONString(b, a.WrittenBy)
-			b = append(b, ",\n      \"sha256\": "...)
-			b = appendJSONString(b, a.SHA256)
+			b = append(b, "\n    {"...)
+			field(true, in, "kind", a.Kind, false)
+			field(false, in, "name", a.Name, false)
+			field(false, in, "path", a.Path, false)
+			field(false, in, "app", a.App, true)
+			field(false, in, "spec", a.Spec, true)
+			field(false, in, "written_by", a.WrittenBy, false)
+			field(false, in, "sha256", a.SHA256, false)
 			b = append(b, "\n    }"...)
 		}
 		b = append(b, "\n  ]"...)

@@ -3,23 +3,13 @@ package render
 import (
 	"bytes"
 	"testing"
-
-	"github.com/drover-io/drover/pkg/spec"
 )
 
 // TestEncodeManifestMatchesMarshalJSON: encodeManifest writes the bytes
 // encoding/json writes for the manifests of the examples and for entries
 // whose strings need escaping or leave out the optional keys.
 func TestEncodeManifestMatchesMarshalJSON(t *testing.T) {
-	set, diags := spec.Load(spec.LoadOptions{Paths: []string{"../../jobs"}})
-	if diags.HasErrors() {
-		t.Fatal(diags.Error())
-	}
-	b, err := Render(set, Options{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, examples, err := b.serialize("test")
+	_, examples, err := renderExamples(t, "test").serialize("test")
 	if err != nil {
 		t.Fatal(err)
 	}
