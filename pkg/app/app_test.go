@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 	"github.com/drover-io/drover/templates"
 )
@@ -303,4 +305,90 @@ func TestRenderReplaysOnlyIntactOutputs(t *testing.T) {
 	if diff := cmp.Diff(want, files(other)); diff != "" {
 		t.Errorf("into another directory (-want +got):\n%s", diff)
 	}
+}
+
+// TestOutDirStagesAMissingDirWhole: a render into a directory that does
+// not exist stages it beside where it goes, hidden, and renames it into
+// place at the end; a failed one leaves nothing behind; one into a
+// directory that appeared meanwhile moves its files in, file by file.
+func TestOutDirStagesAMissingDirWhole(t *testing.T) {
+	file := render.File{Path: "nomad/a.json", Data: []byte("{}\n")}
+	manifest := render.Manifest{Artifacts: []render.ManifestEntry{{Path: file.Path}}}
+	entries := func(dir string) []string {
+		t.Helper()
+		es, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range es {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+
+	parent := filepath.Join(t.TempDir(), "build")
+	o := &outDir{dir: filepath.Join(parent, "out")}
+	if err := o.write(file); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(o.dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the output directory exists before the render ends (%v)", err)
+	}
+	if _, err := o.commit(manifest); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(o.dir, file.Path)); err != nil || string(got) != string(file.Data) {
+		t.Errorf("rendered file: %q, %v", got, err)
+	}
+	if got := entries(parent); len(got) != 1 || got[0] != "out" {
+		t.Errorf("beside the output: %v, want out alone", got)
+	}
+	made := filepath.Join(parent, "made")
+	if err := os.MkdirAll(made, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := stat(t, o.dir).Mode(), stat(t, made).Mode(); a != b {
+		t.Errorf("output directory mode %v, want %v as MkdirAll makes it", a, b)
+	}
+
+	failed := &outDir{dir: filepath.Join(t.TempDir(), "out")}
+	if err := failed.write(file); err != nil {
+		t.Fatal(err)
+	}
+	failed.abort()
+	if got := entries(filepath.Dir(failed.dir)); len(got) != 0 {
+		t.Errorf("a failed render left %v", got)
+	}
+
+	late := &outDir{dir: filepath.Join(t.TempDir(), "out")}
+	if err := late.write(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(late.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(late.dir, "keep.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := late.commit(manifest); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"keep.txt", file.Path} {
+		if _, err := os.Stat(filepath.Join(late.dir, p)); err != nil {
+			t.Errorf("into a directory that appeared: %v", err)
+		}
+	}
+	if got := entries(filepath.Dir(late.dir)); len(got) != 1 {
+		t.Errorf("beside the output: %v, want out alone", got)
+	}
+}
+
+func stat(t *testing.T, path string) fs.FileInfo {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
 }

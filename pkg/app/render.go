@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -185,9 +186,14 @@ const (
 // go to a staging directory inside dir first, and move into place only
 // when the whole render has succeeded. Files that already have the bytes
 // are left alone: rewriting is far slower than reading on many file
-// systems, and an unchanged mtime keeps make and file watchers quiet.
+// systems, and an unchanged mtime keeps make and file watchers quiet. A
+// dir that does not exist yet (a render in CI, into a fresh checkout) is
+// staged whole beside where it goes and renamed into place: one rename
+// rather than one a file.
 type outDir struct {
 	dir string
+	// missing: dir did not exist when the render started.
+	missing bool
 
 	// previous holds the checksum of each file the previous render's
 	// manifest lists, and when that manifest was written.
@@ -197,6 +203,7 @@ type outDir struct {
 
 	mu      sync.Mutex
 	staging string   // created on the first changed file
+	whole   bool     // staging is a sibling that becomes dir (missing)
 	staged  []string // slash-separated paths relative to dir
 	made    map[string]bool
 	created bool // dir did not exist
@@ -234,6 +241,9 @@ func (o *outDir) write(f render.File) error {
 // not modified since that manifest was written, does without reading.
 func (o *outDir) unchanged(f render.File, final string) bool {
 	o.previousOnce.Do(o.readPrevious)
+	if o.missing {
+		return false
+	}
 	if want, listed := o.previous[f.Path]; listed {
 		info, err := os.Stat(final)
 		if err != nil {
@@ -266,8 +276,13 @@ func (o *outDir) intact(p string, sum [sha256.Size]byte, size int) bool {
 	return err == nil && info.Mode().IsRegular() && info.Size() == int64(size) && !info.ModTime().After(o.previousAt)
 }
 
-// readPrevious reads the previous render's manifest.
+// readPrevious reads the previous render's manifest, and sees whether
+// dir exists at all.
 func (o *outDir) readPrevious() {
+	if _, err := os.Stat(o.dir); errors.Is(err, fs.ErrNotExist) {
+		o.missing = true
+		return
+	}
 	path := filepath.Join(o.dir, render.ManifestFileName)
 	info, err := os.Stat(path)
 	if err != nil {
@@ -290,6 +305,14 @@ func (o *outDir) stagingDir() (string, error) {
 	if o.staging != "" {
 		return o.staging, nil
 	}
+	o.previousOnce.Do(o.readPrevious)
+	if o.missing {
+		if dir, err := siblingDir(o.dir); err == nil {
+			o.staging, o.whole, o.made = dir, true, map[string]bool{dir: true}
+			return dir, nil
+		}
+		// Else stage inside dir, as for one that exists.
+	}
 	if _, err := os.Stat(o.dir); err != nil {
 		o.created = true
 	}
@@ -302,6 +325,22 @@ func (o *outDir) stagingDir() (string, error) {
 	}
 	o.staging, o.made = dir, map[string]bool{dir: true}
 	return dir, nil
+}
+
+// siblingDir creates an empty directory beside dir (and dir's parents),
+// named for it and hidden, with the mode MkdirAll would give dir.
+func siblingDir(dir string) (string, error) {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	for i := 0; ; i++ {
+		d := filepath.Join(parent, fmt.Sprintf(".%s.drover-render-%d-%d", filepath.Base(dir), os.Getpid(), i))
+		err := os.Mkdir(d, 0o755)
+		if err == nil || !errors.Is(err, fs.ErrExist) {
+			return d, err
+		}
+	}
 }
 
 // mkdir creates dir once.
@@ -325,7 +364,7 @@ func (o *outDir) mkdir(dir string) error {
 func (o *outDir) abort() {
 	if o.staging != "" {
 		_ = os.RemoveAll(o.staging)
-		if o.created {
+		if o.created && !o.whole {
 			_ = os.Remove(o.dir) // only if still empty
 		}
 	}
@@ -359,6 +398,10 @@ func (o *outDir) commit(manifest render.Manifest) ([]string, error) {
 		return written, nil
 	}
 	defer os.RemoveAll(o.staging)
+	if o.whole && os.Rename(o.staging, o.dir) == nil {
+		return written, nil
+	}
+	// dir appeared meanwhile: file by file, as into one that existed.
 	made := map[string]bool{}
 	manifestStaged := false
 	for _, p := range o.staged {
