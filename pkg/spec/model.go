@@ -58,7 +58,7 @@ type setIndex struct {
 
 func (s *Set) idx() *setIndex {
 	s.indexOnce.Do(func() {
-		ix := &setIndex{apps: map[string]*App{}, externals: map[string]*External{}, callers: map[string][]string{}, public: map[*App]bool{}}
+		ix := &setIndex{apps: make(map[string]*App, len(s.Apps)), externals: map[string]*External{}, callers: map[string][]string{}, public: map[*App]bool{}}
 		for _, a := range s.Apps {
 			if _, dup := ix.apps[a.Name]; !dup {
 				ix.apps[a.Name] = a
