@@ -3,34 +3,22 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"runtime"
+
+	"github.com/drover-io/drover/internal/parallel"
 )
 
 // encodeManifest encodes m exactly as marshalJSON would
 // (TestEncodeManifestMatchesMarshalJSON). A render of 5,000 specs lists
 // 25,000 artifacts, and encoding/json spends tens of milliseconds on them,
 // reflecting on every entry and indenting in a second pass, while the
-// whole render waits: manifest.json is written last, on one core. Its
-// shape is fixed, so it is written directly.
+// whole render waits: manifest.json is written last. Its shape is fixed,
+// so it is written directly, a share of the artifacts on each core when
+// there are many.
 func encodeManifest(m Manifest) []byte {
-	b := make([]byte, 0, 256+len(m.Artifacts)*300)
-	// field appends a key and its value, after a comma unless first,
-	// indented as deep as indent; an empty value with omitEmpty is left out.
-	field := func(first bool, indent, key, value string, omitEmpty bool) {
-		if omitEmpty && value == "" {
-			return
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		b = append(b, '\n')
-		b = append(b, indent...)
-		b = appendJSONString(b, key)
-		b = append(b, ": "...)
-		b = appendJSONString(b, value)
-	}
-	b = append(b, '{')
-	field(true, "  ", "project", m.Project, false)
-	field(false, "  ", "drover_version", m.DroverVersion, false)
+	b := append([]byte(nil), '{')
+	b = appendField(b, true, "  ", "project", m.Project, false)
+	b = appendField(b, false, "  ", "drover_version", m.DroverVersion, false)
 	b = append(b, ",\n  \"artifacts\": "...)
 	switch {
 	case m.Artifacts == nil:
@@ -38,25 +26,63 @@ func encodeManifest(m Manifest) []byte {
 	case len(m.Artifacts) == 0:
 		b = append(b, "[]"...)
 	default:
-		b = append(b, '[')
-		const in = "      "
-		for i, a := range m.Artifacts {
-			if i > 0 {
-				b = append(b, ',')
+		const perShare = 4096
+		shares := min(runtime.GOMAXPROCS(0), (len(m.Artifacts)+perShare-1)/perShare)
+		parts := make([][]byte, shares)
+		parallel.ForEach(shares, func(k int) {
+			from, to := k*len(m.Artifacts)/shares, (k+1)*len(m.Artifacts)/shares
+			part := make([]byte, 0, (to-from)*300)
+			for i := from; i < to; i++ {
+				part = appendArtifact(part, i == 0, m.Artifacts[i])
 			}
-			b = append(b, "\n    {"...)
-			field(true, in, "kind", a.Kind, false)
-			field(false, in, "name", a.Name, false)
-			field(false, in, "path", a.Path, false)
-			field(false, in, "app", a.App, true)
-			field(false, in, "spec", a.Spec, true)
-			field(false, in, "written_by", a.WrittenBy, false)
-			field(false, in, "sha256", a.SHA256, false)
-			b = append(b, "\n    }"...)
+			parts[k] = part
+		})
+		size := len(b) + 8
+		for _, p := range parts {
+			size += len(p)
+		}
+		b = append(make([]byte, 0, size), b...)
+		b = append(b, '[')
+		for _, p := range parts {
+			b = append(b, p...)
 		}
 		b = append(b, "\n  ]"...)
 	}
 	return append(b, "\n}\n"...)
+}
+
+// appendArtifact appends one element of the artifacts list, after a comma
+// unless first.
+func appendArtifact(b []byte, first bool, a ManifestEntry) []byte {
+	const in = "      "
+	if !first {
+		b = append(b, ',')
+	}
+	b = append(b, "\n    {"...)
+	b = appendField(b, true, in, "kind", a.Kind, false)
+	b = appendField(b, false, in, "name", a.Name, false)
+	b = appendField(b, false, in, "path", a.Path, false)
+	b = appendField(b, false, in, "app", a.App, true)
+	b = appendField(b, false, in, "spec", a.Spec, true)
+	b = appendField(b, false, in, "written_by", a.WrittenBy, false)
+	b = appendField(b, false, in, "sha256", a.SHA256, false)
+	return append(b, "\n    }"...)
+}
+
+// appendField appends a key and its value, after a comma unless first,
+// indented as deep as indent; an empty value with omitEmpty is left out.
+func appendField(b []byte, first bool, indent, key, value string, omitEmpty bool) []byte {
+	if omitEmpty && value == "" {
+		return b
+	}
+	if !first {
+		b = append(b, ',')
+	}
+	b = append(b, '\n')
+	b = append(b, indent...)
+	b = appendJSONString(b, key)
+	b = append(b, ": "...)
+	return appendJSONString(b, value)
 }
 
 // appendJSONString appends s as a JSON string, as a json.Encoder without

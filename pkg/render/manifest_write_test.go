@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -25,7 +26,14 @@ func TestEncodeManifestMatchesMarshalJSON(t *testing.T) {
 		}
 		odd = append(odd, e)
 	}
+	many := Manifest{Project: "p", DroverVersion: "v"} // a share on each core
+	for i := range 9000 {
+		e := odd[i%len(odd)]
+		e.Name = fmt.Sprint(e.Name, i)
+		many.Artifacts = append(many.Artifacts, e)
+	}
 	for name, m := range map[string]Manifest{
+		"many":         many,
 		"examples":     examples,
 		"tricky":       {Project: `p"<\x00`, DroverVersion: "v\u2028", Artifacts: odd},
 		"no artifacts": {Project: "p", DroverVersion: "v", Artifacts: []ManifestEntry{}},
