@@ -392,3 +392,41 @@ func stat(t *testing.T, path string) fs.FileInfo {
 	}
 	return info
 }
+
+// TestRenderRewritesOnlyAChangedManifest: a render that lists what the
+// previous one did leaves its manifest.json alone (its modification time
+// too), and restores one edited since.
+func TestRenderRewritesOnlyAChangedManifest(t *testing.T) {
+	specs, out := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(specs, "a.hcl"), []byte(`app "a" { image = "r/a:1" }`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	render := func() {
+		t.Helper()
+		if _, err := Render(RenderOptions{Load: spec.LoadOptions{Paths: []string{specs}}, OutDir: out, Version: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manifest := filepath.Join(out, "manifest.json")
+	render()
+	want, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(manifest, old, old); err != nil {
+		t.Fatal(err)
+	}
+	render()
+	if !stat(t, manifest).ModTime().Equal(old) {
+		t.Error("an unchanged manifest.json was written again")
+	}
+	edited := bytes.Replace(want, []byte(`"a"`), []byte(`"b"`), 1) // the same size
+	if err := os.WriteFile(manifest, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	render()
+	if got, err := os.ReadFile(manifest); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("an edited manifest.json was not restored:\n%s", got)
+	}
+}

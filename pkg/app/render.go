@@ -205,6 +205,9 @@ type outDir struct {
 	previousOnce sync.Once
 	previous     map[string][sha256.Size]byte
 	previousAt   time.Time
+	// previousSum and previousSize are the previous manifest's own.
+	previousSum  [sha256.Size]byte
+	previousSize int64
 
 	mu      sync.Mutex
 	staging string   // created on the first changed file
@@ -249,19 +252,19 @@ func (o *outDir) unchanged(f render.File, final string) bool {
 	if o.missing {
 		return false
 	}
+	if f.Path == render.ManifestFileName && o.previous != nil {
+		// Read (and summed) already: compared without reading it again.
+		if info, err := os.Stat(final); err == nil && info.Size() == o.previousSize && info.ModTime().Equal(o.previousAt) {
+			return fileSum(f) == o.previousSum
+		}
+	}
 	if want, listed := o.previous[f.Path]; listed {
 		info, err := os.Stat(final)
 		if err != nil {
 			return false
 		}
-		if info.Size() == int64(len(f.Data)) && !info.ModTime().After(o.previousAt) {
-			sum := f.SHA256
-			if sum == ([sha256.Size]byte{}) {
-				sum = sha256.Sum256(f.Data)
-			}
-			if sum == want {
-				return true
-			}
+		if info.Size() == int64(len(f.Data)) && !info.ModTime().After(o.previousAt) && fileSum(f) == want {
+			return true
 		}
 	}
 	old, err := os.ReadFile(final)
@@ -302,6 +305,15 @@ func (o *outDir) readPrevious() {
 		return
 	}
 	o.previous, o.previousAt = sums, info.ModTime()
+	o.previousSum, o.previousSize = sha256.Sum256(data), int64(len(data))
+}
+
+// fileSum is f's checksum, computed when f does not carry it.
+func fileSum(f render.File) [sha256.Size]byte {
+	if f.SHA256 == ([sha256.Size]byte{}) {
+		return sha256.Sum256(f.Data)
+	}
+	return f.SHA256
 }
 
 func (o *outDir) stagingDir() (string, error) {
