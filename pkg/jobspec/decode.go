@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drover-io/drover/internal/hclbody"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -165,7 +166,7 @@ func schemaOf(t reflect.Type) *hcl.BodySchema {
 
 func (d *decoder) structBody(body hcl.Body, v reflect.Value, forbidden map[string]string) {
 	t := v.Type()
-	content, diags := body.Content(Schema(t))
+	content, diags := hclbody.Content(body, Schema(t))
 	d.diags = append(d.diags, diags...)
 	byName := map[string]field{}
 	for _, f := range fields(t) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drover-io/drover/internal/hclbody"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -43,7 +44,7 @@ func decodeApp(block *hcl.Block, e *evaluator, file string, env string, known ma
 
 		AppSettings: &AppSettings{},
 	}
-	content, d := block.Body.Content(appSchema)
+	content, d := hclbody.Content(block.Body, appSchema)
 	e.add(d)
 	attrs := content.Attributes
 	blocks := content.Blocks.ByType()
@@ -154,7 +155,7 @@ func decodeTaskParts(t *Task, attrs hcl.Attributes, blocks map[string]hcl.Blocks
 		t.Files = append(t.Files, decodeFile(b, e))
 	}
 	for _, b := range e.uniqueLabels(blocks["mount"], "task "+quote(t.Name)) {
-		mc, d := b.Body.Content(mountSchema)
+		mc, d := hclbody.Content(b.Body, mountSchema)
 		e.add(d)
 		t.Mounts = append(t.Mounts, &Mount{Volume: b.Labels[0], DeclRange: b.DefRange,
 			Path: e.str(mc.Attributes, "path", "", b.DefRange), ReadOnly: e.boolean(mc.Attributes, "read_only", false, b.DefRange)})
@@ -188,7 +189,7 @@ func nomadBlocks(blocks map[string]hcl.Blocks, types []string, repeatable map[st
 }
 
 func decodeFile(b *hcl.Block, e *evaluator) *File {
-	c, d := b.Body.Content(fileSchema)
+	c, d := hclbody.Content(b.Body, fileSchema)
 	e.add(d)
 	a := c.Attributes
 	f := &File{
@@ -228,7 +229,7 @@ func decodeFile(b *hcl.Block, e *evaluator) *File {
 }
 
 func decodeVolume(b *hcl.Block, e *evaluator) *Volume {
-	c, d := b.Body.Content(volumeSchema)
+	c, d := hclbody.Content(b.Body, volumeSchema)
 	e.add(d)
 	a := c.Attributes
 	return &Volume{
@@ -244,12 +245,12 @@ func decodeVolume(b *hcl.Block, e *evaluator) *Volume {
 
 func decodeHelperTask(block *hcl.Block, e *evaluator) *Task {
 	t := &Task{Name: block.Labels[0], DeclRange: block.DefRange}
-	content, d := block.Body.Content(helperTaskSchema)
+	content, d := hclbody.Content(block.Body, helperTaskSchema)
 	e.add(d)
 	blocks := content.Blocks.ByType()
 	decodeTaskParts(t, content.Attributes, blocks, TaskBlocks, e)
 	if b := e.onlyOne(blocks["lifecycle"], "a task"); b != nil {
-		lc, d := b.Body.Content(lifecycleSchema)
+		lc, d := hclbody.Content(b.Body, lifecycleSchema)
 		e.add(d)
 		t.Lifecycle = &Lifecycle{
 			DeclRange: b.DefRange,
@@ -261,7 +262,7 @@ func decodeHelperTask(block *hcl.Block, e *evaluator) *Task {
 }
 
 func decodeSecret(block *hcl.Block, e *evaluator) *Secret {
-	content, d := block.Body.Content(secretSchema)
+	content, d := hclbody.Content(block.Body, secretSchema)
 	e.add(d)
 	return &Secret{
 		EnvName:   block.Labels[0],
@@ -275,7 +276,7 @@ func decodeSecret(block *hcl.Block, e *evaluator) *Secret {
 // decodeResourcesInto overwrites the resources set in block, keeping the
 // rest; the same code serves an app's resources and an overlay's.
 func decodeResourcesInto(r *Resources, block *hcl.Block, e *evaluator) {
-	content, d := block.Body.Content(resourcesSchema)
+	content, d := hclbody.Content(block.Body, resourcesSchema)
 	e.add(d)
 	attrs := content.Attributes
 	if v := e.integer(attrs, "cpu", 0, block.DefRange); v.Set {
@@ -291,7 +292,7 @@ func decodeResourcesInto(r *Resources, block *hcl.Block, e *evaluator) {
 }
 
 func decodePort(block *hcl.Block, e *evaluator) *Port {
-	content, d := block.Body.Content(portSchema)
+	content, d := hclbody.Content(block.Body, portSchema)
 	e.add(d)
 	a := content.Attributes
 	return &Port{
@@ -307,7 +308,7 @@ func decodePort(block *hcl.Block, e *evaluator) *Port {
 }
 
 func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
-	content, d := block.Body.Content(serviceSchema)
+	content, d := hclbody.Content(block.Body, serviceSchema)
 	e.add(d)
 	attrs := content.Attributes
 	blocks := content.Blocks.ByType()
@@ -334,7 +335,7 @@ func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
 		s.Checks = append(s.Checks, decodeCheck(b, e))
 	}
 	if b := e.onlyOne(blocks["sidecar"], "a service"); b != nil {
-		sc, d := b.Body.Content(sidecarSchema)
+		sc, d := hclbody.Content(b.Body, sidecarSchema)
 		e.add(d)
 		s.Sidecar = &Sidecar{DeclRange: b.DefRange,
 			Image:  e.str(sc.Attributes, "image", "", b.DefRange),
@@ -342,7 +343,7 @@ func decodeService(block *hcl.Block, e *evaluator, app string) *Service {
 			Memory: e.integer(sc.Attributes, "memory", 0, b.DefRange)}
 	}
 	for _, b := range e.uniqueLabels(blocks["upstream"], "the service of app "+quote(app)) {
-		uc, d := b.Body.Content(upstreamSchema)
+		uc, d := hclbody.Content(b.Body, upstreamSchema)
 		e.add(d)
 		u := &Upstream{
 			Name:       b.Labels[0],
@@ -367,7 +368,7 @@ const (
 )
 
 func decodeCheck(block *hcl.Block, e *evaluator) *Check {
-	content, d := block.Body.Content(checkSchema)
+	content, d := hclbody.Content(block.Body, checkSchema)
 	e.add(d)
 	attrs := content.Attributes
 	c := &Check{
@@ -393,7 +394,7 @@ func decodeCheck(block *hcl.Block, e *evaluator) *Check {
 		c.Headers = Val[map[string]string]{V: m, Set: true, Range: h.Expr.Range()}
 	}
 	if b := e.onlyOne(content.Blocks.OfType("check_restart"), "a check"); b != nil {
-		rc, d := b.Body.Content(checkRestartSchema)
+		rc, d := hclbody.Content(b.Body, checkRestartSchema)
 		e.add(d)
 		c.Restart = &CheckRestart{
 			DeclRange:      b.DefRange,
@@ -406,7 +407,7 @@ func decodeCheck(block *hcl.Block, e *evaluator) *Check {
 }
 
 func decodeExpose(block *hcl.Block, e *evaluator) *Expose {
-	content, d := block.Body.Content(exposeSchema)
+	content, d := hclbody.Content(block.Body, exposeSchema)
 	e.add(d)
 	return &Expose{
 		DeclRange: block.DefRange,
@@ -416,7 +417,7 @@ func decodeExpose(block *hcl.Block, e *evaluator) *Expose {
 }
 
 func decodeUpdate(block *hcl.Block, e *evaluator) *Update {
-	content, d := block.Body.Content(updateSchema)
+	content, d := hclbody.Content(block.Body, updateSchema)
 	e.add(d)
 	a := content.Attributes
 	r := block.DefRange
@@ -435,7 +436,7 @@ func decodeUpdate(block *hcl.Block, e *evaluator) *Update {
 }
 
 func decodeScaling(block *hcl.Block, e *evaluator) *Scaling {
-	content, d := block.Body.Content(scalingSchema)
+	content, d := hclbody.Content(block.Body, scalingSchema)
 	e.add(d)
 	a := content.Attributes
 	s := &Scaling{
@@ -451,7 +452,7 @@ func decodeScaling(block *hcl.Block, e *evaluator) *Scaling {
 }
 
 func decodePeriodic(block *hcl.Block, e *evaluator) *Periodic {
-	content, d := block.Body.Content(periodicSchema)
+	content, d := hclbody.Content(block.Body, periodicSchema)
 	e.add(d)
 	a := content.Attributes
 	return &Periodic{
@@ -463,7 +464,7 @@ func decodePeriodic(block *hcl.Block, e *evaluator) *Periodic {
 }
 
 func decodeExternal(block *hcl.Block, e *evaluator, file string) *External {
-	content, d := block.Body.Content(externalSchema)
+	content, d := hclbody.Content(block.Body, externalSchema)
 	e.add(d)
 	a := content.Attributes
 	return &External{

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drover-io/drover/internal/hclbody"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
@@ -98,7 +99,7 @@ func decodePolicy(block *hcl.Block, e *evaluator) *Policy {
 // spec accepts is exactly what `drover autoscale` runs. The parser's
 // problems come back with key paths, which find their ranges here.
 func decodePolicyWith(block *hcl.Block, e *evaluator, schema *hcl.BodySchema) *Policy {
-	content, d := block.Body.Content(schema)
+	content, d := hclbody.Content(block.Body, schema)
 	e.add(d)
 	p := &Policy{DeclRange: block.DefRange}
 	p.Attrs = e.policyAttrs(content.Attributes)
@@ -273,7 +274,7 @@ func (p *Policy) problemRange(pr *scaling.Problem) hcl.Range {
 }
 
 func decodePolicyCheck(block *hcl.Block, e *evaluator) *PolicyCheck {
-	content, d := block.Body.Content(policyCheckSchema)
+	content, d := hclbody.Content(block.Body, policyCheckSchema)
 	e.add(d)
 	pc := &PolicyCheck{Name: block.Labels[0], DeclRange: block.DefRange, Attrs: e.policyAttrs(content.Attributes)}
 	if b := e.onlyOne(content.Blocks.OfType("schedule"), "a policy check"); b != nil {
@@ -288,7 +289,7 @@ func decodePolicyCheck(block *hcl.Block, e *evaluator) *PolicyCheck {
 // decodeRawBlock decodes a block (and its nested blocks, by schema) into
 // raw values, to pass to Nomad as written.
 func decodeRawBlock(block *hcl.Block, schema *hcl.BodySchema, e *evaluator) *PolicyBlock {
-	content, d := block.Body.Content(schema)
+	content, d := hclbody.Content(block.Body, schema)
 	e.add(d)
 	pb := &PolicyBlock{Type: block.Type, DeclRange: block.DefRange, Attrs: e.policyAttrs(content.Attributes)}
 	nested := map[string]*hcl.BodySchema{"scale_up": droverDirectionSchema, "scale_down": droverDirectionSchema, "rate": droverRateSchema}
@@ -303,7 +304,7 @@ func decodeRawBlock(block *hcl.Block, schema *hcl.BodySchema, e *evaluator) *Pol
 // decodeSchedule decodes a schedule block: a start cron expression and
 // either an end cron expression or a duration (the parser checks which).
 func decodeSchedule(block *hcl.Block, e *evaluator) *PolicySchedule {
-	content, d := block.Body.Content(scheduleSchema)
+	content, d := hclbody.Content(block.Body, scheduleSchema)
 	e.add(d)
 	a := content.Attributes
 	e.cron(a, "start", block.DefRange)

@@ -3,6 +3,7 @@ package spec
 import (
 	"time"
 
+	"github.com/drover-io/drover/internal/hclbody"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -39,7 +40,7 @@ func decodeProject(block *hcl.Block, e *evaluator, env, file string) *Project {
 		if !ValidName(p.Name) {
 			e.errorf(block.LabelRanges[0], "Invalid project name", NameRule)
 		}
-		content, d := block.Body.Content(projectSchema)
+		content, d := hclbody.Content(block.Body, projectSchema)
 		e.add(d)
 		a := content.Attributes
 		blocks := content.Blocks.ByType()
@@ -76,7 +77,7 @@ func decodeProject(block *hcl.Block, e *evaluator, env, file string) *Project {
 }
 
 func decodeVaultSettings(v *VaultSettings, block *hcl.Block, e *evaluator) {
-	content, d := block.Body.Content(projectVaultSchema)
+	content, d := hclbody.Content(block.Body, projectVaultSchema)
 	e.add(d)
 	a := content.Attributes
 	r := block.DefRange
@@ -94,7 +95,7 @@ func decodeGateway(block *hcl.Block, e *evaluator, defaultName string, defaultPo
 	if block == nil {
 		return g
 	}
-	content, d := block.Body.Content(gatewaySchema)
+	content, d := hclbody.Content(block.Body, gatewaySchema)
 	e.add(d)
 	a := content.Attributes
 	g.DeclRange = block.DefRange
@@ -119,7 +120,7 @@ func decodeGateway(block *hcl.Block, e *evaluator, defaultName string, defaultPo
 }
 
 func decodeProjectEnvironment(block *hcl.Block, e *evaluator) *ProjectEnvironment {
-	content, d := block.Body.Content(projectEnvironmentSchema)
+	content, d := hclbody.Content(block.Body, projectEnvironmentSchema)
 	e.add(d)
 	a := content.Attributes
 	if !ValidName(block.Labels[0]) {

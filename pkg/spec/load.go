@@ -13,6 +13,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/drover-io/drover/internal/hclbody"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -395,7 +396,7 @@ func parseSource(s source, schema *hcl.BodySchema) parsedSource {
 	if f == nil {
 		return ps
 	}
-	content, d := f.Body.Content(schema)
+	content, d := hclbody.Content(f.Body, schema)
 	ps.diags = append(ps.diags, d...)
 	ps.sf = &specFile{name: s.display, rel: s.rel, content: content, selected: s.selected}
 	return ps

@@ -3,6 +3,7 @@ package spec
 import (
 	"sort"
 
+	"github.com/drover-io/drover/internal/hclbody"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -32,7 +33,7 @@ type overlayScaling struct {
 }
 
 func decodeOverlay(block *hcl.Block, e *evaluator) *overlay {
-	content, d := block.Body.Content(appEnvironmentSchema)
+	content, d := hclbody.Content(block.Body, appEnvironmentSchema)
 	e.add(d)
 	a := content.Attributes
 	blocks := content.Blocks.ByType()
@@ -47,7 +48,7 @@ func decodeOverlay(block *hcl.Block, e *evaluator) *overlay {
 		decodeResourcesInto(o.Resources, b, e)
 	}
 	if b := e.onlyOne(blocks["expose"], "an environment"); b != nil {
-		c, d := b.Body.Content(overlayExposeSchema)
+		c, d := hclbody.Content(b.Body, overlayExposeSchema)
 		e.add(d)
 		o.Expose = &overlayExpose{
 			DeclRange: b.DefRange,
@@ -56,7 +57,7 @@ func decodeOverlay(block *hcl.Block, e *evaluator) *overlay {
 		}
 	}
 	if b := e.onlyOne(blocks["scaling"], "an environment"); b != nil {
-		c, d := b.Body.Content(overlayScalingSchema)
+		c, d := hclbody.Content(b.Body, overlayScalingSchema)
 		e.add(d)
 		o.Scaling = &overlayScaling{
 			DeclRange: b.DefRange,

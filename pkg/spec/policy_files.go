@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/drover-io/drover/internal/hclbody"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/drover-io/drover/pkg/scaling"
@@ -81,7 +82,7 @@ func LoadPolicyFilesFrom(paths []string) (*PolicyFiles, hcl.Diagnostics) {
 			continue
 		}
 		out.Files[path] = f
-		content, d := f.Body.Content(policyFileSchema)
+		content, d := hclbody.Content(f.Body, policyFileSchema)
 		diags = append(diags, d...)
 		for _, b := range content.Blocks {
 			e := &evaluator{ctx: evalContext(nil, nil, "", "")}
@@ -100,7 +101,7 @@ func LoadPolicyFilesFrom(paths []string) (*PolicyFiles, hcl.Diagnostics) {
 }
 
 func decodeFilePolicy(block *hcl.Block, e *evaluator) *scaling.Policy {
-	content, d := block.Body.Content(filePolicyScalingSchema)
+	content, d := hclbody.Content(block.Body, filePolicyScalingSchema)
 	e.add(d)
 	a := content.Attributes
 	if typ := e.str(a, "type", "horizontal", block.DefRange); typ.V != "horizontal" {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/drover-io/drover/internal/hclbody"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -38,7 +39,7 @@ func decodeVariable(block *hcl.Block, e *evaluator, file string) *Variable {
 	if !hclsyntax.ValidIdentifier(v.Name) {
 		e.errorf(block.LabelRanges[0], "Invalid variable name", "A variable name must start with a letter and contain only letters, digits, underscores and dashes.")
 	}
-	content, d := block.Body.Content(variableSchema)
+	content, d := hclbody.Content(block.Body, variableSchema)
 	e.add(d)
 	a := content.Attributes
 	if attr, ok := a["type"]; ok {
