@@ -328,7 +328,7 @@ func TestOutDirStagesAMissingDirWhole(t *testing.T) {
 	}
 
 	parent := filepath.Join(t.TempDir(), "build")
-	o := &outDir{dir: filepath.Join(parent, "out")}
+	o := newOutDir(filepath.Join(parent, "out"))
 	if err := o.write(file); err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func TestOutDirStagesAMissingDirWhole(t *testing.T) {
 		t.Errorf("output directory mode %v, want %v as MkdirAll makes it", a, b)
 	}
 
-	failed := &outDir{dir: filepath.Join(t.TempDir(), "out")}
+	failed := newOutDir(filepath.Join(t.TempDir(), "out"))
 	if err := failed.write(file); err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ func TestOutDirStagesAMissingDirWhole(t *testing.T) {
 		t.Errorf("a failed render left %v", got)
 	}
 
-	late := &outDir{dir: filepath.Join(t.TempDir(), "out")}
+	late := newOutDir(filepath.Join(t.TempDir(), "out"))
 	if err := late.write(file); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drover-io/drover/internal/dirstat"
 	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -103,7 +104,8 @@ func Render(opts RenderOptions) (*RenderResult, error) {
 
 // renderFiles renders into opts.OutDir while the specs load.
 func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, error) {
-	out := &outDir{dir: opts.OutDir}
+	out := newOutDir(opts.OutDir)
+	defer out.stats.Close()
 	// The previous render's manifest (25,000 artifacts for 5,000 specs) is
 	// read while the specs are searched for, not when the first file is
 	// written, with every writer waiting.
@@ -208,6 +210,9 @@ type outDir struct {
 	// previousSum and previousSize are the previous manifest's own.
 	previousSum  [sha256.Size]byte
 	previousSize int64
+	// stats stats the files already in dir (every one, on a render
+	// that changes nothing) by name in their open directory.
+	stats *dirstat.Dirs
 
 	mu      sync.Mutex
 	staging string   // created on the first changed file
@@ -216,6 +221,10 @@ type outDir struct {
 	made    map[string]bool
 	created bool // dir did not exist
 	err     error
+}
+
+func newOutDir(dir string) *outDir {
+	return &outDir{dir: dir, stats: dirstat.NewDirs(dir)}
 }
 
 func (o *outDir) write(f render.File) error {
@@ -254,16 +263,16 @@ func (o *outDir) unchanged(f render.File, final string) bool {
 	}
 	if f.Path == render.ManifestFileName && o.previous != nil {
 		// Read (and summed) already: compared without reading it again.
-		if info, err := os.Stat(final); err == nil && info.Size() == o.previousSize && info.ModTime().Equal(o.previousAt) {
+		if st, err := o.stat(f.Path); err == nil && st.Size == o.previousSize && st.Mtime == o.previousAt.UnixNano() {
 			return fileSum(f) == o.previousSum
 		}
 	}
 	if want, listed := o.previous[f.Path]; listed {
-		info, err := os.Stat(final)
+		st, err := o.stat(f.Path)
 		if err != nil {
 			return false
 		}
-		if info.Size() == int64(len(f.Data)) && !info.ModTime().After(o.previousAt) && fileSum(f) == want {
+		if st.Size == int64(len(f.Data)) && st.Mtime <= o.previousAt.UnixNano() && fileSum(f) == want {
 			return true
 		}
 	}
@@ -280,8 +289,13 @@ func (o *outDir) intact(p string, sum [sha256.Size]byte, size int) bool {
 	if !listed || want != sum {
 		return false
 	}
-	info, err := os.Stat(filepath.Join(o.dir, filepath.FromSlash(p)))
-	return err == nil && info.Mode().IsRegular() && info.Size() == int64(size) && !info.ModTime().After(o.previousAt)
+	st, err := o.stat(p)
+	return err == nil && st.Regular && st.Size == int64(size) && st.Mtime <= o.previousAt.UnixNano()
+}
+
+// stat stats the file at p (slash-separated, under dir).
+func (o *outDir) stat(p string) (dirstat.Stat, error) {
+	return o.stats.Stat(filepath.FromSlash(p))
 }
 
 // readPrevious reads the previous render's manifest, and sees whether
