@@ -42,10 +42,17 @@ type RenderResult struct {
 	Diagnostics
 	// Bundle is what was rendered. With OutDir, its app jobs carry their
 	// owner and ID only and its apps' Vault policies and roles no text or
-	// data: they went to the files as they were rendered.
+	// data: they went to the files as they were rendered. Nil when the
+	// render was Replayed.
 	Bundle *render.Bundle
 	// Written lists the files written under OutDir.
 	Written []string
+	// Counts counts the artifacts rendered, of each kind.
+	Counts render.Counts
+	// Replayed: with OutDir, nothing had changed since a render of the
+	// same inputs into OutDir, whose files are as it wrote them: they
+	// stand for this render (see spec.Outcome), and Bundle is nil.
+	Replayed bool
 }
 
 // IndexEnv turns the project index off when set to "off": every command
@@ -87,7 +94,7 @@ func Render(opts RenderOptions) (*RenderResult, error) {
 		}
 		return res, fmt.Errorf("render: %w", err)
 	}
-	res.Bundle = bundle
+	res.Bundle, res.Counts = bundle, bundle.Counts()
 	switch opts.Format {
 	case FormatHCL:
 		err = bundle.WriteHCL(opts.Stdout)
@@ -116,9 +123,26 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 	// still as written, is not read again (see spec.StreamOptions.Memo).
 	stream.SetIntact(out.intact)
 	load.Memo, load.Replay, load.MemoKey = stream.AppMemo, stream.Replay, "render "+opts.Version
+	// A render of the same inputs as one before, into the same directory,
+	// skips Finish too when the files it wrote are as written.
+	var counts render.Counts
+	load.Outcome = &spec.Outcome{Replay: func(memo []byte) bool {
+		var ok bool
+		counts, ok = stream.ReplayOutcome(memo)
+		return ok
+	}}
 	restore := boundMemory(&load)
 	defer restore()
 	sets, diags := spec.Stream(load)
+	if load.Outcome.Replayed() {
+		out.previousOnce.Do(out.readPrevious)
+		written := make([]string, 0, len(out.previousPaths)+1)
+		for _, p := range out.previousPaths {
+			written = append(written, filepath.Join(out.dir, filepath.FromSlash(p)))
+		}
+		written = append(written, filepath.Join(out.dir, render.ManifestFileName))
+		return &RenderResult{Written: written, Counts: counts, Replayed: true}, nil
+	}
 	res := &RenderResult{Diagnostics: Diagnostics{Diags: diags}}
 	if len(sets) > 0 {
 		res.Files = sets[0].Files
@@ -138,8 +162,10 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 		}
 		return res, fmt.Errorf("render: %w", err)
 	}
-	res.Bundle = bundle
-	res.Written, err = out.commit(manifest)
+	res.Bundle, res.Counts = bundle, bundle.Counts()
+	if res.Written, err = out.commit(manifest); err == nil {
+		load.Outcome.Keep(stream.OutcomeMemo())
+	}
 	return res, err
 }
 
@@ -207,9 +233,11 @@ type outDir struct {
 	previousOnce sync.Once
 	previous     map[string][sha256.Size]byte
 	previousAt   time.Time
-	// previousSum and previousSize are the previous manifest's own.
-	previousSum  [sha256.Size]byte
-	previousSize int64
+	// previousPaths are the files it lists, in its order; previousSum
+	// and previousSize are its own.
+	previousPaths []string
+	previousSum   [sha256.Size]byte
+	previousSize  int64
 	// stats stats the files already in dir (every one, on a render
 	// that changes nothing) by name in their open directory.
 	stats *dirstat.Dirs
@@ -229,7 +257,10 @@ func newOutDir(dir string) *outDir {
 
 func (o *outDir) write(f render.File) error {
 	final := filepath.Join(o.dir, filepath.FromSlash(f.Path))
-	if o.unchanged(f, final) {
+	// The manifest comes last. When files changed, it is written again
+	// even with the same bytes: a file is trusted as written while it is
+	// no newer than the manifest (intact), and so must the new ones be.
+	if (f.Path != render.ManifestFileName || !o.changedAny()) && o.unchanged(f, final) {
 		return nil
 	}
 	staging, err := o.stagingDir()
@@ -251,6 +282,13 @@ func (o *outDir) write(f render.File) error {
 	}
 	o.staged = append(o.staged, f.Path)
 	return nil
+}
+
+// changedAny reports whether a file was staged, changed.
+func (o *outDir) changedAny() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.staged) > 0
 }
 
 // unchanged reports whether the file at final already holds f's bytes.
@@ -285,6 +323,15 @@ func (o *outDir) unchanged(f render.File, final string) bool {
 // with sum, of size bytes and not modified since.
 func (o *outDir) intact(p string, sum [sha256.Size]byte, size int) bool {
 	o.previousOnce.Do(o.readPrevious)
+	if p == render.ManifestFileName {
+		// The previous manifest itself: intact when it has sum and size
+		// and has not changed since it was read.
+		if o.previous == nil || sum != o.previousSum || int64(size) != o.previousSize {
+			return false
+		}
+		st, err := o.stat(p)
+		return err == nil && st.Regular && st.Size == int64(size) && st.Mtime == o.previousAt.UnixNano()
+	}
 	want, listed := o.previous[p]
 	if !listed || want != sum {
 		return false
@@ -314,11 +361,11 @@ func (o *outDir) readPrevious() {
 	if err != nil {
 		return
 	}
-	sums, err := render.ManifestSums(data)
+	paths, sums, err := render.ManifestListing(data)
 	if err != nil {
 		return
 	}
-	o.previous, o.previousAt = sums, info.ModTime()
+	o.previous, o.previousPaths, o.previousAt = sums, paths, info.ModTime()
 	o.previousSum, o.previousSize = sha256.Sum256(data), int64(len(data))
 }
 

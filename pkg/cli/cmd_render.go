@@ -82,9 +82,9 @@ Examples:
 				}
 				return writeJSON(stdio.Out, doc)
 			}
-			b := res.Bundle
+			n := res.Counts
 			fmt.Fprintf(stdio.Out, "Rendered %d Nomad jobs, %d Consul config entries, %d catalog registrations, %d Vault policies and %d roles into %s (%d files).\n",
-				len(b.Jobs), len(b.ConfigEntries), len(b.Registrations), len(b.VaultPolicies), len(b.VaultRoles), out, len(res.Written))
+				n.Jobs, n.ConfigEntries, n.Registrations, n.VaultPolicies, n.VaultRoles, out, len(res.Written))
 			return nil
 		},
 	}

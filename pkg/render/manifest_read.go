@@ -15,8 +15,15 @@ import (
 // something else) through encoding/json. A checksum that is not one
 // reads as zero.
 func ManifestSums(data []byte) (map[string][sha256.Size]byte, error) {
-	if sums, ok := manifestSumsByLine(data); ok {
-		return sums, nil
+	_, sums, err := ManifestListing(data)
+	return sums, err
+}
+
+// ManifestListing is ManifestSums with the paths in the manifest's order
+// too.
+func ManifestListing(data []byte) ([]string, map[string][sha256.Size]byte, error) {
+	if paths, sums, ok := manifestSumsByLine(data); ok {
+		return paths, sums, nil
 	}
 	var m struct {
 		Artifacts []struct {
@@ -25,28 +32,32 @@ func ManifestSums(data []byte) (map[string][sha256.Size]byte, error) {
 		} `json:"artifacts"`
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sums := make(map[string][sha256.Size]byte, len(m.Artifacts))
+	paths := make([]string, 0, len(m.Artifacts))
 	for _, a := range m.Artifacts {
+		paths = append(paths, a.Path)
 		// A checksum that is not one stays listed, matching no content:
 		// the file is compared byte by byte, and removed if no longer
 		// rendered.
 		sum, _ := decodeSum(a.SHA256)
 		sums[a.Path] = sum
 	}
-	return sums, nil
+	return paths, sums, nil
 }
 
 // manifestSumsByLine reads a manifest in Finish's shape: each artifact an
 // object of one key a line, its "path" and "sha256" among them. It gives
 // up (false) on anything else: a backslash anywhere (an escape), an
 // artifact without both keys, or no artifacts where the manifest has some.
-func manifestSumsByLine(data []byte) (map[string][sha256.Size]byte, bool) {
+func manifestSumsByLine(data []byte) ([]string, map[string][sha256.Size]byte, bool) {
 	if bytes.IndexByte(data, '\\') >= 0 {
-		return nil, false
+		return nil, nil, false
 	}
-	sums := make(map[string][sha256.Size]byte, bytes.Count(data, []byte(`"sha256": "`)))
+	n := bytes.Count(data, []byte(`"sha256": "`))
+	sums := make(map[string][sha256.Size]byte, n)
+	paths := make([]string, 0, n)
 	var path []byte
 	var sum [sha256.Size]byte
 	inArtifact, hasPath, hasSum := false, false, false
@@ -64,9 +75,11 @@ func manifestSumsByLine(data []byte) (map[string][sha256.Size]byte, bool) {
 		case bytes.Equal(line, []byte("}")) || bytes.Equal(line, []byte("},")):
 			if inArtifact {
 				if !hasPath || !hasSum {
-					return nil, false
+					return nil, nil, false
 				}
-				sums[string(path)] = sum
+				p := string(path)
+				paths = append(paths, p)
+				sums[p] = sum
 			}
 			inArtifact = false
 		case !inArtifact:
@@ -74,7 +87,7 @@ func manifestSumsByLine(data []byte) (map[string][sha256.Size]byte, bool) {
 			v, ok := lineString(line[len(`"path": `):])
 			path, hasPath = v, ok
 			if !ok {
-				return nil, false
+				return nil, nil, false
 			}
 		case bytes.HasPrefix(line, []byte(`"sha256": "`)):
 			v, ok := lineString(line[len(`"sha256": `):])
@@ -82,15 +95,15 @@ func manifestSumsByLine(data []byte) (map[string][sha256.Size]byte, bool) {
 				sum, ok = decodeSum(string(v))
 			}
 			if !ok {
-				return nil, false
+				return nil, nil, false
 			}
 			hasSum = true
 		}
 	}
 	if len(sums) == 0 {
-		return nil, false // not this shape, or no artifacts: encoding/json says which
+		return nil, nil, false // not this shape, or no artifacts: encoding/json says which
 	}
-	return sums, true
+	return paths, sums, true
 }
 
 // lineString is the JSON string that opens v, which is all there is on

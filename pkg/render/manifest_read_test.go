@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 )
 
@@ -28,28 +29,35 @@ func TestManifestSums(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := manifestSumsByLine(indented); !ok || !maps.Equal(got, want) {
+	if _, got, ok := manifestSumsByLine(indented); !ok || !maps.Equal(got, want) {
 		t.Errorf("Finish's manifest read by line: ok %v, %v", ok, got)
 	}
 	escaped, wantEscaped := manifest(`nomad/a"b.json`, "nomad/tab\t.json")
 	escapedJSON, _ := marshalJSON(escaped)
 	compact, _ := json.Marshal(plain)
 	empty, _ := marshalJSON(Manifest{Project: "shop", Artifacts: []ManifestEntry{}})
+	order := []string{"nomad/api.json", "consul/service-defaults/web.json", "vault/policy/drover-é <&>.hcl"}
 	for name, c := range map[string]struct {
-		data []byte
-		want map[string][sha256.Size]byte
+		data  []byte
+		want  map[string][sha256.Size]byte
+		paths []string
 	}{
-		"finish's":   {indented, want},
-		"escapes":    {escapedJSON, wantEscaped},
-		"compact":    {compact, want},
-		"no entries": {empty, map[string][sha256.Size]byte{}},
+		"finish's":   {indented, want, order},
+		"escapes":    {escapedJSON, wantEscaped, []string{`nomad/a"b.json`, "nomad/tab\t.json"}},
+		"compact":    {compact, want, order},
+		"no entries": {empty, map[string][sha256.Size]byte{}, []string{}},
 	} {
 		got, err := ManifestSums(c.data)
 		if err != nil || !maps.Equal(got, c.want) {
 			t.Errorf("%s: %v %v, want %v", name, got, err, c.want)
 		}
+		// ManifestListing gives the paths too, in the manifest's order.
+		paths, _, err := ManifestListing(c.data)
+		if err != nil || !slices.Equal(paths, c.paths) {
+			t.Errorf("%s: paths %q %v, want %q", name, paths, err, c.paths)
+		}
 	}
-	if _, ok := manifestSumsByLine(escapedJSON); ok {
+	if _, _, ok := manifestSumsByLine(escapedJSON); ok {
 		t.Errorf("a manifest with escapes was read by line")
 	}
 	badSum, _ := marshalJSON(Manifest{Artifacts: []ManifestEntry{{Path: "nomad/x.json", SHA256: "abc"}}})

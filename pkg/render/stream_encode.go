@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	consulapi "github.com/hashicorp/consul/api"
@@ -36,6 +38,8 @@ type Stream struct {
 	// apps are the outcome of each app rendered, in no order.
 	apps []streamedApp
 	err  error // of encoding or writing
+	// finished is what the last Finish wrote (OutcomeMemo).
+	finished *finished
 }
 
 // streamedApp is what Stream keeps of one rendered app: what names its
@@ -197,6 +201,7 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 
 	b := &Bundle{Project: set.Project.Name}
 	files := map[any]streamedFile{}
+	appsFiles := map[any]bool{} // of files, those the apps' memos stand for
 	for i := range apps {
 		a := &apps[i]
 		if a.jobID == "" {
@@ -204,12 +209,13 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 		}
 		j := &Job{Owner: a.owner, Job: &nomadapi.Job{ID: &a.jobID}, PreserveCounts: a.preserveCounts}
 		b.Jobs = append(b.Jobs, j)
-		files[j] = a.jobFile
+		files[j], appsFiles[j] = a.jobFile, true
 		if a.vault {
 			p, role := &VaultPolicy{Owner: a.owner, Name: a.policy}, &VaultRole{Owner: a.owner, Name: a.role, Mount: a.mount}
 			b.VaultPolicies = append(b.VaultPolicies, p)
 			b.VaultRoles = append(b.VaultRoles, role)
 			files[p], files[role] = a.policyFile, a.roleFile
+			appsFiles[p], appsFiles[role] = true, true
 		}
 	}
 	s.apps = nil
@@ -339,9 +345,19 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 		add(role, KindVaultJWTRole, role.Name, writtenByDrover, role.Owner)
 	}
 	data := encodeManifest(manifest)
-	if err := s.write(File{Path: ManifestFileName, Data: data, SHA256: sha256.Sum256(data)}); err != nil {
+	mf := streamedFile{path: ManifestFileName, sum: sha256.Sum256(data), size: len(data)}
+	if err := s.write(File{Path: ManifestFileName, Data: data, SHA256: mf.sum}); err != nil {
 		return nil, Manifest{}, err
 	}
+	done := &finished{counts: b.Counts(), files: make([]streamedFile, 0, len(files)-len(appsFiles)+1)}
+	for key, f := range files {
+		if !appsFiles[key] {
+			done.files = append(done.files, f)
+		}
+	}
+	slices.SortFunc(done.files, func(a, b streamedFile) int { return strings.Compare(a.path, b.path) })
+	s.finished = done
+	done.files = append(done.files, mf)
 	return b, manifest, nil
 }
 

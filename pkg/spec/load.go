@@ -701,6 +701,10 @@ type StreamOptions struct {
 	Memo    func(set *Set, app *App) ([]byte, bool)
 	Replay  func(set *Set, app *App, memo []byte) (complete func(), ok bool)
 	MemoKey string
+	// Outcome, when set (with Index and MemoKey), lets the caller skip all
+	// that follows a load it has finished before from the same inputs:
+	// then Stream returns no Set (see Outcome).
+	Outcome *Outcome
 }
 
 // StreamStart is what a Stream knows of its size as it starts.
@@ -735,7 +739,11 @@ func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
 			defer read.wg.Done()
 			read.src, read.err = os.ReadFile(filepath.Join(root, ProjectFileName))
 			if opts.Index && read.err == nil {
-				read.index = readIndex(root, sha256.Sum256(read.src))
+				ph := sha256.Sum256(read.src)
+				read.index = readIndex(root, ph)
+				if opts.Outcome != nil {
+					startOutcome(opts.Outcome, root, ph)
+				}
 			}
 		}()
 	}, opts.Index)
@@ -1268,6 +1276,10 @@ func (st *streamer) environmentSet(results []*fileResult) map[string]bool {
 // environment's Set from the summaries, runs the checks across files and
 // writes the index.
 func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
+	if st.replayOutcome(results) {
+		st.writeIndex(results) // entries refreshed (settled) since, if any
+		return nil, nil
+	}
 	diags := st.diags
 	decls := map[string][]*Variable{}
 	var others []string // not selected, with errors (scoped)
@@ -1352,6 +1364,7 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 	if st.opts.Index && st.l.hasProject {
 		st.writeIndex(results)
 	}
+	st.keyOutcome(len(diags))
 	return sets, diags
 }
 

@@ -1,0 +1,145 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drover-io/drover/pkg/spec"
+)
+
+// TestRenderReplaysAnUnchangedRenderWhole: render -o of the same specs
+// into the same directory, with every file as the last render wrote it,
+// replays that render whole (spec.Outcome): the same files, counts and
+// list of files written. A file of the project-wide part changed, or the
+// manifest gone, makes it render again and repair them.
+func TestRenderReplaysAnUnchangedRenderWhole(t *testing.T) {
+	specs := t.TempDir()
+	for name, data := range map[string]string{
+		"drover.hcl": `project "p" {}`,
+		"api.hcl": `app "api" {
+  image = "r/api:1"
+  port "http" {
+    to = 8080
+  }
+  service {
+    port = "http"
+    upstream "db" {
+      local_port = 9001
+    }
+  }
+}`,
+		"db.hcl": `app "db" {
+  image = "r/db:1"
+  port "pg" {
+    to = 5432
+  }
+  service {
+    port = "pg"
+  }
+}`,
+	} {
+		if err := os.WriteFile(filepath.Join(specs, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	render := func(dir string) *RenderResult {
+		t.Helper()
+		res, err := Render(RenderOptions{Load: spec.LoadOptions{Paths: []string{specs}}, OutDir: dir, Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	t.Setenv(IndexEnv, "off")
+	reference := t.TempDir()
+	want := render(reference)
+	wantFiles := readTree(t, reference)
+	t.Setenv(IndexEnv, "")
+
+	out := t.TempDir()
+	if first := render(out); first.Replayed {
+		t.Fatal("the first render into a directory was replayed")
+	}
+	check := func(what string, replayed bool) {
+		t.Helper()
+		res := render(out)
+		if res.Replayed != replayed {
+			t.Errorf("%s: replayed %t, want %t", what, res.Replayed, replayed)
+		}
+		rel := func(paths []string, root string) (out []string) {
+			for _, p := range paths {
+				r, _ := filepath.Rel(root, p)
+				out = append(out, filepath.ToSlash(r))
+			}
+			return out
+		}
+		if diff := cmp.Diff(rel(want.Written, reference), rel(res.Written, out)); diff != "" {
+			t.Errorf("%s: files written (-without the index +with):\n%s", what, diff)
+		}
+		if res.Counts != want.Counts {
+			t.Errorf("%s: counts %+v, want %+v", what, res.Counts, want.Counts)
+		}
+		if diff := cmp.Diff(wantFiles, readTree(t, out)); diff != "" {
+			t.Errorf("%s: files (-without the index +with):\n%s", what, diff)
+		}
+	}
+	check("unchanged", true)
+
+	// A config entry Finish wrote, changed since: rendered again.
+	entry := filepath.Join(out, "consul", "service-intentions", "db.json")
+	if err := os.WriteFile(entry, []byte(`{"Sources": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(entry, future, future); err != nil {
+		t.Fatal(err)
+	}
+	check("a config entry edited", false)
+	check("repaired", true)
+
+	// The manifest edited where it names no file: rendered again.
+	manifest := filepath.Join(out, "manifest.json")
+	data, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), `"project": "p"`, `"project": "q"`, 1)
+	if edited == string(data) {
+		t.Fatal("no project in the manifest")
+	}
+	if err := os.WriteFile(manifest, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check("the manifest edited", false)
+	check("the manifest repaired", true)
+
+	if err := os.Remove(manifest); err != nil {
+		t.Fatal(err)
+	}
+	check("the manifest removed", false)
+	check("the manifest back", true)
+}
+
+// readTree reads every file under dir, by slash path relative to it.
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		got[filepath.ToSlash(rel)] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}

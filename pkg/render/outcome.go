@@ -1,0 +1,98 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+)
+
+// A render's outcome memo stands for all that Finish wrote, so that a
+// render -o of the same inputs as one before (see spec.Outcome) can skip
+// Finish when those files are as written: the artifacts of each kind
+// counted, and the files Finish wrote (config entries, registrations,
+// gateways, manifest.json) with their checksums and sizes. The apps' own
+// files are the apps' memos' (Replay).
+//
+//	version byte (outcomeVersion)
+//	jobs, config entries, registrations, Vault policies, roles (uvarints)
+//	files: count (uvarint), then each path (uvarint length, bytes),
+//	  SHA-256 (32 bytes), size (uvarint)
+const outcomeVersion = 1
+
+// Counts are how many artifacts of each kind a render made.
+type Counts struct {
+	Jobs, ConfigEntries, Registrations, VaultPolicies, VaultRoles int
+}
+
+// Counts counts b's artifacts.
+func (b *Bundle) Counts() Counts {
+	return Counts{Jobs: len(b.Jobs), ConfigEntries: len(b.ConfigEntries), Registrations: len(b.Registrations), VaultPolicies: len(b.VaultPolicies), VaultRoles: len(b.VaultRoles)}
+}
+
+// OutcomeMemo returns the memo of what the last Finish wrote, for
+// ReplayOutcome; nil before a Finish that succeeded.
+func (s *Stream) OutcomeMemo() []byte {
+	if s.finished == nil {
+		return nil
+	}
+	c := s.finished.counts
+	b := []byte{outcomeVersion}
+	for _, n := range []int{c.Jobs, c.ConfigEntries, c.Registrations, c.VaultPolicies, c.VaultRoles} {
+		b = binary.AppendUvarint(b, uint64(n))
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.finished.files)))
+	for _, f := range s.finished.files {
+		b = binary.AppendUvarint(b, uint64(len(f.path)))
+		b = append(b, f.path...)
+		b = append(b, f.sum[:]...)
+		b = binary.AppendUvarint(b, uint64(f.size))
+	}
+	return b
+}
+
+// ReplayOutcome stands for a Finish whose memo is memo: it returns the
+// counts of that render and true when every file that Finish wrote is
+// intact (see SetIntact), false otherwise (then Finish must run).
+func (s *Stream) ReplayOutcome(memo []byte) (Counts, bool) {
+	if s.intact == nil || len(memo) == 0 || memo[0] != outcomeVersion {
+		return Counts{}, false
+	}
+	b, bad := memo[1:], false
+	uvarint := func() int {
+		v, n := binary.Uvarint(b)
+		if n <= 0 || v > 1<<40 {
+			bad = true
+			return 0
+		}
+		b = b[n:]
+		return int(v)
+	}
+	var c Counts
+	c.Jobs, c.ConfigEntries, c.Registrations, c.VaultPolicies, c.VaultRoles = uvarint(), uvarint(), uvarint(), uvarint(), uvarint()
+	n := uvarint()
+	if n > len(b) {
+		return Counts{}, false
+	}
+	for ; n > 0 && !bad; n-- {
+		size := uvarint()
+		if bad || size+sha256.Size > len(b) {
+			return Counts{}, false
+		}
+		f := streamedFile{path: string(b[:size])}
+		copy(f.sum[:], b[size:size+sha256.Size])
+		b = b[size+sha256.Size:]
+		f.size = uvarint()
+		if bad || !s.intact(f.path, f.sum, f.size) {
+			return Counts{}, false
+		}
+	}
+	if bad || len(b) != 0 {
+		return Counts{}, false
+	}
+	return c, true
+}
+
+// finished is what a Finish wrote: its files and the counts of its bundle.
+type finished struct {
+	files  []streamedFile
+	counts Counts
+}

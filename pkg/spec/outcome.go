@@ -1,0 +1,255 @@
+package spec
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// Outcome lets the caller of a Stream skip everything that follows a load
+// it has finished before from the same inputs: assembling the Sets, the
+// checks across files, and whatever the caller does with them (render -o
+// writing project-wide artifacts, say). It takes Index and MemoKey: the
+// load must take every spec file from the index, and replay every
+// selected one (see StreamOptions.Memo), for there to be an outcome to
+// replay at all.
+//
+// The inputs are everything the Sets are made of: drover.hcl, the values
+// of the project's variables and which inputs set variables, the
+// environments, the root, which files there are and which are selected,
+// each file's summaries and variable declarations in every environment,
+// the selected files' memos, and MemoKey (which names the caller and its
+// context). A load with any diagnostic at all is never kept, and so one
+// that replays has none.
+type Outcome struct {
+	// Replay is given what the caller kept (Keep) after a load of the same
+	// inputs; it returns whether that still stands (the files it names
+	// are as they were). When it does, Stream returns no Set and no
+	// diagnostics: the caller's earlier work stands for this load.
+	Replay func(memo []byte) bool
+
+	root     string
+	project  [sha256.Size]byte
+	kept     []keptOutcome // as read, the most recent first
+	key      [sha256.Size]byte
+	keyed    bool // key is the load's
+	keepable bool // ... and it had no diagnostic: Keep records it
+	replayed bool
+}
+
+// Replayed reports whether the last Stream with o replayed an outcome.
+func (o *Outcome) Replayed() bool { return o.replayed }
+
+// Keep records memo as the outcome of the load that the last Stream with
+// o made, for a later load of the same inputs to replay. It does nothing
+// when that load had diagnostics, or could not be keyed. Call it only
+// once the work memo stands for is done (its files written).
+func (o *Outcome) Keep(memo []byte) {
+	if !o.keepable || o.replayed {
+		return
+	}
+	kept := []keptOutcome{{key: o.key, memo: memo}}
+	size := len(memo)
+	for _, k := range o.kept {
+		if k.key != o.key && len(kept) < maxKeptOutcomes && size+len(k.memo) <= maxOutcomesSize {
+			kept = append(kept, k)
+			size += len(k.memo)
+		}
+	}
+	writeOutcomes(o.root, o.project, kept)
+}
+
+// keptOutcome is one outcome the outcomes file holds.
+type keptOutcome struct {
+	key  [sha256.Size]byte
+	memo []byte
+}
+
+// The outcomes file sits beside the index, and like it is dropped whole
+// when the binary or drover.hcl changed. It holds the outcomes of the
+// last few distinct loads (a full render, one-spec renders into other
+// directories...), the most recent first.
+const (
+	outcomesFileName = "outcomes"
+	outcomesMagic    = "drover outcomes 1\n"
+	maxKeptOutcomes  = 16
+	// maxOutcomesSize bounds the memos kept beside the newest: every
+	// render -o reads them all. A full render of 5,000 specs keeps about
+	// 700 KB, one of a single spec of them 30 KB.
+	maxOutcomesSize = 4 << 20
+)
+
+// readOutcomes reads root's outcomes file; none when it is missing,
+// damaged, or written by another binary or for another drover.hcl (ph).
+func readOutcomes(root string, ph [sha256.Size]byte) []keptOutcome {
+	data, err := os.ReadFile(filepath.Join(root, IndexDir, outcomesFileName))
+	if err != nil || !bytes.HasPrefix(data, []byte(outcomesMagic)) {
+		return nil
+	}
+	d := &decoder{b: data[len(outcomesMagic):]}
+	if id := binaryID(); id == "" || d.str() != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
+		return nil
+	}
+	n := d.uvarint()
+	if n > maxKeptOutcomes {
+		return nil
+	}
+	var kept []keptOutcome
+	for ; n > 0 && !d.bad; n-- {
+		var k keptOutcome
+		copy(k.key[:], d.bytes(sha256.Size))
+		k.memo = d.bytes(int(d.uvarint()))
+		kept = append(kept, k)
+	}
+	if d.bad || len(d.b) != 0 {
+		return nil
+	}
+	return kept
+}
+
+func writeOutcomes(root string, ph [sha256.Size]byte, kept []keptOutcome) {
+	id := binaryID()
+	if id == "" {
+		return
+	}
+	w := &encoder{b: []byte(outcomesMagic)}
+	w.str(id)
+	w.raw(ph[:])
+	w.uvarint(uint64(len(kept)))
+	for _, k := range kept {
+		w.raw(k.key[:])
+		w.uvarint(uint64(len(k.memo)))
+		w.raw(k.memo)
+	}
+	dir := filepath.Join(root, IndexDir)
+	tmp, err := os.CreateTemp(dir, outcomesFileName+".tmp-*")
+	if err != nil {
+		return // no index directory: nor an index to replay from
+	}
+	_, werr := tmp.Write(w.b)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, outcomesFileName)) != nil {
+		_ = os.Remove(tmp.Name())
+	}
+}
+
+// outcomeKey is the fingerprint of the load's inputs (see Outcome); false
+// when the load cannot have an outcome: any diagnostic so far, a file
+// with errors, a variable without a known value.
+func (st *streamer) outcomeKey(results []*fileResult) ([sha256.Size]byte, bool) {
+	if st.opts.MemoKey == "" || !st.l.hasProject || st.projectErr != nil || len(st.diags) > 0 {
+		return [sha256.Size]byte{}, false
+	}
+	vars, ok := st.fps.of(sortedKeys(st.projectVar), st)
+	if !ok {
+		return [sha256.Size]byte{}, false
+	}
+	// Through a small buffer: the summaries of a large project come to
+	// megabytes, which a buffer of them all would copy and fault in.
+	h := sha256.New()
+	w := &encoder{b: make([]byte, 0, 32<<10)}
+	flush := func() {
+		if len(w.b) >= 16<<10 {
+			h.Write(w.b)
+			w.b = w.b[:0]
+		}
+	}
+	w.str(st.opts.MemoKey)
+	w.str(st.l.root)
+	w.raw(st.outcome().project[:])
+	w.raw(vars[:])
+	w.strs(sortedKeys(st.inputNames))
+	w.str(st.opts.Environment)
+	w.bool(st.opts.AllEnvironments)
+	w.bool(st.scoped)
+	w.strs(st.envs)
+	w.uvarint(uint64(len(results)))
+	for _, r := range results {
+		if len(r.diags) > 0 || r.noMemo || r.entry != nil && r.entry.errors {
+			return [sha256.Size]byte{}, false
+		}
+		w.str(r.rel)
+		w.str(r.display)
+		w.bool(r.selected)
+		w.strs(r.envNames)
+		w.uvarint(uint64(len(r.decls)))
+		for _, v := range r.decls {
+			w.str(v.Name)
+			w.str(v.Type.GoString())
+		}
+		// This load's environments only: a file read again keeps what its
+		// old entry knew of others.
+		for _, env := range st.envs {
+			hashBlob(w, r.facts, env)
+			if r.selected {
+				hashBlob(w, r.memos, env)
+			}
+		}
+		flush()
+	}
+	h.Write(w.b)
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	return key, true
+}
+
+// hashBlob writes whether bs has name, and its bytes, to w for a
+// fingerprint.
+func hashBlob(w *encoder, bs *blobs, name string) {
+	b, ok := bs.lookup(name)
+	w.bool(ok)
+	w.uvarint(uint64(len(b)))
+	w.raw(b)
+}
+
+// outcome is the Outcome of the load, when it may have one: the caller
+// asked, with Index, and there is a project (startOutcome ran).
+func (st *streamer) outcome() *Outcome {
+	if o := st.opts.Outcome; o != nil && st.opts.Index && o.root != "" {
+		return o
+	}
+	return nil
+}
+
+// replayOutcome keys the load of results (see Outcome), and replays the
+// outcome kept for it if there is one: every spec file taken from the
+// index (the selected ones replayed), nothing reported, and an outcome
+// kept for its inputs that still stands.
+func (st *streamer) replayOutcome(results []*fileResult) bool {
+	o := st.outcome()
+	if o == nil {
+		return false
+	}
+	key, ok := st.outcomeKey(results)
+	if !ok {
+		return false
+	}
+	o.key, o.keyed = key, true
+	for _, r := range results {
+		if !r.fromIndex && r.rel != ProjectFileName {
+			return false
+		}
+	}
+	i := slices.IndexFunc(o.kept, func(k keptOutcome) bool { return k.key == key })
+	if i < 0 || !o.Replay(o.kept[i].memo) {
+		return false
+	}
+	o.replayed = true
+	return true
+}
+
+// keyOutcome lets Keep record the load keyed by replayOutcome, which
+// ended with diags diagnostics, when it had none.
+func (st *streamer) keyOutcome(diags int) {
+	if o := st.outcome(); o != nil && o.keyed && diags == 0 {
+		o.keepable = true
+	}
+}
+
+// startOutcome readies o for a Stream of root, whose drover.hcl has the
+// checksum ph, with the outcomes kept there.
+func startOutcome(o *Outcome, root string, ph [sha256.Size]byte) {
+	*o = Outcome{Replay: o.Replay, root: root, project: ph, kept: readOutcomes(root, ph)}
+}

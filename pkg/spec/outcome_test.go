@@ -1,0 +1,203 @@
+package spec
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// outcomeRun is one Stream with Memo, Replay and an Outcome whose memo is
+// "outcome": whether the outcome was offered and replayed.
+type outcomeRun struct {
+	offered, replayed bool
+	sets              []*Set
+}
+
+// streamOutcome streams opts (Index on, and key as MemoKey unless set)
+// with memos that always replay, then keeps the outcome when there was
+// none to replay; stands says whether a kept outcome still stands.
+func streamOutcome(t *testing.T, opts StreamOptions, stands bool) outcomeRun {
+	t.Helper()
+	var run outcomeRun
+	opts.Index = true
+	if opts.MemoKey == "" {
+		opts.MemoKey = "k"
+	}
+	opts.Memo = func(set *Set, app *App) ([]byte, bool) { return []byte(app.Name), true }
+	opts.Replay = func(set *Set, app *App, memo []byte) (func(), bool) { return func() {}, string(memo) == app.Name }
+	opts.Outcome = &Outcome{Replay: func(memo []byte) bool {
+		if string(memo) != "outcome" {
+			t.Errorf("outcome offered: %q, want %q", memo, "outcome")
+		}
+		run.offered = true
+		return stands
+	}}
+	var diags []*hcl.Diagnostic
+	run.sets, diags = Stream(opts)
+	run.replayed = opts.Outcome.Replayed()
+	if run.replayed && (run.sets != nil || diags != nil) {
+		t.Errorf("replayed, yet Stream returned %d Sets and diagnostics %v", len(run.sets), diags)
+	}
+	if !run.replayed {
+		opts.Outcome.Keep([]byte("outcome"))
+	}
+	return run
+}
+
+func outcomeProject(t *testing.T) string {
+	return writeTree(t, map[string]string{
+		// The apps do not read var.dc: only the project does.
+		"drover.hcl": `project "p" {
+  datacenters = [var.dc]
+  environment "prod" {}
+}
+variable "dc" {
+  default = "dc1"
+}`,
+		"a.hcl": `app "a" {
+  image = "r/a:1"
+}`,
+		"b.hcl": `app "b" {
+  image = "r/b:1"
+}`,
+		"c.hcl": `app "c" {
+  image = "r/c:1"
+}`,
+	})
+}
+
+// TestOutcomeReplaysTheSameLoad: a load of the same inputs as one kept is
+// offered its outcome, and returns no Set when it stands; the first load,
+// and one whose outcome no longer stands, load as usual.
+func TestOutcomeReplaysTheSameLoad(t *testing.T) {
+	dir := outcomeProject(t)
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"."}, WorkDir: dir}}
+	if r := streamOutcome(t, opts, true); r.offered || r.replayed || len(r.sets) != 1 {
+		t.Fatalf("first load: offered %t, replayed %t, %d sets", r.offered, r.replayed, len(r.sets))
+	}
+	if r := streamOutcome(t, opts, true); !r.offered || !r.replayed {
+		t.Fatalf("the same load again: offered %t, replayed %t", r.offered, r.replayed)
+	}
+	r := streamOutcome(t, opts, false)
+	if !r.offered || r.replayed || len(r.sets) != 1 || r.sets[0].App("a") == nil {
+		t.Fatalf("an outcome that no longer stands: offered %t, replayed %t, sets %v", r.offered, r.replayed, r.sets)
+	}
+	// Without the index, nothing is offered nor kept.
+	offered := false
+	o := &Outcome{Replay: func([]byte) bool { offered = true; return true }}
+	if sets, _ := Stream(StreamOptions{LoadOptions: opts.LoadOptions, MemoKey: "k", Outcome: o}); offered || o.Replayed() || len(sets) != 1 {
+		t.Fatalf("without Index: offered %t, replayed %t", offered, o.Replayed())
+	}
+}
+
+// TestOutcomeKeyCoversEveryInput: a load whose files all come from the
+// index, but which differs from the kept one in anything its Sets are
+// made of, is not offered that outcome. Each case starts from a project
+// whose load was kept (and is replayed as it is).
+func TestOutcomeKeyCoversEveryInput(t *testing.T) {
+	// The kept load sets dc as well, so that the variable case differs in
+	// the value only.
+	all := func(dir string) StreamOptions {
+		return StreamOptions{LoadOptions: LoadOptions{Paths: []string{"."}, WorkDir: dir, Inputs: VarInputs{Vars: []string{"dc=dc1"}}}, AllEnvironments: true}
+	}
+	for _, c := range []struct {
+		what   string
+		change func(t *testing.T, dir string) StreamOptions
+	}{
+		{"a project variable only drover.hcl reads", func(t *testing.T, dir string) StreamOptions {
+			o := all(dir)
+			o.Inputs = VarInputs{Vars: []string{"dc=dc2"}}
+			return o
+		}},
+		{"another selection", func(t *testing.T, dir string) StreamOptions {
+			o := all(dir)
+			o.Paths = []string{"a.hcl"}
+			return o
+		}},
+		{"one environment of those loaded", func(t *testing.T, dir string) StreamOptions {
+			o := all(dir)
+			o.AllEnvironments, o.Environment = false, "prod"
+			return o
+		}},
+		{"a spec removed", func(t *testing.T, dir string) StreamOptions {
+			if err := os.Remove(filepath.Join(dir, "c.hcl")); err != nil {
+				t.Fatal(err)
+			}
+			return all(dir)
+		}},
+		// (The memos and the index tell these two as well.)
+		{"another caller", func(t *testing.T, dir string) StreamOptions {
+			o := all(dir)
+			o.MemoKey = "another"
+			return o
+		}},
+		{"drover.hcl edited", func(t *testing.T, dir string) StreamOptions {
+			f, err := os.OpenFile(filepath.Join(dir, ProjectFileName), os.O_APPEND|os.O_WRONLY, 0)
+			if err == nil {
+				_, err = f.WriteString("\n# edited\n")
+				f.Close()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return all(dir)
+		}},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			dir := outcomeProject(t)
+			streamOutcome(t, all(dir), true)
+			if r := streamOutcome(t, all(dir), true); !r.replayed {
+				t.Fatal("the kept load itself was not replayed")
+			}
+			if r := streamOutcome(t, c.change(t, dir), true); r.offered {
+				t.Errorf("offered the outcome of another load")
+			}
+		})
+	}
+}
+
+// TestOutcomeOfALoadWithDiagnosticsIsNotKept: a warning is reported on
+// every load, so such a load never replays.
+func TestOutcomeOfALoadWithDiagnosticsIsNotKept(t *testing.T) {
+	dir := outcomeProject(t)
+	if err := os.WriteFile(filepath.Join(dir, "warned.hcl"), []byte(`app "warned" {
+  image = "r/warned:1"
+  env = {
+    DB_PASSWORD = "hunter2-but-longer"
+  }
+}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"."}, WorkDir: dir}}
+	_, diags := Stream(opts)
+	if len(diags) == 0 {
+		t.Fatal("the fixture has no warning")
+	}
+	for i := range 3 {
+		if r := streamOutcome(t, opts, true); r.offered {
+			t.Fatalf("load %d: offered an outcome", i+1)
+		}
+	}
+}
+
+// TestOutcomeOfAScopedLoadBesideABrokenSpec: a load of one spec while
+// another has errors warns that they were not checked, every time: it is
+// never kept, though every file comes from the index.
+func TestOutcomeOfAScopedLoadBesideABrokenSpec(t *testing.T) {
+	dir := outcomeProject(t)
+	if err := os.WriteFile(filepath.Join(dir, "broken.hcl"), []byte("app \"broken\" {\n  imagee = \"r/x:1\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	streamOutcome(t, StreamOptions{LoadOptions: LoadOptions{Paths: []string{"."}, WorkDir: dir}}, true) // indexes broken.hcl
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"a.hcl"}, WorkDir: dir}}
+	if _, diags := Stream(StreamOptions{LoadOptions: opts.LoadOptions, Index: true}); len(diags) != 1 || diags[0].Summary != "Other specs have errors" {
+		t.Fatalf("the fixture's one-spec load reports %v", diags)
+	}
+	for i := range 3 {
+		if r := streamOutcome(t, opts, true); r.offered {
+			t.Fatalf("load %d: offered an outcome", i+1)
+		}
+	}
+}
