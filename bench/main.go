@@ -15,8 +15,8 @@
 // times a full render and validate, cold (DROVER_INDEX=off: every spec
 // read, as in a fresh clone) and warm (the index of the run before stands
 // for every unchanged spec), rendering and validating one spec of the
-// project,
-// and reports wall time, CPU time (user+sys) and peak RSS, each as a ratio
+// project, and rendering one spec just after an edit to it (as an
+// editor's format on save does), and reports wall time, CPU time (user+sys) and peak RSS, each as a ratio
 // against the floor measured in the same run.
 //
 //	go run ./bench                          # 200 and 5,000 specs, 3 rounds
@@ -158,6 +158,18 @@ func run(sizes []int, rounds, starts int, grown bool, baseline, levant string) e
 				&bcase{name: c.label + " render -o ONE spec of the project", argv: []string{c.bin, "render", one, "-o", filepath.Join(out, "one")}, one: true},
 				&bcase{name: c.label + " validate ONE spec of the project", argv: []string{c.bin, "validate", one}, one: true},
 			)
+			// The ONE spec rendered again just after an edit, as an editor's
+			// format on save does: in a project of its own, since an edit
+			// anywhere makes every render of the project check it again.
+			edited := filepath.Join(dir, fmt.Sprintf("p%d-%s-edit", n, c.label))
+			if err := generate(edited, n, grown); err != nil {
+				return err
+			}
+			edit, err := editor(filepath.Join(edited, specName(n/2)+".hcl"))
+			if err != nil {
+				return err
+			}
+			cases = append(cases, &bcase{name: c.label + " render -o ONE spec, just edited", argv: []string{c.bin, "render", filepath.Join(edited, specName(n/2)+".hcl"), "-o", filepath.Join(out, "edited")}, one: true, before: edit})
 		}
 		if err := measure(cases, rounds); err != nil {
 			return err
@@ -167,13 +179,28 @@ func run(sizes []int, rounds, starts int, grown bool, baseline, levant string) e
 	return startup(dir, startFloors{hello: hello, foundation: foundation, levant: levant}, droverBins, starts, grown)
 }
 
+// editor returns what edits the spec file at path before each run: a
+// comment at its end that changes every time.
+func editor(path string) (func() error, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k := 0
+	return func() error {
+		k++
+		return os.WriteFile(path, fmt.Appendf(append([]byte(nil), src...), "# edit %d\n", k), 0o644)
+	}, nil
+}
+
 // bcase is one measured command.
 type bcase struct {
 	name      string
 	argv      []string
-	env       []string // added to the environment
-	full, one bool     // a full render (target: 2x the floor), a one-spec call (20 ms, 40 MiB)
-	statFloor bool     // the least a one-spec call does
+	env       []string     // added to the environment
+	full, one bool         // a full render (target: 2x the floor), a one-spec call (20 ms, 40 MiB)
+	statFloor bool         // the least a one-spec call does
+	before    func() error // before each run, untimed
 	wall, cpu []time.Duration
 	rss       []int64 // KiB
 }
@@ -186,12 +213,22 @@ func (c *bcase) medians() (wall, cpu time.Duration, rssMiB float64) {
 // index), then rounds times, interleaved.
 func measure(cases []*bcase, rounds int) error {
 	for _, c := range cases {
+		if c.before != nil {
+			if err := c.before(); err != nil {
+				return err
+			}
+		}
 		if _, _, _, err := runOnce(c.argv, c.env); err != nil {
 			return err
 		}
 	}
 	for r := 0; r < rounds; r++ {
 		for _, c := range cases {
+			if c.before != nil {
+				if err := c.before(); err != nil {
+					return err
+				}
+			}
 			wall, cpu, rss, err := runOnce(c.argv, c.env)
 			if err != nil {
 				return err
