@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -500,17 +501,6 @@ func (st *streamer) writeIndex(results []*fileResult) {
 	if !changed && len(entries) == len(st.index.entries) {
 		return
 	}
-	w := &encoder{b: append(make([]byte, 0, 256*len(entries)+64), indexMagic...)}
-	w.str(id)
-	w.raw(ph[:])
-	w.uvarint(uint64(len(entries)))
-	ew := &encoder{}
-	for _, e := range entries {
-		ew.b = ew.b[:0]
-		encodeEntry(ew, e)
-		w.uvarint(uint64(len(ew.b)))
-		w.raw(ew.b)
-	}
 	dir := filepath.Join(st.l.root, IndexDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return
@@ -523,7 +513,27 @@ func (st *streamer) writeIndex(results []*fileResult) {
 	if err != nil {
 		return
 	}
-	_, werr := tmp.Write(w.b)
+	// Through a buffer of its own size rather than one of the whole index
+	// (megabytes for a large project, most of it entries as they were
+	// read): a command on one edited spec writes the index every time.
+	bw := bufio.NewWriterSize(tmp, 256<<10)
+	w := &encoder{b: []byte(indexMagic)}
+	w.str(id)
+	w.raw(ph[:])
+	w.uvarint(uint64(len(entries)))
+	ew := &encoder{}
+	for _, e := range entries {
+		ew.b = ew.b[:0]
+		encodeEntry(ew, e)
+		w.uvarint(uint64(len(ew.b)))
+		w.raw(ew.b)
+		if len(w.b) >= 32<<10 {
+			_, _ = bw.Write(w.b)
+			w.b = w.b[:0]
+		}
+	}
+	_, _ = bw.Write(w.b)
+	werr := bw.Flush()
 	cerr := tmp.Close()
 	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, indexFileName)) != nil {
 		_ = os.Remove(tmp.Name())
