@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,4 +143,49 @@ func readTree(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// TestValidateReplaysAnUnchangedValidation: validating the same specs
+// again, when the last validation found nothing, reports what it did
+// without checking again; an edit, or a warning, validates in full.
+func TestValidateReplaysAnUnchangedValidation(t *testing.T) {
+	specs := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(specs, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("drover.hcl", "project \"p\" {\n  environment \"prod\" {}\n}\n")
+	write("a.hcl", `app "a" { image = "r/a:1" }`)
+	write("b.hcl", `app "b" { image = "r/b:1" }`)
+	validate := func(what string, replayed bool, paths ...string) *ValidateResult {
+		t.Helper()
+		res, err := Validate(ValidateOptions{Load: spec.LoadOptions{Paths: paths}})
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if res.Replayed != replayed {
+			t.Errorf("%s: replayed %t, want %t", what, res.Replayed, replayed)
+		}
+		return res
+	}
+	first := validate("first", false, specs)
+	again := validate("unchanged", true, specs)
+	if !cmp.Equal(first.Apps, again.Apps) || !cmp.Equal(first.Externals, again.Externals) || !cmp.Equal(first.Environments, again.Environments) || len(again.Diags) != 0 {
+		t.Errorf("replayed %+v, validated %+v", again, first)
+	}
+	validate("one spec", false, filepath.Join(specs, "a.hcl"))
+	validate("one spec again", true, filepath.Join(specs, "a.hcl"))
+
+	write("b.hcl", `app "b" { image = "r/b:2" }`)
+	validate("b.hcl edited", false, specs)
+	validate("b.hcl edited, again", true, specs)
+
+	write("b.hcl", `app "b" { image = "r/b:latest" }`) // a mutable tag: a warning
+	for i := range 2 {
+		if res := validate(fmt.Sprint("with a warning ", i), false, specs); len(res.Diags) == 0 {
+			t.Fatalf("no warning")
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/binary"
 	"errors"
 	"sort"
 	"sync"
@@ -23,6 +24,10 @@ type ValidateResult struct {
 	Apps         []string
 	Externals    []string
 	Environments []string
+	// Replayed: nothing had changed since a validation of the same inputs
+	// that found nothing at all, which stands for this one (see
+	// spec.Outcome).
+	Replayed bool
 }
 
 // Validate checks the specs offline, for the base spec and every
@@ -46,11 +51,21 @@ func Validate(opts ValidateOptions) (*ValidateResult, error) {
 	// A spec that passed every check, unchanged since, in the same
 	// context, passes again without being read (see spec.StreamOptions.Memo).
 	passed := func(*spec.Set, *spec.App, []byte) (func(), bool) { return func() {}, true }
+	// And a validation of the same inputs as one that found nothing at all
+	// finds nothing again: what it reported stands.
+	var replayed *ValidateResult
+	outcome := &spec.Outcome{Replay: func(memo []byte) bool {
+		replayed = decodeValidated(memo)
+		return replayed != nil
+	}}
 	load := spec.StreamOptions{LoadOptions: opts.Load, AllEnvironments: opts.Load.Environment == "", Index: useIndex(),
-		Memo: check, Replay: passed, MemoKey: "validate"}
+		Memo: check, Replay: passed, MemoKey: "validate", Outcome: outcome}
 	restore := boundMemory(&load)
 	defer restore()
 	sets, diags := spec.Stream(load)
+	if outcome.Replayed() {
+		return replayed, nil
+	}
 	res := ValidateResult{Diagnostics: Diagnostics{Diags: diags}}
 	for i, set := range sets {
 		res.Files = set.Files
@@ -73,7 +88,58 @@ func Validate(opts ValidateOptions) (*ValidateResult, error) {
 			res.Environments = append(res.Environments, set.Environment)
 		}
 	}
-	return &res, inputError(res.Diags, res.Files)
+	err := inputError(res.Diags, res.Files)
+	if err == nil && len(res.Diags) == 0 {
+		outcome.Keep(encodeValidated(&res))
+	}
+	return &res, err
+}
+
+// encodeValidated is the outcome memo of a validation that found nothing:
+// what it names (apps, externals, environments), each a count and then
+// strings, uvarint lengths first.
+func encodeValidated(res *ValidateResult) []byte {
+	var b []byte
+	for _, list := range [][]string{res.Apps, res.Externals, res.Environments} {
+		b = binary.AppendUvarint(b, uint64(len(list)))
+		for _, s := range list {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		}
+	}
+	return b
+}
+
+// decodeValidated reads what encodeValidated wrote, as a replayed
+// result; nil when b is not that.
+func decodeValidated(b []byte) *ValidateResult {
+	uvarint := func() (int, bool) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 || v > uint64(len(b)) {
+			return 0, false
+		}
+		b = b[n:]
+		return int(v), true
+	}
+	res := &ValidateResult{Replayed: true}
+	for _, list := range []*[]string{&res.Apps, &res.Externals, &res.Environments} {
+		n, ok := uvarint()
+		if !ok {
+			return nil
+		}
+		for range n {
+			size, ok := uvarint()
+			if !ok || size > len(b) {
+				return nil
+			}
+			*list = append(*list, string(b[:size]))
+			b = b[size:]
+		}
+	}
+	if len(b) != 0 {
+		return nil
+	}
+	return res
 }
 
 // renderCheck is what rendering one app found.
