@@ -237,23 +237,7 @@ func TestRenderReplaysOnlyIntactOutputs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	files := func(dir string) map[string]string {
-		t.Helper()
-		got := map[string]string{}
-		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			rel, _ := filepath.Rel(dir, p)
-			got[filepath.ToSlash(rel)] = string(data)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got
-	}
+	files := func(dir string) map[string]string { return readTree(t, dir) }
 	t.Setenv(IndexEnv, "off")
 	reference := t.TempDir()
 	render(reference)
