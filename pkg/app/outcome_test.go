@@ -189,3 +189,39 @@ func TestValidateReplaysAnUnchangedValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderReadsATemplateAgain: a spec whose file block reads a template
+// next to it is rendered again every time, so that an edit to the
+// template alone (which the index does not watch) shows in its job.
+func TestRenderReadsATemplateAgain(t *testing.T) {
+	specs, out := t.TempDir(), t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(specs, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("drover.hcl", `project "p" {}`)
+	write("a.hcl", `app "a" {
+  image = "r/a:1"
+  file "local/a.conf" {
+    source = "a.conf.tpl"
+  }
+}`)
+	write("b.hcl", `app "b" { image = "r/b:1" }`)
+	for i, content := range []string{"first", "first", "second", "second"} {
+		write("a.conf.tpl", "greeting = "+content+"\n")
+		for _, paths := range [][]string{{specs}, {filepath.Join(specs, "a.hcl")}} {
+			if _, err := Render(RenderOptions{Load: spec.LoadOptions{Paths: paths}, OutDir: out, Version: "test"}); err != nil {
+				t.Fatal(err)
+			}
+			job, err := os.ReadFile(filepath.Join(out, "nomad", "a.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(job), "greeting = "+content) {
+				t.Fatalf("render %d of %v: the job does not hold the template as it is now (%q)", i+1, paths, content)
+			}
+		}
+	}
+}

@@ -444,7 +444,7 @@ func (st *streamer) fromEntry(r *fileResult, e *indexEntry, envs []string) {
 // when it still describes the file, else a new one.
 func (st *streamer) newEntry(r *fileResult, stat fileStat, src []byte, f *hcl.File, localInputs bool) *indexEntry {
 	e := &indexEntry{rel: r.rel, stat: stat, hash: sha256.Sum256(src), readAt: time.Now().UnixNano(), errors: r.diags.HasErrors(),
-		clean: len(r.diags) == 0 && !r.noMemo, localInputs: localInputs, envNames: r.envNames, facts: r.facts, changed: true}
+		clean: len(r.diags) == 0 && !r.noMemo && !r.templates, localInputs: localInputs, envNames: r.envNames, facts: r.facts, changed: true}
 	if old := st.index.lookup(r.rel); old != nil && old.hash == e.hash {
 		e.refs = old.refs
 	} else {

@@ -825,6 +825,10 @@ type fileResult struct {
 	// (encodeMemos); noMemo: a Memo call returned false.
 	memos  *blobs
 	noMemo bool
+	// templates: an app reads a template file (a file block's source),
+	// which the index does not watch: the file's memos would stand for
+	// the template as it was, so none are kept.
+	templates bool
 	// fromIndex: the file was not read; its index entry stands for it.
 	fromIndex bool
 }
@@ -891,6 +895,7 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 					merged.memos.set(m.name, m.b)
 				}
 				merged.noMemo = merged.noMemo || r.noMemo
+				merged.templates = merged.templates || r.templates
 				if merged.src == nil {
 					merged.src = r.src
 				}
@@ -903,7 +908,7 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 					merged.entry.errors = merged.entry.errors || r.diags.HasErrors()
 				}
 				if e := merged.entry; e != nil && e.changed {
-					e.clean = e.clean && len(merged.diags) == 0 && !merged.noMemo
+					e.clean = e.clean && len(merged.diags) == 0 && !merged.noMemo && !merged.templates
 					st.keepMemos(e, merged)
 				}
 			}
@@ -1107,6 +1112,7 @@ func (st *streamer) decode(r *fileResult, sf *specFile, isProjectFile bool, visi
 	apps, exts, d := decodeSpecFile(sf, isProjectFile, evalContext(values, visible, env, set.Project.Name), env, st.known)
 	d = append(d, validateLocal(set.Project, env, apps, exts)...)
 	r.diags = append(r.diags, d...)
+	r.templates = r.templates || readsTemplates(apps)
 	switch {
 	case r.selected && st.opts.Memo != nil:
 		memos := make([][]byte, len(apps))
@@ -1127,6 +1133,23 @@ func (st *streamer) decode(r *fileResult, sf *specFile, isProjectFile bool, visi
 	w := &encoder{}
 	encodeFacts(w, apps, exts)
 	r.facts.set(env, w.b)
+}
+
+// readsTemplates reports whether any of apps reads a template file.
+func readsTemplates(apps []*App) bool {
+	for _, app := range apps {
+		for _, t := range app.Tasks() {
+			if t == nil {
+				continue
+			}
+			for _, f := range t.Files {
+				if f.Source.Set {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // declare records the variables spec file i declares.
