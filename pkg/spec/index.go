@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -105,8 +107,16 @@ type indexVar struct {
 }
 
 // binaryID names this build of drover: an index written by another one
-// may summarize differently.
+// may summarize differently. A build from a clean checkout, or of a
+// module version, is named by what it was built from (buildID), so that
+// a CI cache of .drover/ outlives rebuilding the same drover; any other
+// by its executable's path, size and modification time.
 var binaryID = sync.OnceValue(func() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if id := buildID(info); id != "" {
+			return id
+		}
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return ""
@@ -117,6 +127,25 @@ var binaryID = sync.OnceValue(func() string {
 	}
 	return fmt.Sprintf("%s %d %d", exe, info.Size(), info.ModTime().UnixNano())
 })
+
+// buildID names the build info describes by everything it records (Go
+// version, module and dependency versions, build settings and flags,
+// revision), when that pins the code: a version control revision with no
+// local modification, or a module version ("go install ...@v1.2.3").
+// Else "".
+func buildID(info *debug.BuildInfo) string {
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	pinned := settings["vcs.revision"] != "" ||
+		info.Main.Version != "" && info.Main.Version != "(devel)" && !strings.HasSuffix(info.Main.Version, "+dirty")
+	if !pinned || settings["vcs.modified"] == "true" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(info.String()))
+	return "build " + hex.EncodeToString(sum[:])
+}
 
 // readIndex reads root's index; nil when there is none, it is unreadable,
 // or drover.hcl (ph: the checksum of the bytes this run read, on which

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -695,5 +696,51 @@ func TestStreamStartSaysWhenScoped(t *testing.T) {
 		if got.Scoped != c.scoped || got.Files != 2 || got.Environments != 1 {
 			t.Errorf("%s: Started with %+v, want 2 files, 1 environment, scoped %v", c.what, got, c.scoped)
 		}
+	}
+}
+
+// TestBuildIDNamesPinnedBuildsOnly: a build from a clean checkout or of a
+// module version is named by its build info, every part of it; any other
+// (a modified checkout, a build without version control) is not, and
+// falls back to its executable.
+func TestBuildIDNamesPinnedBuildsOnly(t *testing.T) {
+	info := func(version string, settings ...string) *debug.BuildInfo {
+		bi := &debug.BuildInfo{GoVersion: "go1.26.8", Path: "github.com/drover-io/drover/cmd/drover", Main: debug.Module{Path: "github.com/drover-io/drover", Version: version}}
+		for i := 0; i+1 < len(settings); i += 2 {
+			bi.Settings = append(bi.Settings, debug.BuildSetting{Key: settings[i], Value: settings[i+1]})
+		}
+		return bi
+	}
+	clean := info("(devel)", "vcs.revision", "abc123", "vcs.modified", "false", "-tags", "urfave_cli_no_docs")
+	for _, c := range []struct {
+		what   string
+		info   *debug.BuildInfo
+		pinned bool
+	}{
+		{"a clean checkout", clean, true},
+		{"a module version", info("v1.2.3"), true},
+		{"a modified checkout", info("(devel)", "vcs.revision", "abc123", "vcs.modified", "true"), false},
+		{"a dirty version", info("v1.2.4-0.20261201000000-abc123+dirty"), false},
+		{"no version control", info("(devel)", "-tags", "urfave_cli_no_docs"), false},
+	} {
+		if id := buildID(c.info); (id != "") != c.pinned {
+			t.Errorf("%s: id %q, want pinned %t", c.what, id, c.pinned)
+		}
+	}
+	// Anything else the build records tells two builds apart.
+	base := buildID(clean)
+	for what, other := range map[string]*debug.BuildInfo{
+		"another revision":   info("(devel)", "vcs.revision", "def456", "vcs.modified", "false", "-tags", "urfave_cli_no_docs"),
+		"other build tags":   info("(devel)", "vcs.revision", "abc123", "vcs.modified", "false", "-tags", ""),
+		"other linker flags": info("(devel)", "vcs.revision", "abc123", "vcs.modified", "false", "-tags", "urfave_cli_no_docs", "-ldflags", "-X v=2"),
+	} {
+		if buildID(other) == base {
+			t.Errorf("%s: the same id as the clean checkout", what)
+		}
+	}
+	goVersion := *clean
+	goVersion.GoVersion = "go1.26.9"
+	if buildID(&goVersion) == base {
+		t.Errorf("another Go version: the same id")
 	}
 }
