@@ -28,9 +28,11 @@ help: ## Show this help
 
 .PHONY: build
 # A static binary (no cgo): it runs anywhere and starts about 0.5 ms sooner
-# than one that loads libc.
+# than one that loads libc. -buildvcs=auto (whatever GOFLAGS says) stamps
+# the revision when the checkout has one: a build of a clean revision then
+# keeps the project index of the last build of it (a CI cache of .drover/).
 build: ## Build bin/drover
-	CGO_ENABLED=0 $(GO) build -trimpath -tags '$(BUILD_TAGS)' -ldflags '$(LDFLAGS)' -o bin/drover ./cmd/drover
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -tags '$(BUILD_TAGS)' -ldflags '$(LDFLAGS)' -o bin/drover ./cmd/drover
 
 .PHONY: demo
 demo: build ## Validate and render the example specs in jobs/ into $(OUT)/ (no cluster needed)
