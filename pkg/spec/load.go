@@ -693,7 +693,8 @@ type StreamOptions struct {
 	// (which names the caller and whatever else its visits depend on
 	// beyond the file, the project and the variables). When such a file is
 	// selected again, unchanged, in the same context, Replay is called with
-	// each app's summary and memo instead of reading the file: it returns
+	// each app, bare (its name, file and ranges: the memo holds the rest),
+	// and its memo instead of reading the file: it returns
 	// what completes the visit and true, or false when the memo cannot
 	// stand (a rendered file has gone), and the file is then read and
 	// visited as usual. Either every app of the file is replayed, in every
@@ -1086,7 +1087,9 @@ func (st *streamer) file(i int, envs []string, r *fileResult) *fileResult {
 func (st *streamer) replay(r *fileResult, e *indexEntry, envs []string, memos *blobs) bool {
 	var complete []func()
 	for _, env := range envs {
-		f := decodeFacts(e.facts.get(env), r.display, r.rel)
+		// Bare apps: names and ranges are all a replay needs of an app
+		// (a full render replays every spec, so this runs for each).
+		f := decodeBare(e.facts.get(env), r.display, r.rel, nil, nil)
 		ms, ok := decodeMemos(memos.get(env))
 		if !ok || len(ms) != len(f.apps) {
 			return false
