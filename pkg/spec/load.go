@@ -733,6 +733,9 @@ type StreamStart struct {
 func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
 	// drover.hcl and the index are read while the spec files are searched
 	// for: on a large project each takes milliseconds.
+	if o := opts.Outcome; o != nil {
+		*o = Outcome{Replay: o.Replay} // nothing of an earlier Stream
+	}
 	var read projectRead
 	l, diags := findLayout(opts.LoadOptions, func(root string) {
 		read.wg.Add(1)

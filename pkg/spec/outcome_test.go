@@ -1,8 +1,10 @@
 package spec
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -198,6 +200,37 @@ func TestOutcomeOfAScopedLoadBesideABrokenSpec(t *testing.T) {
 	for i := range 3 {
 		if r := streamOutcome(t, opts, true); r.offered {
 			t.Fatalf("load %d: offered an outcome", i+1)
+		}
+	}
+}
+
+// TestOutcomesFileRoundTrip: the outcomes file reads back as written, for
+// the drover.hcl it was written for only, and a damaged one reads as none.
+func TestOutcomesFileRoundTrip(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, IndexDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ph := sha256.Sum256([]byte("project"))
+	kept := []keptOutcome{{key: sha256.Sum256([]byte("a")), memo: []byte("first")}, {key: sha256.Sum256([]byte("b")), memo: []byte{}}}
+	writeOutcomes(root, ph, kept)
+	if got := readOutcomes(root, ph); !reflect.DeepEqual(got, kept) {
+		t.Fatalf("read back %v, want %v", got, kept)
+	}
+	if got := readOutcomes(root, sha256.Sum256([]byte("another project"))); got != nil {
+		t.Fatalf("read for another drover.hcl: %v", got)
+	}
+	path := filepath.Join(root, IndexDir, outcomesFileName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range len(data) {
+		if err := os.WriteFile(path, data[:n], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := readOutcomes(root, ph); got != nil {
+			t.Fatalf("cut to %d of %d bytes: read %v", n, len(data), got)
 		}
 	}
 }
