@@ -15,8 +15,9 @@
 // times a full render and validate, cold (DROVER_INDEX=off: every spec
 // read, as in a fresh clone) and warm (the index of the run before stands
 // for every unchanged spec), rendering and validating one spec of the
-// project, and rendering one spec just after an edit to it (as an
-// editor's format on save does), and reports wall time, CPU time (user+sys) and peak RSS, each as a ratio
+// project, rendering one spec just after an edit to it (as an editor's
+// format on save does) and in a fresh copy of the project that kept its
+// .drover/ (a CI job with the index cached), and reports wall time, CPU time (user+sys) and peak RSS, each as a ratio
 // against the floor measured in the same run.
 //
 //	go run ./bench                          # 200 and 5,000 specs, 3 rounds
@@ -170,6 +171,11 @@ func run(sizes []int, rounds, starts int, grown bool, baseline, levant string) e
 				return err
 			}
 			cases = append(cases, &bcase{name: c.label + " render -o ONE spec, just edited", argv: []string{c.bin, "render", filepath.Join(edited, specName(n/2)+".hcl"), "-o", filepath.Join(out, "edited")}, one: true, before: edit})
+			// ... and in a fresh copy of the project that kept its .drover/
+			// (a CI job with the index cached): every spec's stat differs.
+			clone, cloneOut := filepath.Join(dir, fmt.Sprintf("p%d-%s-clone", n, c.label)), filepath.Join(out, "clone")
+			cases = append(cases, &bcase{name: c.label + " render -o ONE spec, fresh clone, .drover/ cached", argv: []string{c.bin, "render", filepath.Join(clone, specName(n/2)+".hcl"), "-o", cloneOut}, one: true,
+				before: func() error { return freshCopy(project, clone, cloneOut) }})
 		}
 		if err := measure(cases, rounds); err != nil {
 			return err
@@ -177,6 +183,20 @@ func run(sizes []int, rounds, starts int, grown bool, baseline, levant string) e
 		report(n, cases)
 	}
 	return startup(dir, startFloors{hello: hello, foundation: foundation, levant: levant}, droverBins, starts, grown)
+}
+
+// freshCopy makes clone a copy of project, as a checkout makes it (new
+// files, modified now), and removes out.
+func freshCopy(project, clone, out string) error {
+	for _, d := range []string{clone, out} {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	if err := exec.Command("cp", "-r", project, clone).Run(); err != nil {
+		return fmt.Errorf("copy %s: %w", project, err)
+	}
+	return nil
 }
 
 // editor returns what edits the spec file at path before each run: a
