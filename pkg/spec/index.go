@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -383,13 +384,52 @@ func (st *streamer) usable(e *indexEntry, path string, stat fileStat, envs []str
 	if stat != (fileStat{}) && stat == e.stat && !e.racy() {
 		return nil, true
 	}
-	src, err := os.ReadFile(path)
-	if err != nil || sha256.Sum256(src) != e.hash {
+	src, same := readCompare(path, stat.size, e.hash)
+	if !same {
 		return src, false
 	}
 	e.stat, e.readAt, e.changed = stat, time.Now().UnixNano(), true
 	return nil, true
 }
+
+// readCompare reports whether the file at path has checksum sum; when it
+// has not, it returns what it read (nil on an error), for the file to be
+// parsed. A file whose stat changed but not its bytes (every file of a
+// fresh checkout with its index cached) is read into a buffer used again:
+// a scoped load runs without the collector, and those bytes would all
+// stay in memory.
+func readCompare(path string, size int64, sum [sha256.Size]byte) ([]byte, bool) {
+	if size <= 0 || size > maxPooledSpec {
+		src, err := os.ReadFile(path)
+		return src, err == nil && sha256.Sum256(src) == sum
+	}
+	bp := specBuffers.Get().(*[]byte)
+	defer specBuffers.Put(bp)
+	if int64(cap(*bp)) <= size {
+		*bp = make([]byte, size+1)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false
+	}
+	// One byte more than the stat said: a file that grew since is read
+	// whole again below.
+	n, err := io.ReadFull(f, (*bp)[:size+1])
+	f.Close()
+	switch {
+	case err == io.ErrUnexpectedEOF && sha256.Sum256((*bp)[:n]) == sum:
+		return nil, true
+	case err == io.ErrUnexpectedEOF:
+		return bytes.Clone((*bp)[:n]), false
+	}
+	src, err := os.ReadFile(path) // grew, or could not be read
+	return src, err == nil && sha256.Sum256(src) == sum
+}
+
+// Spec files up to maxPooledSpec are compared through specBuffers.
+const maxPooledSpec = 256 << 10
+
+var specBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // racy reports whether the file may have changed within the timestamp tick
 // its stat was recorded in.

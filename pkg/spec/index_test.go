@@ -744,3 +744,36 @@ func TestBuildIDNamesPinnedBuildsOnly(t *testing.T) {
 		t.Errorf("another Go version: the same id")
 	}
 }
+
+// TestReadCompare: a file is told the same by its bytes, whatever its
+// stat said of its size; when it differs, the bytes read come back whole.
+func TestReadCompare(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.hcl")
+	content := []byte("app \"a\" {\n  image = \"r/a:1\"\n}\n")
+	sum := sha256.Sum256(content)
+	for _, c := range []struct {
+		what  string
+		data  []byte
+		size  int64 // as the stat said
+		same  bool
+		bytes bool // the bytes come back
+	}{
+		{"the same bytes", content, int64(len(content)), true, false},
+		{"the same bytes, of another size by the stat", content, 3, true, false},
+		{"other bytes of the same size", bytes.ToUpper(content), int64(len(content)), false, true},
+		{"grown since the stat", append(bytes.Clone(content), "# more\n"...), int64(len(content)), false, true},
+		{"shrunk since the stat", content[:10], int64(len(content)), false, true},
+		{"too large to pool", content, maxPooledSpec + 1, true, false},
+	} {
+		if err := os.WriteFile(path, c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src, same := readCompare(path, c.size, sum)
+		if same != c.same || c.bytes && !bytes.Equal(src, c.data) || !c.bytes && src != nil && !bytes.Equal(src, c.data) {
+			t.Errorf("%s: same %t (want %t), read %q", c.what, same, c.same, src)
+		}
+	}
+	if src, same := readCompare(filepath.Join(t.TempDir(), "missing.hcl"), 10, sum); same || src != nil {
+		t.Errorf("a missing file: same %t, read %q", same, src)
+	}
+}
