@@ -39,7 +39,9 @@ When PATH names one spec in a project, only that spec's artifacts are
 rendered, and it is checked against the rest of the project (upstreams must
 exist), which comes from the project index (.drover/index) for the specs
 unchanged since it was written. A spec unchanged since it was rendered into
-DIR, whose files there are still as written, is not read again.
+DIR, whose files there are still as written, is not read again; and when
+nothing at all changed since a render into DIR that warned of nothing, and
+its files are as written, that render stands (.drover/outcomes).
 DROVER_INDEX=off reads and checks every spec.
 
 Examples:
