@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,19 +226,51 @@ const renderManifestName = "manifest.json"
 
 // isRenderOutput reports whether dir holds the manifest of a render: its
 // files (Vault policies in HCL among them) are output, never specs. The
-// manifest must decode as render writes it, an object with drover_version
-// and an artifacts list, so that another tool's manifest.json does not hide
-// a directory of specs.
+// manifest must open as render writes it, an object with a drover_version
+// string and an artifacts list, so that another tool's manifest.json does
+// not hide a directory of specs. Only that opening is read: the manifest
+// of a large project runs to megabytes, and render writes it whole or not
+// at all (by rename).
 func isRenderOutput(dir string) bool {
-	data, err := os.ReadFile(filepath.Join(dir, renderManifestName))
+	f, err := os.Open(filepath.Join(dir, renderManifestName))
 	if err != nil {
 		return false
 	}
-	var m struct {
-		DroverVersion *string            `json:"drover_version"`
-		Artifacts     *[]json.RawMessage `json:"artifacts"`
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 4<<10))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
 	}
-	return json.Unmarshal(data, &m) == nil && m.DroverVersion != nil && m.Artifacts != nil
+	var version, artifacts bool
+	for !version || !artifacts {
+		key, err := dec.Token()
+		if err != nil || key == json.Delim('}') {
+			return false
+		}
+		switch key {
+		case "drover_version":
+			v, err := dec.Token()
+			if _, ok := v.(string); err != nil || !ok {
+				return false
+			}
+			version = true
+		case "artifacts":
+			if version { // as render orders the keys: the list's start will do
+				t, err := dec.Token()
+				return err == nil && t == json.Delim('[')
+			}
+			var list json.RawMessage
+			if dec.Decode(&list) != nil || list[0] != '[' {
+				return false
+			}
+			artifacts = true
+		default:
+			if dec.Decode(new(json.RawMessage)) != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isSpecFileName(name string) bool {
