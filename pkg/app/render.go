@@ -67,8 +67,9 @@ func useIndex() bool { return os.Getenv(IndexEnv) != "off" }
 // flat however large the project; nothing in OutDir changes unless the
 // whole render succeeds.
 func Render(opts RenderOptions) (*RenderResult, error) {
-	go render.WarmEncoders()
-	load := spec.StreamOptions{LoadOptions: opts.Load, Index: useIndex()}
+	// Only a spec that is parsed is rendered: a load that replays every
+	// one (see spec.Outcome) encodes nothing.
+	load := spec.StreamOptions{LoadOptions: opts.Load, Index: useIndex(), Parsing: func() { go render.WarmEncoders() }}
 	if opts.OutDir != "" {
 		return renderFiles(opts, load)
 	}

@@ -32,8 +32,10 @@ const maxPooledBuffer = 256 << 10
 // file holds. encoding/json builds a type's encoder, and those of every
 // type it can reach, on the first encoding of a value of it: for a Nomad
 // job that walk takes over a millisecond, more than the rest of rendering
-// a small project. Render calls it on its own goroutine as it starts, so
-// that the walk overlaps reading the specs instead of following it.
+// a small project. Render calls it on its own goroutine as the first spec
+// is parsed (spec.StreamOptions.Parsing), so that the walk overlaps
+// parsing the specs instead of following it; a render that parses none
+// replays what it wrote before, and needs no encoder.
 func WarmEncoders() {
 	for _, v := range []any{
 		JobRegisterBody{Job: &nomadapi.Job{}},

@@ -683,6 +683,11 @@ type StreamOptions struct {
 	// environments known, before any spec is read: what a Stream keeps
 	// grows with their number (see Stream).
 	Started func(StreamStart)
+	// Parsing, when set, is called once, as the first spec file that must
+	// be parsed (one the index cannot stand for) is: a caller readies what
+	// only new visits need (render, its encoders) then, and not on a load
+	// that parses nothing but drover.hcl.
+	Parsing func()
 
 	// Memo, Replay and MemoKey let a caller skip the selected files that
 	// have not changed since it last visited them (with Index). Memo, when
@@ -804,6 +809,8 @@ type streamer struct {
 
 	index *index // as read; nil without one
 	fps   fingerprints
+	// parsing calls opts.Parsing once.
+	parsing sync.Once
 	// decoded holds each result's summaries as decoded so far, by index,
 	// for the other environments to share (see shared).
 	decoded [][]decodedFacts
@@ -1050,6 +1057,9 @@ func (st *streamer) file(i int, envs []string, r *fileResult) *fileResult {
 				return r
 			}
 		}
+	}
+	if f := st.opts.Parsing; f != nil {
+		st.parsing.Do(f)
 	}
 	if src == nil {
 		var err error

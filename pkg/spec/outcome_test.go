@@ -234,3 +234,27 @@ func TestOutcomesFileRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestParsingIsCalledOnceAsASpecIsParsed: Parsing (render readies its
+// encoders then) is called once on a load that parses specs, however
+// many, and not at all on one that replays them all.
+func TestParsingIsCalledOnceAsASpecIsParsed(t *testing.T) {
+	dir := outcomeProject(t)
+	var calls int
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"."}, WorkDir: dir}, Parsing: func() { calls++ }}
+	streamOutcome(t, opts, true)
+	if calls != 1 {
+		t.Errorf("first load, which parses three specs: Parsing called %d times, want once", calls)
+	}
+	calls = 0
+	if r := streamOutcome(t, opts, true); !r.replayed || calls != 0 {
+		t.Errorf("a replayed load: replayed %t, Parsing called %d times, want none", r.replayed, calls)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.hcl"), []byte("app \"b\" {\n  image = \"r/b:2\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	calls = 0
+	if r := streamOutcome(t, opts, true); r.replayed || calls != 1 {
+		t.Errorf("after an edit of b.hcl: replayed %t, Parsing called %d times, want once", r.replayed, calls)
+	}
+}
