@@ -148,10 +148,17 @@ func buildID(info *debug.BuildInfo) string {
 	return "build " + hex.EncodeToString(sum[:])
 }
 
-// readIndex reads root's index; nil when there is none, it is unreadable,
-// or drover.hcl (ph: the checksum of the bytes this run read, on which
-// every summary depends) or the binary changed since it was written.
-func readIndex(root string, ph [sha256.Size]byte) *index {
+// indexFile is an index as read, its entries not decoded yet: a load
+// that replays its outcome at once (replayQuick) needs none of them.
+type indexFile struct {
+	bodies [][]byte
+}
+
+// readIndexFile reads root's index, without decoding its entries; nil
+// when there is none, it is unreadable, or drover.hcl (ph: the checksum
+// of the bytes this run read, on which every summary depends) or the
+// binary changed since it was written.
+func readIndexFile(root string, ph [sha256.Size]byte) *indexFile {
 	id := binaryID()
 	if id == "" {
 		return nil
@@ -175,6 +182,15 @@ func readIndex(root string, ph [sha256.Size]byte) *index {
 	if d.bad {
 		return nil
 	}
+	return &indexFile{bodies: bodies}
+}
+
+// decode decodes the entries of f; nil when f is.
+func (f *indexFile) decode() *index {
+	if f == nil {
+		return nil
+	}
+	bodies := f.bodies
 	// Entries decode on their own: a share of them on each core, each
 	// share with its own interned names.
 	entries := make([]*indexEntry, len(bodies))

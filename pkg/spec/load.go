@@ -749,7 +749,7 @@ func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
 			read.src, read.err = os.ReadFile(filepath.Join(root, ProjectFileName))
 			if opts.Index && read.err == nil {
 				ph := sha256.Sum256(read.src)
-				read.index = readIndex(root, ph)
+				read.index = readIndexFile(root, ph)
 				if opts.Outcome != nil {
 					startOutcome(opts.Outcome, root, ph)
 				}
@@ -761,7 +761,7 @@ func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
 		return nil, diags
 	}
 	st := &streamer{opts: opts, l: l, cache: &parseCache{files: map[string]*hcl.File{}}}
-	st.projectSrc, st.projectErr, st.index = read.src, read.err, read.index
+	st.projectSrc, st.projectErr, st.indexFile = read.src, read.err, read.index
 	return st.run()
 }
 
@@ -771,7 +771,7 @@ type projectRead struct {
 	wg    sync.WaitGroup
 	src   []byte
 	err   error
-	index *index
+	index *indexFile
 }
 
 // streamer is one Stream.
@@ -807,8 +807,11 @@ type streamer struct {
 	declsOf  [][]*Variable
 	frontier int // every file before it has declared its variables
 
-	index *index // as read; nil without one
-	fps   fingerprints
+	// indexFile is the index as read, decoded into index unless the load
+	// replays its outcome at once (replayQuick); nil without one.
+	indexFile *indexFile
+	index     *index
+	fps       fingerprints
 	// parsing calls opts.Parsing once.
 	parsing sync.Once
 	// decoded holds each result's summaries as decoded so far, by index,
@@ -873,8 +876,12 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 		st.addSet(env)
 	}
 	if st.opts.Started != nil {
-		st.opts.Started(StreamStart{Files: len(l.files), Environments: len(st.envs), Scoped: st.scoped && st.index != nil})
+		st.opts.Started(StreamStart{Files: len(l.files), Environments: len(st.envs), Scoped: st.scoped && st.indexFile != nil})
 	}
+	if st.replayQuick() {
+		return nil, nil
+	}
+	st.index = st.indexFile.decode()
 
 	results := st.pass(project, st.envs)
 	// Environments that only apps declare are known once every file has

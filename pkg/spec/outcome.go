@@ -23,6 +23,14 @@ import (
 // the selected files' memos, and MemoKey (which names the caller and its
 // context). A load with any diagnostic at all is never kept, and so one
 // that replays has none.
+//
+// Working that key out takes every file's summaries, from the index.
+// A load whose spec files all have the stat they had when a load of
+// otherwise the same inputs replayed an outcome replays it at once, from
+// the stats alone: its quick key (quickKey) is recorded beside the
+// outcome then, when no stat was too recent to pin its file's bytes (see
+// indexEntry.racy). Such a load reads none of the index's entries, nor
+// any spec but drover.hcl.
 type Outcome struct {
 	// Replay is given what the caller kept (Keep) after a load of the same
 	// inputs; it returns whether that still stands (the files it names
@@ -37,6 +45,16 @@ type Outcome struct {
 	keyed    bool // key is the load's
 	keepable bool // ... and it had no diagnostic: Keep records it
 	replayed bool
+	// quick is the load's quick key, when quickOK; quickReplayed: the
+	// outcome was replayed by it; quickFailed: one kept under it was
+	// offered and no longer stood.
+	quick         [sha256.Size]byte
+	quickOK       bool
+	quickReplayed bool
+	quickFailed   bool
+	// settled: every spec file came from the index, none with a stat too
+	// recent to trust; only then is the quick key recorded.
+	settled bool
 }
 
 // Replayed reports whether the last Stream with o replayed an outcome.
@@ -51,6 +69,9 @@ func (o *Outcome) Keep(memo []byte) {
 		return
 	}
 	kept := []keptOutcome{{key: o.key, memo: memo}}
+	if o.settled && o.quickOK {
+		kept[0].quick = o.quick
+	}
 	size := len(memo)
 	for _, k := range o.kept {
 		if k.key != o.key && len(kept) < maxKeptOutcomes && size+len(k.memo) <= maxOutcomesSize {
@@ -63,8 +84,10 @@ func (o *Outcome) Keep(memo []byte) {
 
 // keptOutcome is one outcome the outcomes file holds.
 type keptOutcome struct {
-	key  [sha256.Size]byte
-	memo []byte
+	key [sha256.Size]byte
+	// quick is the quick key of a load that replayed it (zero: none yet).
+	quick [sha256.Size]byte
+	memo  []byte
 }
 
 // The outcomes file sits beside the index, and like it is dropped whole
@@ -73,7 +96,7 @@ type keptOutcome struct {
 // directories...), the most recent first.
 const (
 	outcomesFileName = "outcomes"
-	outcomesMagic    = "drover outcomes 1\n"
+	outcomesMagic    = "drover outcomes 2\n"
 	maxKeptOutcomes  = 16
 	// maxOutcomesSize bounds the memos kept beside the newest: every
 	// render -o reads them all. A full render of 5,000 specs keeps about
@@ -100,6 +123,7 @@ func readOutcomes(root string, ph [sha256.Size]byte) []keptOutcome {
 	for ; n > 0 && !d.bad; n-- {
 		var k keptOutcome
 		copy(k.key[:], d.bytes(sha256.Size))
+		copy(k.quick[:], d.bytes(sha256.Size))
 		k.memo = d.bytes(int(d.uvarint()))
 		kept = append(kept, k)
 	}
@@ -120,6 +144,7 @@ func writeOutcomes(root string, ph [sha256.Size]byte, kept []keptOutcome) {
 	w.uvarint(uint64(len(kept)))
 	for _, k := range kept {
 		w.raw(k.key[:])
+		w.raw(k.quick[:])
 		w.uvarint(uint64(len(k.memo)))
 		w.raw(k.memo)
 	}
@@ -232,12 +257,84 @@ func (st *streamer) replayOutcome(results []*fileResult) bool {
 			return false
 		}
 	}
+	o.settled = !slices.ContainsFunc(results, func(r *fileResult) bool {
+		return r.rel != ProjectFileName && (r.entry == nil || r.entry.racy())
+	})
 	i := slices.IndexFunc(o.kept, func(k keptOutcome) bool { return k.key == key })
-	if i < 0 || !o.Replay(o.kept[i].memo) {
+	if i < 0 || o.quickFailed && o.kept[i].quick == o.quick || !o.Replay(o.kept[i].memo) {
 		return false
 	}
 	o.replayed = true
+	if o.settled && o.quickOK && o.kept[i].quick != o.quick {
+		// The next load of these inputs replays from the stats alone.
+		o.kept[i].quick = o.quick
+		writeOutcomes(o.root, o.project, o.kept)
+	}
 	return true
+}
+
+// replayQuick replays the outcome recorded under the load's quick key,
+// before any spec file but drover.hcl is read (see Outcome).
+func (st *streamer) replayQuick() bool {
+	o := st.outcome()
+	if o == nil {
+		return false
+	}
+	key, ok := st.quickKey()
+	if !ok {
+		return false
+	}
+	o.quick, o.quickOK = key, true
+	i := slices.IndexFunc(o.kept, func(k keptOutcome) bool { return k.quick == key })
+	if i < 0 {
+		return false
+	}
+	if !o.Replay(o.kept[i].memo) {
+		o.quickFailed = true // not offered again under its full key
+		return false
+	}
+	o.replayed, o.quickReplayed = true, true
+	return true
+}
+
+// quickKey is the fingerprint of the load's inputs as they are known
+// before any spec file is read: the outcome key's inputs, with each spec
+// file's stat in place of what the index keeps of it. False when the
+// load cannot have an outcome (see outcomeKey) or a file has no stat.
+func (st *streamer) quickKey() ([sha256.Size]byte, bool) {
+	if st.opts.MemoKey == "" || !st.l.hasProject || st.projectErr != nil || len(st.diags) > 0 || len(st.l.stats) != len(st.l.files) {
+		return [sha256.Size]byte{}, false
+	}
+	vars, ok := st.fps.of(sortedKeys(st.projectVar), st)
+	if !ok {
+		return [sha256.Size]byte{}, false
+	}
+	w := &encoder{b: make([]byte, 0, 64*len(st.l.files)+1024)}
+	w.str("quick") // never the same bytes as an outcome key's
+	w.str(st.opts.MemoKey)
+	w.str(st.l.root)
+	w.raw(st.outcome().project[:])
+	w.raw(vars[:])
+	w.strs(sortedKeys(st.inputNames))
+	w.str(st.opts.Environment)
+	w.bool(st.opts.AllEnvironments)
+	w.bool(st.scoped)
+	w.strs(st.envs)
+	w.uvarint(uint64(len(st.l.files)))
+	for i, path := range st.l.files {
+		stat := st.l.stats[i]
+		if stat == (fileStat{}) {
+			return [sha256.Size]byte{}, false
+		}
+		w.str(st.l.rel(path))
+		w.str(st.l.display(path))
+		w.bool(st.l.selected(path))
+		w.varint(stat.size)
+		w.varint(stat.mtime)
+		w.varint(stat.ctime)
+		w.uvarint(stat.ino)
+	}
+	return sha256.Sum256(w.b), true
 }
 
 // keyOutcome lets Keep record the load keyed by replayOutcome, which

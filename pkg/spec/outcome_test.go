@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -14,7 +15,10 @@ import (
 // "outcome": whether the outcome was offered and replayed.
 type outcomeRun struct {
 	offered, replayed bool
-	sets              []*Set
+	// offers counts the offers; quick: replayed by the quick key.
+	offers int
+	quick  bool
+	sets   []*Set
 }
 
 // streamOutcome streams opts (Index on, and key as MemoKey unless set)
@@ -34,11 +38,12 @@ func streamOutcome(t *testing.T, opts StreamOptions, stands bool) outcomeRun {
 			t.Errorf("outcome offered: %q, want %q", memo, "outcome")
 		}
 		run.offered = true
+		run.offers++
 		return stands
 	}}
 	var diags []*hcl.Diagnostic
 	run.sets, diags = Stream(opts)
-	run.replayed = opts.Outcome.Replayed()
+	run.replayed, run.quick = opts.Outcome.Replayed(), opts.Outcome.quickReplayed
 	if run.replayed && (run.sets != nil || diags != nil) {
 		t.Errorf("replayed, yet Stream returned %d Sets and diagnostics %v", len(run.sets), diags)
 	}
@@ -58,8 +63,11 @@ func outcomeProject(t *testing.T) string {
 variable "dc" {
   default = "dc1"
 }`,
-		"a.hcl": `app "a" {
-  image = "r/a:1"
+		"a.hcl": `variable "tag" {
+  default = "1"
+}
+app "a" {
+  image = "r/a:${var.tag}"
 }`,
 		"b.hcl": `app "b" {
   image = "r/b:1"
@@ -97,20 +105,27 @@ func TestOutcomeReplaysTheSameLoad(t *testing.T) {
 // TestOutcomeKeyCoversEveryInput: a load whose files all come from the
 // index, but which differs from the kept one in anything its Sets are
 // made of, is not offered that outcome. Each case starts from a project
-// whose load was kept (and is replayed as it is).
+// whose load was kept, and is replayed as it is: by its key, then by its
+// quick key (from the stats alone), which the change must tell as well.
 func TestOutcomeKeyCoversEveryInput(t *testing.T) {
 	// The kept load sets dc as well, so that the variable case differs in
 	// the value only.
 	all := func(dir string) StreamOptions {
 		return StreamOptions{LoadOptions: LoadOptions{Paths: []string{"."}, WorkDir: dir, Inputs: VarInputs{Vars: []string{"dc=dc1"}}}, AllEnvironments: true}
 	}
-	for _, c := range []struct {
+	t.Parallel() // waits out the racy window
+	cases := []struct {
 		what   string
 		change func(t *testing.T, dir string) StreamOptions
 	}{
 		{"a project variable only drover.hcl reads", func(t *testing.T, dir string) StreamOptions {
 			o := all(dir)
 			o.Inputs = VarInputs{Vars: []string{"dc=dc2"}}
+			return o
+		}},
+		{"a variable only a spec declares", func(t *testing.T, dir string) StreamOptions {
+			o := all(dir)
+			o.Inputs = VarInputs{Vars: []string{"dc=dc1", "tag=2"}}
 			return o
 		}},
 		{"another selection", func(t *testing.T, dir string) StreamOptions {
@@ -146,18 +161,96 @@ func TestOutcomeKeyCoversEveryInput(t *testing.T) {
 			}
 			return all(dir)
 		}},
-	} {
+	}
+	// Every case's project is kept at once, then settles in the one wait.
+	dirs := make([]string, len(cases))
+	for i := range cases {
+		dirs[i] = outcomeProject(t)
+		streamOutcome(t, all(dirs[i]), true)
+	}
+	settle()
+	for i, c := range cases {
 		t.Run(c.what, func(t *testing.T) {
-			dir := outcomeProject(t)
-			streamOutcome(t, all(dir), true)
+			dir := dirs[i]
 			if r := streamOutcome(t, all(dir), true); !r.replayed {
 				t.Fatal("the kept load itself was not replayed")
+			}
+			// ... and now from the stats alone: the change must tell
+			// the quick key too.
+			if r := streamOutcome(t, all(dir), true); !r.quick {
+				t.Fatal("the kept load itself was not replayed by its quick key")
 			}
 			if r := streamOutcome(t, c.change(t, dir), true); r.offered {
 				t.Errorf("offered the outcome of another load")
 			}
 		})
 	}
+}
+
+// settle waits until stats taken now are trusted (see indexEntry.racy).
+func settle() { time.Sleep(indexRacyWindow + 100*time.Millisecond) }
+
+// TestOutcomeReplaysFromTheStats: once a load whose files are all settled
+// replays an outcome, the same load replays it from the stats alone; not
+// while a file's stat is too recent to pin its bytes, and not once a file
+// changed. An outcome that no longer stands is offered once.
+func TestOutcomeReplaysFromTheStats(t *testing.T) {
+	t.Parallel() // waits out the racy window
+	dir := outcomeProject(t)
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"a.hcl"}, WorkDir: dir}}
+	streamOutcome(t, opts, true)
+	if r := streamOutcome(t, opts, true); !r.replayed || r.quick {
+		t.Fatalf("second load, its files just written: replayed %t, by the quick key %t; want replayed by its full key", r.replayed, r.quick)
+	}
+	quickKeys := func() int {
+		n := 0
+		for _, k := range readOutcomes(dir, sha256.Sum256(readFile(t, filepath.Join(dir, ProjectFileName)))) {
+			if k.quick != ([sha256.Size]byte{}) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := quickKeys(); n != 0 {
+		t.Fatalf("%d quick keys recorded for files whose stats are too recent to trust", n)
+	}
+	settle()
+	if r := streamOutcome(t, opts, true); !r.replayed || r.quick {
+		t.Fatalf("settled: replayed %t, by the quick key %t; want replayed by its full key", r.replayed, r.quick)
+	}
+	if n := quickKeys(); n != 1 {
+		t.Fatalf("%d quick keys recorded, want 1", n)
+	}
+	if r := streamOutcome(t, opts, true); !r.quick || r.offers != 1 {
+		t.Fatalf("the same load again: by the quick key %t, offered %d times", r.quick, r.offers)
+	}
+	if r := streamOutcome(t, opts, false); r.replayed || r.offers != 1 || len(r.sets) != 1 {
+		t.Fatalf("an outcome that no longer stands: replayed %t, offered %d times (want once), %d sets", r.replayed, r.offers, len(r.sets))
+	}
+	// Kept again, by a load whose files all came from the index: its quick
+	// key goes with it.
+	if r := streamOutcome(t, opts, true); !r.quick {
+		t.Fatal("the outcome kept again was not replayed by the quick key")
+	}
+	other := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"b.hcl"}, WorkDir: dir}}
+	if r := streamOutcome(t, other, true); r.offered {
+		t.Fatal("a load of b.hcl was offered the outcome of a load of a.hcl")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "b.hcl"), []byte("app \"b\" {\n  image = \"r/b:2\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := streamOutcome(t, opts, true); r.offered {
+		t.Fatal("offered the outcome after b.hcl changed")
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestOutcomeOfALoadWithDiagnosticsIsNotKept: a warning is reported on
@@ -212,7 +305,7 @@ func TestOutcomesFileRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	ph := sha256.Sum256([]byte("project"))
-	kept := []keptOutcome{{key: sha256.Sum256([]byte("a")), memo: []byte("first")}, {key: sha256.Sum256([]byte("b")), memo: []byte{}}}
+	kept := []keptOutcome{{key: sha256.Sum256([]byte("a")), quick: sha256.Sum256([]byte("quick")), memo: []byte("first")}, {key: sha256.Sum256([]byte("b")), memo: []byte{}}}
 	writeOutcomes(root, ph, kept)
 	if got := readOutcomes(root, ph); !reflect.DeepEqual(got, kept) {
 		t.Fatalf("read back %v, want %v", got, kept)
