@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/drover-io/drover/internal/dirstat"
+	"github.com/drover-io/drover/internal/rawfile"
 	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -268,7 +269,7 @@ func (o *outDir) write(f render.File) error {
 	if err == nil {
 		path := filepath.Join(staging, filepath.FromSlash(f.Path))
 		if err = o.mkdir(filepath.Dir(path)); err == nil {
-			if err = os.WriteFile(path, f.Data, 0o644); err != nil {
+			if err = rawfile.WriteFile(path, f.Data, 0o644); err != nil {
 				err = fmt.Errorf("write %s: %w", final, err)
 			}
 		}
@@ -315,7 +316,7 @@ func (o *outDir) unchanged(f render.File, final string) bool {
 			return true
 		}
 	}
-	old, err := os.ReadFile(final)
+	old, err := rawfile.ReadFile(final)
 	return err == nil && bytes.Equal(old, f.Data)
 }
 
@@ -358,7 +359,7 @@ func (o *outDir) readPrevious() {
 	if err != nil {
 		return
 	}
-	data, err := os.ReadFile(path)
+	data, err := rawfile.ReadFile(path)
 	if err != nil {
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/drover-io/drover/internal/parallel"
+	"github.com/drover-io/drover/internal/rawfile"
 )
 
 // The project index is what Stream keeps between runs so that a command
@@ -416,7 +416,7 @@ func (st *streamer) usable(e *indexEntry, path string, stat fileStat, envs []str
 // stay in memory.
 func readCompare(path string, size int64, sum [sha256.Size]byte) ([]byte, bool) {
 	if size <= 0 || size > maxPooledSpec {
-		src, err := os.ReadFile(path)
+		src, err := rawfile.ReadFile(path)
 		return src, err == nil && sha256.Sum256(src) == sum
 	}
 	bp := specBuffers.Get().(*[]byte)
@@ -424,21 +424,18 @@ func readCompare(path string, size int64, sum [sha256.Size]byte) ([]byte, bool) 
 	if int64(cap(*bp)) <= size {
 		*bp = make([]byte, size+1)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false
-	}
 	// One byte more than the stat said: a file that grew since is read
 	// whole again below.
-	n, err := io.ReadFull(f, (*bp)[:size+1])
-	f.Close()
+	n, err := rawfile.ReadFull(path, (*bp)[:size+1])
 	switch {
-	case err == io.ErrUnexpectedEOF && sha256.Sum256((*bp)[:n]) == sum:
+	case err != nil:
+		return nil, false
+	case n <= int(size) && sha256.Sum256((*bp)[:n]) == sum:
 		return nil, true
-	case err == io.ErrUnexpectedEOF:
+	case n <= int(size):
 		return bytes.Clone((*bp)[:n]), false
 	}
-	src, err := os.ReadFile(path) // grew, or could not be read
+	src, err := rawfile.ReadFile(path) // grew
 	return src, err == nil && sha256.Sum256(src) == sum
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/drover-io/drover/internal/parallel"
+	"github.com/drover-io/drover/internal/rawfile"
 	"github.com/drover-io/drover/pkg/diag"
 )
 
@@ -320,7 +321,7 @@ func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
 	var project *source
 	if l.hasProject {
 		path := filepath.Join(l.root, ProjectFileName)
-		if src, err := os.ReadFile(path); err != nil {
+		if src, err := rawfile.ReadFile(path); err != nil {
 			readDiags = append(readDiags, errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")...)
 		} else {
 			project = &source{display: l.display(path), rel: l.rel(path), src: src, selected: true}
@@ -329,7 +330,7 @@ func open(opts LoadOptions) (*loadedProject, hcl.Diagnostics) {
 	read1 := make([]*source, len(l.files))
 	errs1 := make([]hcl.Diagnostics, len(l.files))
 	parallel.ForEach(len(l.files), func(i int) {
-		src, err := os.ReadFile(l.files[i])
+		src, err := rawfile.ReadFile(l.files[i])
 		if err != nil {
 			errs1[i] = errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")
 			return
@@ -746,7 +747,7 @@ func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
 		read.wg.Add(1)
 		go func() {
 			defer read.wg.Done()
-			read.src, read.err = os.ReadFile(filepath.Join(root, ProjectFileName))
+			read.src, read.err = rawfile.ReadFile(filepath.Join(root, ProjectFileName))
 			if opts.Index && read.err == nil {
 				ph := sha256.Sum256(read.src)
 				read.index = readIndexFile(root, ph)
@@ -1070,7 +1071,7 @@ func (st *streamer) file(i int, envs []string, r *fileResult) *fileResult {
 	}
 	if src == nil {
 		var err error
-		if src, err = os.ReadFile(path); err != nil {
+		if src, err = rawfile.ReadFile(path); err != nil {
 			r.diags = errorDiag("Cannot read spec file", unwrapPathError(err).Error()+".")
 			return r
 		}
