@@ -113,6 +113,17 @@ func testRenderReplays(t *testing.T, settled bool) {
 	check("a config entry edited", false)
 	check("repaired", true)
 
+	// An app's own file, changed since: that app rendered again.
+	job := filepath.Join(out, "nomad", "api.json")
+	if err := os.WriteFile(job, []byte(`{"Job": {}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(job, future, future); err != nil {
+		t.Fatal(err)
+	}
+	check("an app's job edited", false)
+	check("its job repaired", true)
+
 	// The manifest edited where it names no file: rendered again.
 	manifest := filepath.Join(out, "manifest.json")
 	data, err := os.ReadFile(manifest)

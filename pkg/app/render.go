@@ -128,9 +128,9 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 	// A render of the same inputs as one before, into the same directory,
 	// skips Finish too when the files it wrote are as written.
 	var counts render.Counts
-	load.Outcome = &spec.Outcome{Replay: func(memo []byte) bool {
+	load.Outcome = &spec.Outcome{Replay: func(memo []byte, apps bool) bool {
 		var ok bool
-		counts, ok = stream.ReplayOutcome(memo)
+		counts, ok = stream.ReplayOutcome(memo, apps)
 		return ok
 	}}
 	restore := boundMemory(&load)

@@ -54,7 +54,8 @@ func Validate(opts ValidateOptions) (*ValidateResult, error) {
 	// And a validation of the same inputs as one that found nothing at all
 	// finds nothing again: what it reported stands.
 	var replayed *ValidateResult
-	outcome := &spec.Outcome{Replay: func(memo []byte) bool {
+	// (Its apps' memos hold nothing: the outcome's memo is all it needs.)
+	outcome := &spec.Outcome{Replay: func(memo []byte, _ bool) bool {
 		replayed = decodeValidated(memo)
 		return replayed != nil
 	}}

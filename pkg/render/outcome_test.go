@@ -10,8 +10,9 @@ import (
 )
 
 // TestOutcomeMemoNamesWhatFinishWrote: the outcome memo of a render of
-// the examples names every file Finish wrote, with its checksum and size,
-// and none of the apps' own; ReplayOutcome asks for each, and gives the
+// the examples names every file Finish wrote and every file of the apps,
+// with its checksum and size; ReplayOutcome asks for each of Finish's, and
+// for the apps' only when their memos were not replayed, and gives the
 // bundle's counts back. Cut or changed, a memo replays nothing.
 func TestOutcomeMemoNamesWhatFinishWrote(t *testing.T) {
 	var mu sync.Mutex
@@ -39,32 +40,59 @@ func TestOutcomeMemoNamesWhatFinishWrote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
+	var finishes, all []string
 	for p := range written {
 		if !appFiles[p] {
-			want = append(want, p)
+			finishes = append(finishes, p)
 		}
+		all = append(all, p)
 	}
-	slices.Sort(want)
+	slices.Sort(finishes)
+	slices.Sort(all)
+	if len(finishes) == len(all) {
+		t.Fatal("the apps wrote no files, so this test shows nothing")
+	}
 
 	memo := s.OutcomeMemo()
 	var asked []string
 	s.SetIntact(func(p string, sum [sha256.Size]byte, size int) bool {
+		mu.Lock()
+		defer mu.Unlock()
 		asked = append(asked, p)
 		return sum == written[p]
 	})
-	counts, ok := s.ReplayOutcome(memo)
-	slices.Sort(asked)
-	if !ok || counts != b.Counts() || !slices.Equal(asked, want) {
-		t.Fatalf("replay: ok %t, counts %+v (bundle %+v), asked for %q, want %q", ok, counts, b.Counts(), asked, want)
+	for _, c := range []struct {
+		apps bool
+		want []string
+	}{{false, finishes}, {true, all}} {
+		asked = nil
+		counts, ok := s.ReplayOutcome(memo, c.apps)
+		slices.Sort(asked)
+		if !ok || counts != b.Counts() || !slices.Equal(asked, c.want) {
+			t.Fatalf("replay, apps %t: ok %t, counts %+v (bundle %+v), asked for %q, want %q", c.apps, ok, counts, b.Counts(), asked, c.want)
+		}
 	}
 	for n := range len(memo) {
-		if _, ok := s.ReplayOutcome(memo[:n]); ok {
+		if _, ok := s.ReplayOutcome(memo[:n], true); ok {
 			t.Fatalf("a memo cut to %d of %d bytes replayed", n, len(memo))
 		}
 	}
-	s.SetIntact(func(p string, _ [sha256.Size]byte, _ int) bool { return p != want[len(want)/2] })
-	if _, ok := s.ReplayOutcome(memo); ok {
-		t.Fatalf("replayed with %s not intact", want[len(want)/2])
+	s.SetIntact(func(p string, _ [sha256.Size]byte, _ int) bool { return p != finishes[len(finishes)/2] })
+	if _, ok := s.ReplayOutcome(memo, false); ok {
+		t.Fatalf("replayed with %s not intact", finishes[len(finishes)/2])
+	}
+	var appFile string
+	for p, ok := range appFiles {
+		if ok {
+			appFile = p
+			break
+		}
+	}
+	s.SetIntact(func(p string, _ [sha256.Size]byte, _ int) bool { return p != appFile })
+	if _, ok := s.ReplayOutcome(memo, false); !ok {
+		t.Fatalf("with the apps' memos replayed, %s (an app's) was asked for", appFile)
+	}
+	if _, ok := s.ReplayOutcome(memo, true); ok {
+		t.Fatalf("replayed with %s (an app's) not intact, the apps' memos not replayed", appFile)
 	}
 }

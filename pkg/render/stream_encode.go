@@ -78,7 +78,8 @@ func (s *Stream) App(set *spec.Set, app *spec.App) { s.app(set, app) }
 
 // SetIntact lets Replay reuse what an earlier render wrote: intact reports
 // whether the file at path (slash-separated, relative to the output) is
-// still there as written, of that checksum and size.
+// still there as written, of that checksum and size. It is called from
+// several goroutines at once.
 func (s *Stream) SetIntact(intact func(path string, sum [sha256.Size]byte, size int) bool) {
 	s.intact = intact
 }
@@ -349,13 +350,17 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	if err := s.write(File{Path: ManifestFileName, Data: data, SHA256: mf.sum}); err != nil {
 		return nil, Manifest{}, err
 	}
-	done := &finished{counts: b.Counts(), files: make([]streamedFile, 0, len(files)-len(appsFiles)+1)}
+	done := &finished{counts: b.Counts(), files: make([]streamedFile, 0, len(files)-len(appsFiles)+1), appFiles: make([]streamedFile, 0, len(appsFiles))}
 	for key, f := range files {
-		if !appsFiles[key] {
+		if appsFiles[key] {
+			done.appFiles = append(done.appFiles, f)
+		} else {
 			done.files = append(done.files, f)
 		}
 	}
-	slices.SortFunc(done.files, func(a, b streamedFile) int { return strings.Compare(a.path, b.path) })
+	byPath := func(a, b streamedFile) int { return strings.Compare(a.path, b.path) }
+	slices.SortFunc(done.files, byPath)
+	slices.SortFunc(done.appFiles, byPath)
 	s.finished = done
 	done.files = append(done.files, mf)
 	return b, manifest, nil

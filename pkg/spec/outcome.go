@@ -36,7 +36,12 @@ type Outcome struct {
 	// inputs; it returns whether that still stands (the files it names
 	// are as they were). When it does, Stream returns no Set and no
 	// diagnostics: the caller's earlier work stands for this load.
-	Replay func(memo []byte) bool
+	//
+	// apps says that the load replayed from the stats alone, so that the
+	// selected files' memos were not replayed (StreamOptions.Replay): then
+	// memo stands for the apps' visits as well, and Replay must see that
+	// what they did is intact too. Otherwise each app's memo stood.
+	Replay func(memo []byte, apps bool) bool
 
 	root     string
 	project  [sha256.Size]byte
@@ -261,7 +266,7 @@ func (st *streamer) replayOutcome(results []*fileResult) bool {
 		return r.rel != ProjectFileName && (r.entry == nil || r.entry.racy())
 	})
 	i := slices.IndexFunc(o.kept, func(k keptOutcome) bool { return k.key == key })
-	if i < 0 || o.quickFailed && o.kept[i].quick == o.quick || !o.Replay(o.kept[i].memo) {
+	if i < 0 || o.quickFailed && o.kept[i].quick == o.quick || !o.Replay(o.kept[i].memo, false) {
 		return false
 	}
 	o.replayed = true
@@ -289,7 +294,7 @@ func (st *streamer) replayQuick() bool {
 	if i < 0 {
 		return false
 	}
-	if !o.Replay(o.kept[i].memo) {
+	if !o.Replay(o.kept[i].memo, true) {
 		o.quickFailed = true // not offered again under its full key
 		return false
 	}

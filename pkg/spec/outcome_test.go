@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,8 +16,10 @@ import (
 // "outcome": whether the outcome was offered and replayed.
 type outcomeRun struct {
 	offered, replayed bool
-	// offers counts the offers; quick: replayed by the quick key.
+	// offers counts the offers, and apps holds the apps argument of
+	// each; quick: replayed by the quick key.
 	offers int
+	apps   []bool
 	quick  bool
 	sets   []*Set
 }
@@ -33,12 +36,13 @@ func streamOutcome(t *testing.T, opts StreamOptions, stands bool) outcomeRun {
 	}
 	opts.Memo = func(set *Set, app *App) ([]byte, bool) { return []byte(app.Name), true }
 	opts.Replay = func(set *Set, app *App, memo []byte) (func(), bool) { return func() {}, string(memo) == app.Name }
-	opts.Outcome = &Outcome{Replay: func(memo []byte) bool {
+	opts.Outcome = &Outcome{Replay: func(memo []byte, apps bool) bool {
 		if string(memo) != "outcome" {
 			t.Errorf("outcome offered: %q, want %q", memo, "outcome")
 		}
 		run.offered = true
 		run.offers++
+		run.apps = append(run.apps, apps)
 		return stands
 	}}
 	var diags []*hcl.Diagnostic
@@ -96,7 +100,7 @@ func TestOutcomeReplaysTheSameLoad(t *testing.T) {
 	}
 	// Without the index, nothing is offered nor kept.
 	offered := false
-	o := &Outcome{Replay: func([]byte) bool { offered = true; return true }}
+	o := &Outcome{Replay: func([]byte, bool) bool { offered = true; return true }}
 	if sets, _ := Stream(StreamOptions{LoadOptions: opts.LoadOptions, MemoKey: "k", Outcome: o}); offered || o.Replayed() || len(sets) != 1 {
 		t.Fatalf("without Index: offered %t, replayed %t", offered, o.Replayed())
 	}
@@ -215,14 +219,14 @@ func TestOutcomeReplaysFromTheStats(t *testing.T) {
 		t.Fatalf("%d quick keys recorded for files whose stats are too recent to trust", n)
 	}
 	settle()
-	if r := streamOutcome(t, opts, true); !r.replayed || r.quick {
-		t.Fatalf("settled: replayed %t, by the quick key %t; want replayed by its full key", r.replayed, r.quick)
+	if r := streamOutcome(t, opts, true); !r.replayed || r.quick || !slices.Equal(r.apps, []bool{false}) {
+		t.Fatalf("settled: replayed %t, by the quick key %t, offered with apps %v; want replayed by its full key, the apps' memos replayed", r.replayed, r.quick, r.apps)
 	}
 	if n := quickKeys(); n != 1 {
 		t.Fatalf("%d quick keys recorded, want 1", n)
 	}
-	if r := streamOutcome(t, opts, true); !r.quick || r.offers != 1 {
-		t.Fatalf("the same load again: by the quick key %t, offered %d times", r.quick, r.offers)
+	if r := streamOutcome(t, opts, true); !r.quick || !slices.Equal(r.apps, []bool{true}) {
+		t.Fatalf("the same load again: by the quick key %t, offered with apps %v; want once, the apps' memos not replayed", r.quick, r.apps)
 	}
 	if r := streamOutcome(t, opts, false); r.replayed || r.offers != 1 || len(r.sets) != 1 {
 		t.Fatalf("an outcome that no longer stands: replayed %t, offered %d times (want once), %d sets", r.replayed, r.offers, len(r.sets))
