@@ -1,10 +1,10 @@
 package spec
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -208,7 +208,11 @@ func TestOutcomeReplaysFromTheStats(t *testing.T) {
 	}
 	quickKeys := func() int {
 		n := 0
-		for _, k := range readOutcomes(dir, sha256.Sum256(readFile(t, filepath.Join(dir, ProjectFileName)))) {
+		kept, f := readOutcomes(dir, sha256.Sum256(readFile(t, filepath.Join(dir, ProjectFileName))))
+		if f != nil {
+			f.Close()
+		}
+		for _, k := range kept {
 			if k.quick != ([sha256.Size]byte{}) {
 				n++
 			}
@@ -301,20 +305,39 @@ func TestOutcomeOfAScopedLoadBesideABrokenSpec(t *testing.T) {
 	}
 }
 
-// TestOutcomesFileRoundTrip: the outcomes file reads back as written, for
-// the drover.hcl it was written for only, and a damaged one reads as none.
+// TestOutcomesFileRoundTrip: the outcomes file reads back as written, its
+// memos only when asked for, for the drover.hcl it was written for only;
+// a damaged one reads as none, and a memo changed since its head was read
+// as no memo.
 func TestOutcomesFileRoundTrip(t *testing.T) {
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, IndexDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ph := sha256.Sum256([]byte("project"))
-	kept := []keptOutcome{{key: sha256.Sum256([]byte("a")), quick: sha256.Sum256([]byte("quick")), memo: []byte("first")}, {key: sha256.Sum256([]byte("b")), memo: []byte{}}}
-	writeOutcomes(root, ph, kept)
-	if got := readOutcomes(root, ph); !reflect.DeepEqual(got, kept) {
-		t.Fatalf("read back %v, want %v", got, kept)
+	kept := []keptOutcome{
+		{key: sha256.Sum256([]byte("a")), quick: sha256.Sum256([]byte("quick")), memo: []byte("first")},
+		{key: sha256.Sum256([]byte("b")), memo: []byte{}},
+		{key: sha256.Sum256([]byte("c")), memo: bytes.Repeat([]byte("large "), 10_000)}, // more than is read with the head
 	}
-	if got := readOutcomes(root, sha256.Sum256([]byte("another project"))); got != nil {
+	(&Outcome{root: root, project: ph}).writeOutcomes(slices.Clone(kept))
+	read, f := readOutcomes(root, ph)
+	if f != nil {
+		f.Close() // memos read from the file there now
+	}
+	if len(read) != len(kept) {
+		t.Fatalf("read back %d outcomes, want %d", len(read), len(kept))
+	}
+	o := &Outcome{root: root, project: ph, kept: read}
+	for i, k := range kept {
+		if read[i].key != k.key || read[i].quick != k.quick || read[i].memo != nil {
+			t.Errorf("outcome %d: read keys %x %x (memo read: %t), want %x %x", i, read[i].key, read[i].quick, read[i].memo != nil, k.key, k.quick)
+		}
+		if memo, ok := o.memoOf(i); !ok || !bytes.Equal(memo, k.memo) {
+			t.Errorf("outcome %d: memo %q (%t), want %q", i, memo, ok, k.memo)
+		}
+	}
+	if got, _ := readOutcomes(root, sha256.Sum256([]byte("another project"))); got != nil {
 		t.Fatalf("read for another drover.hcl: %v", got)
 	}
 	path := filepath.Join(root, IndexDir, outcomesFileName)
@@ -322,13 +345,39 @@ func TestOutcomesFileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for n := range len(data) {
+	for _, n := range []int{0, 1, len(outcomesMagic), len(outcomesMagic) + 10, 100, 200, len(data) - 60_001, len(data) - 1} {
 		if err := os.WriteFile(path, data[:n], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if got := readOutcomes(root, ph); got != nil {
+		if got, _ := readOutcomes(root, ph); got != nil {
 			t.Fatalf("cut to %d of %d bytes: read %v", n, len(data), got)
 		}
+	}
+	// The first memo changed in place since the head was read.
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read, f = readOutcomes(root, ph)
+	f.Close()
+	o = &Outcome{root: root, project: ph, kept: read}
+	changed := bytes.Replace(data, []byte("first"), []byte("fir5t"), 1)
+	if err := os.WriteFile(path, changed, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if memo, ok := o.memoOf(0); ok {
+		t.Fatalf("a memo changed since: read %q", memo)
+	}
+	// While a Stream runs, its memos come from the file it read the head
+	// of, though another drover writes the file anew meanwhile.
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read, f = readOutcomes(root, ph)
+	defer f.Close()
+	o = &Outcome{root: root, project: ph, kept: read, file: f}
+	(&Outcome{root: root, project: ph}).writeOutcomes([]keptOutcome{{key: kept[0].key, memo: []byte("other")}})
+	if memo, ok := o.memoOf(0); !ok || string(memo) != "first" {
+		t.Fatalf("the file written anew while a Stream runs: memo %q (%t), want %q", memo, ok, "first")
 	}
 }
 
