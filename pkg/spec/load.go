@@ -741,7 +741,6 @@ func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
 	// for: on a large project each takes milliseconds.
 	if o := opts.Outcome; o != nil {
 		*o = Outcome{Replay: o.Replay} // nothing of an earlier Stream
-		defer o.closeFile()
 	}
 	var read projectRead
 	l, diags := findLayout(opts.LoadOptions, func(root string) {

@@ -1,13 +1,16 @@
 package spec
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"io"
+	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/drover-io/drover/internal/rawfile"
 )
 
 // Outcome lets the caller of a Stream skip everything that follows a load
@@ -45,12 +48,9 @@ type Outcome struct {
 	// what they did is intact too. Otherwise each app's memo stood.
 	Replay func(memo []byte, apps bool) bool
 
-	root    string
-	project [sha256.Size]byte
-	kept    []keptOutcome // as read, the most recent first
-	// file is the outcomes file kept was read from, open while the Stream
-	// runs.
-	file     *os.File
+	root     string
+	project  [sha256.Size]byte
+	kept     []keptOutcome // as read, the most recent first
 	key      [sha256.Size]byte
 	keyed    bool // key is the load's
 	keepable bool // ... and it had no diagnostic: Keep records it
@@ -78,7 +78,7 @@ func (o *Outcome) Keep(memo []byte) {
 	if !o.keepable || o.replayed {
 		return
 	}
-	kept := []keptOutcome{{key: o.key, memo: memo, size: len(memo)}}
+	kept := []keptOutcome{{key: o.key, memo: memo, sum: sha256.Sum256(memo), size: len(memo)}}
 	if o.settled && o.quickOK {
 		kept[0].quick = o.quick
 	}
@@ -97,79 +97,48 @@ type keptOutcome struct {
 	key [sha256.Size]byte
 	// quick is the quick key of a load that replayed it (zero: none yet).
 	quick [sha256.Size]byte
-	// memo is read when first needed (memoOf): size bytes at offset at of
-	// the file, whose checksum is sum.
+	// memo is read when first needed (memoOf): size bytes whose checksum
+	// is sum, from the file named by sum.
 	memo []byte
 	sum  [sha256.Size]byte
 	size int
-	at   int64
 }
 
 // The outcomes file sits beside the index, and like it is dropped whole
-// when the binary or drover.hcl changed. It holds the outcomes of the
+// when the binary or drover.hcl changed. It lists the outcomes of the
 // last few distinct loads (a full render, one-spec renders into other
-// directories...), the most recent first: a head with each one's keys and
-// the checksum and size of its memo, then the memos. A load reads the
-// head, and the memo of the one outcome it may replay: a full render's
-// runs to megabytes.
+// directories...), the most recent first: each one's keys and the
+// checksum and size of its memo. Each memo is a file of its own in
+// outcomesDir, named by its checksum, and so never written over: a load
+// reads the list and the one memo it may replay (a full render's runs to
+// megabytes), and keeping an outcome writes its memo and the list alone.
 const (
 	outcomesFileName = "outcomes"
-	outcomesMagic    = "drover outcomes 3\n"
+	outcomesDirName  = "outcomes.d"
+	outcomesMagic    = "drover outcomes 4\n"
 	maxKeptOutcomes  = 16
-	// maxOutcomesSize bounds the memos kept beside the newest, which Keep
-	// reads and writes again. A full render of 5,000 specs keeps about
-	// 1.6 MB, one of a single spec of them 30 KB.
-	maxOutcomesSize = 4 << 20
+	// maxOutcomesSize bounds the memos kept beside the newest. A full
+	// render of 5,000 specs keeps about 1.6 MB, one of a single spec of
+	// them 30 KB.
+	maxOutcomesSize = 16 << 20
 )
 
-// readOutcomes reads the head of root's outcomes file; none when it is
-// missing, damaged, or written by another binary or for another
-// drover.hcl (ph). With outcomes, it returns the file, open: it is only
-// ever replaced whole (writeOutcomes), so that the memos read through it
-// are the head's.
-func readOutcomes(root string, ph [sha256.Size]byte) ([]keptOutcome, *os.File) {
-	f, err := os.Open(outcomesPath(root))
-	if err != nil {
-		return nil, nil
+// readOutcomes reads root's outcomes file; none when it is missing,
+// damaged, or written by another binary or for another drover.hcl (ph).
+func readOutcomes(root string, ph [sha256.Size]byte) []keptOutcome {
+	data, err := rawfile.ReadFile(filepath.Join(root, IndexDir, outcomesFileName))
+	if err != nil || !bytes.HasPrefix(data, []byte(outcomesMagic)) {
+		return nil
 	}
-	info, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil
-	}
-	// The head is a few KB: read a little more, and more again if not.
-	for n := int64(8 << 10); ; n *= 4 {
-		head := make([]byte, min(n, info.Size()))
-		if _, err := f.ReadAt(head, 0); err != nil && err != io.EOF {
-			break
-		}
-		kept, whole := parseOutcomesHead(head, info.Size(), ph)
-		if kept != nil {
-			return kept, f
-		}
-		if whole || int64(len(head)) == info.Size() {
-			break
-		}
-	}
-	f.Close()
-	return nil, nil
-}
-
-// parseOutcomesHead parses the head of an outcomes file of size bytes
-// that begins with b; whole is false when b ends before the head does.
-func parseOutcomesHead(b []byte, size int64, ph [sha256.Size]byte) (kept []keptOutcome, whole bool) {
-	if !bytes.HasPrefix(b, []byte(outcomesMagic)) {
-		return nil, true // (a file shorter than the magic was read whole)
-	}
-	d := &decoder{b: b[len(outcomesMagic):]}
-	id := binaryID()
-	if got := d.str(); d.bad || id == "" || got != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
-		return nil, !d.bad
+	d := &decoder{b: data[len(outcomesMagic):]}
+	if id := binaryID(); id == "" || d.str() != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
+		return nil
 	}
 	n := d.uvarint()
 	if n > maxKeptOutcomes {
-		return nil, true
+		return nil
 	}
+	var kept []keptOutcome
 	for ; n > 0 && !d.bad; n-- {
 		var k keptOutcome
 		copy(k.key[:], d.bytes(sha256.Size))
@@ -178,108 +147,88 @@ func parseOutcomesHead(b []byte, size int64, ph [sha256.Size]byte) (kept []keptO
 		k.size = int(d.uvarint())
 		kept = append(kept, k)
 	}
-	if d.bad {
-		return nil, false
+	if d.bad || len(d.b) != 0 {
+		return nil
 	}
-	at := int64(len(b) - len(d.b))
-	for i := range kept {
-		kept[i].at = at
-		at += int64(kept[i].size)
-	}
-	if at != size {
-		return nil, true // cut, or grown
-	}
-	return kept, true
+	return kept
 }
 
-func outcomesPath(root string) string { return filepath.Join(root, IndexDir, outcomesFileName) }
+// memoPath is where the memo of checksum sum is kept under root.
+func memoPath(root string, sum [sha256.Size]byte) string {
+	return filepath.Join(root, IndexDir, outcomesDirName, hex.EncodeToString(sum[:]))
+}
 
-// memoOf returns the memo of o.kept[i], reading it the first time: from
-// the file its head was read from while the Stream runs, else from the
-// file there now, when it still holds that memo; false when it cannot be
-// read as it was kept.
+// memoOf returns the memo of o.kept[i], reading it the first time; false
+// when it is gone or not what was kept.
 func (o *Outcome) memoOf(i int) ([]byte, bool) {
 	k := &o.kept[i]
 	if k.memo != nil {
 		return k.memo, true
 	}
-	memo := make([]byte, k.size)
-	if o.file != nil {
-		if _, err := o.file.ReadAt(memo, k.at); err != nil {
-			return nil, false
-		}
-		k.memo = memo
-		return memo, true
-	}
-	f, err := os.Open(outcomesPath(o.root))
-	if err != nil {
-		return nil, false
-	}
-	defer f.Close()
-	if _, err := f.ReadAt(memo, k.at); err != nil || sha256.Sum256(memo) != k.sum {
+	memo, err := rawfile.ReadFile(memoPath(o.root, k.sum))
+	if err != nil || len(memo) != k.size || sha256.Sum256(memo) != k.sum {
 		return nil, false
 	}
 	k.memo = memo
 	return memo, true
 }
 
-// closeFile closes the outcomes file read at the start of a Stream.
-func (o *Outcome) closeFile() {
-	if o.file != nil {
-		o.file.Close()
-		o.file = nil
-	}
-}
-
-// writeOutcomes writes kept as root's outcomes file, with the memos of
-// those read from it; one whose memo cannot be read is left out.
+// writeOutcomes writes kept as root's outcomes file: the memos it lacks
+// first, then the list. Memos no outcome lists any more are removed.
 func (o *Outcome) writeOutcomes(kept []keptOutcome) {
 	id := binaryID()
 	if id == "" {
 		return
 	}
-	readable := kept[:0:0]
-	for i := range kept {
-		if kept[i].memo == nil {
-			// One of o.kept, not read yet.
-			j := slices.IndexFunc(o.kept, func(k keptOutcome) bool { return k.key == kept[i].key })
-			if j < 0 {
-				continue
-			}
-			memo, ok := o.memoOf(j)
-			if !ok {
-				continue
-			}
-			kept[i].memo = memo
+	dir := filepath.Join(o.root, IndexDir)
+	memos := filepath.Join(dir, outcomesDirName)
+	if err := os.Mkdir(memos, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return // no index directory: nor an index to replay from
+	}
+	listed := map[string]bool{}
+	var stored []keptOutcome
+	for _, k := range kept {
+		path := memoPath(o.root, k.sum)
+		if _, err := os.Stat(path); err == nil || k.memo != nil && writeAtomically(memos, filepath.Base(path), k.memo) {
+			stored = append(stored, k)
+			listed[filepath.Base(path)] = true
 		}
-		readable = append(readable, kept[i])
 	}
 	w := &encoder{b: []byte(outcomesMagic)}
 	w.str(id)
 	w.raw(o.project[:])
-	w.uvarint(uint64(len(readable)))
-	for _, k := range readable {
-		sum := sha256.Sum256(k.memo)
+	w.uvarint(uint64(len(stored)))
+	for _, k := range stored {
 		w.raw(k.key[:])
 		w.raw(k.quick[:])
-		w.raw(sum[:])
-		w.uvarint(uint64(len(k.memo)))
+		w.raw(k.sum[:])
+		w.uvarint(uint64(k.size))
 	}
-	dir := filepath.Join(o.root, IndexDir)
-	tmp, err := os.CreateTemp(dir, outcomesFileName+".tmp-*")
+	if !writeAtomically(dir, outcomesFileName, w.b) {
+		return
+	}
+	entries, _ := os.ReadDir(memos)
+	for _, e := range entries {
+		if !listed[e.Name()] {
+			_ = os.Remove(filepath.Join(memos, e.Name()))
+		}
+	}
+}
+
+// writeAtomically writes data as dir/name through a file renamed into
+// place, so that no reader sees part of it.
+func writeAtomically(dir, name string, data []byte) bool {
+	tmp, err := os.CreateTemp(dir, name+".tmp-*")
 	if err != nil {
-		return // no index directory: nor an index to replay from
+		return false
 	}
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	_, _ = bw.Write(w.b)
-	for _, k := range readable {
-		_, _ = bw.Write(k.memo)
-	}
-	werr := bw.Flush()
+	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), outcomesPath(o.root)) != nil {
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, name)) != nil {
 		_ = os.Remove(tmp.Name())
+		return false
 	}
+	return true
 }
 
 // outcomeKey is the fingerprint of the load's inputs (see Outcome); false
@@ -473,6 +422,5 @@ func (st *streamer) keyOutcome(diags int) {
 // startOutcome readies o for a Stream of root, whose drover.hcl has the
 // checksum ph, with the outcomes kept there.
 func startOutcome(o *Outcome, root string, ph [sha256.Size]byte) {
-	*o = Outcome{Replay: o.Replay, root: root, project: ph}
-	o.kept, o.file = readOutcomes(root, ph)
+	*o = Outcome{Replay: o.Replay, root: root, project: ph, kept: readOutcomes(root, ph)}
 }

@@ -3,6 +3,8 @@ package spec
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -208,11 +210,7 @@ func TestOutcomeReplaysFromTheStats(t *testing.T) {
 	}
 	quickKeys := func() int {
 		n := 0
-		kept, f := readOutcomes(dir, sha256.Sum256(readFile(t, filepath.Join(dir, ProjectFileName))))
-		if f != nil {
-			f.Close()
-		}
-		for _, k := range kept {
+		for _, k := range readOutcomes(dir, sha256.Sum256(readFile(t, filepath.Join(dir, ProjectFileName)))) {
 			if k.quick != ([sha256.Size]byte{}) {
 				n++
 			}
@@ -307,24 +305,27 @@ func TestOutcomeOfAScopedLoadBesideABrokenSpec(t *testing.T) {
 
 // TestOutcomesFileRoundTrip: the outcomes file reads back as written, its
 // memos only when asked for, for the drover.hcl it was written for only;
-// a damaged one reads as none, and a memo changed since its head was read
-// as no memo.
+// a damaged one reads as none, and a memo changed or gone as no memo.
+// Writing it again removes the memos it no longer lists.
 func TestOutcomesFileRoundTrip(t *testing.T) {
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, IndexDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ph := sha256.Sum256([]byte("project"))
-	kept := []keptOutcome{
-		{key: sha256.Sum256([]byte("a")), quick: sha256.Sum256([]byte("quick")), memo: []byte("first")},
-		{key: sha256.Sum256([]byte("b")), memo: []byte{}},
-		{key: sha256.Sum256([]byte("c")), memo: bytes.Repeat([]byte("large "), 10_000)}, // more than is read with the head
+	var kept []keptOutcome
+	for _, c := range []struct {
+		key, quick string
+		memo       []byte
+	}{{"a", "quick", []byte("first")}, {"b", "", []byte{}}, {"c", "", bytes.Repeat([]byte("large "), 10_000)}} {
+		k := keptOutcome{key: sha256.Sum256([]byte(c.key)), memo: c.memo, sum: sha256.Sum256(c.memo), size: len(c.memo)}
+		if c.quick != "" {
+			k.quick = sha256.Sum256([]byte(c.quick))
+		}
+		kept = append(kept, k)
 	}
 	(&Outcome{root: root, project: ph}).writeOutcomes(slices.Clone(kept))
-	read, f := readOutcomes(root, ph)
-	if f != nil {
-		f.Close() // memos read from the file there now
-	}
+	read := readOutcomes(root, ph)
 	if len(read) != len(kept) {
 		t.Fatalf("read back %d outcomes, want %d", len(read), len(kept))
 	}
@@ -337,7 +338,7 @@ func TestOutcomesFileRoundTrip(t *testing.T) {
 			t.Errorf("outcome %d: memo %q (%t), want %q", i, memo, ok, k.memo)
 		}
 	}
-	if got, _ := readOutcomes(root, sha256.Sum256([]byte("another project"))); got != nil {
+	if got := readOutcomes(root, sha256.Sum256([]byte("another project"))); got != nil {
 		t.Fatalf("read for another drover.hcl: %v", got)
 	}
 	path := filepath.Join(root, IndexDir, outcomesFileName)
@@ -345,39 +346,46 @@ func TestOutcomesFileRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []int{0, 1, len(outcomesMagic), len(outcomesMagic) + 10, 100, 200, len(data) - 60_001, len(data) - 1} {
+	for n := range len(data) {
 		if err := os.WriteFile(path, data[:n], 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := readOutcomes(root, ph); got != nil {
+		if got := readOutcomes(root, ph); got != nil {
 			t.Fatalf("cut to %d of %d bytes: read %v", n, len(data), got)
 		}
 	}
-	// The first memo changed in place since the head was read.
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	read, f = readOutcomes(root, ph)
-	f.Close()
-	o = &Outcome{root: root, project: ph, kept: read}
-	changed := bytes.Replace(data, []byte("first"), []byte("fir5t"), 1)
-	if err := os.WriteFile(path, changed, 0o600); err != nil {
+	// A memo changed, and one gone, since the list was read.
+	o = &Outcome{root: root, project: ph, kept: readOutcomes(root, ph)}
+	if err := os.WriteFile(memoPath(root, kept[0].sum), []byte("fir5t"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if memo, ok := o.memoOf(0); ok {
-		t.Fatalf("a memo changed since: read %q", memo)
-	}
-	// While a Stream runs, its memos come from the file it read the head
-	// of, though another drover writes the file anew meanwhile.
-	if err := os.WriteFile(path, data, 0o600); err != nil {
+	if err := os.Remove(memoPath(root, kept[2].sum)); err != nil {
 		t.Fatal(err)
 	}
-	read, f = readOutcomes(root, ph)
-	defer f.Close()
-	o = &Outcome{root: root, project: ph, kept: read, file: f}
-	(&Outcome{root: root, project: ph}).writeOutcomes([]keptOutcome{{key: kept[0].key, memo: []byte("other")}})
-	if memo, ok := o.memoOf(0); !ok || string(memo) != "first" {
-		t.Fatalf("the file written anew while a Stream runs: memo %q (%t), want %q", memo, ok, "first")
+	for _, i := range []int{0, 2} {
+		if memo, ok := o.memoOf(i); ok {
+			t.Errorf("memo %d changed or gone: read %q", i, memo)
+		}
+	}
+	// Written again without the first: its memo goes, the second's stays.
+	(&Outcome{root: root, project: ph}).writeOutcomes(kept[1:2])
+	if _, err := os.Stat(memoPath(root, kept[0].sum)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the memo of an outcome no longer listed: %v", err)
+	}
+	if got := readOutcomes(root, ph); len(got) != 1 || got[0].key != kept[1].key {
+		t.Errorf("written again with one outcome: read %v", got)
+	}
+	if _, err := os.Stat(memoPath(root, kept[1].sum)); err != nil {
+		t.Errorf("the memo of the outcome listed: %v", err)
+	}
+	// A root without an index directory gets none.
+	bare := t.TempDir()
+	(&Outcome{root: bare, project: ph}).writeOutcomes(kept)
+	if _, err := os.Stat(filepath.Join(bare, IndexDir)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("outcomes kept where there was no index directory: %v", err)
 	}
 }
 
