@@ -37,7 +37,7 @@ everything goes to stdout as one JSON document, or readable HCL with
 
 When PATH names one spec in a project, only that spec's artifacts are
 rendered, and it is checked against the rest of the project (upstreams must
-exist), which comes from the project index (.drover/index) for the specs
+exist), which comes from the project index (in .drover/) for the specs
 unchanged since it was written. A spec unchanged since it was rendered into
 DIR, whose files there are still as written, is not read again; and when
 nothing at all changed since a render into DIR that warned of nothing, and

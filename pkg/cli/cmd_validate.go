@@ -20,7 +20,7 @@ without contacting any cluster: schema, names Nomad and Consul accept, port
 and upstream references, local port collisions, scaling bounds and policies,
 public routes, and literal secrets in env. If a drover.hcl is found in or
 above PATH, PATH is checked against the whole project: the specs that have
-not changed since the project index (.drover/index) was written, and that
+not changed since the project index (in .drover/) was written, and that
 passed then, are taken from it rather than read again, and when nothing at
 all changed since a validation that found nothing, it stands
 (DROVER_INDEX=off reads and checks every spec).

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"os"
 	"path/filepath"
@@ -43,13 +44,13 @@ import (
 // the file was read is not trusted either: a change within the same
 // timestamp tick would not show in it (git's "racy" entries).
 //
-// It lives in .drover/ under the project root, with a .gitignore that
-// keeps it out of version control; a root that cannot be written to just
-// goes without.
+// It lives in .drover/ under the project root (index.0 to index.f, see
+// indexShards), with a .gitignore that keeps it out of version control; a
+// root that cannot be written to just goes without.
 const (
 	IndexDir        = ".drover"
 	indexFileName   = "index"
-	indexMagic      = "drover index 3\n"
+	indexMagic      = "drover index 4\n"
 	indexRacyWindow = 2 * time.Second
 )
 
@@ -148,41 +149,71 @@ func buildID(info *debug.BuildInfo) string {
 	return "build " + hex.EncodeToString(sum[:])
 }
 
+// The index is kept in indexShards files, each entry in the one its
+// file's path hashes to (shardOf), so that a command after an edit of one
+// spec writes that spec's shard again rather than the whole index (3 MB
+// for 5,000 specs). Each shard stands on its own: a missing or damaged
+// one only leaves its files to be read again.
+const indexShards = 16
+
+// shardOf is the shard of the entry of rel.
+func shardOf(rel string) int {
+	h := fnv.New32a()
+	h.Write([]byte(rel))
+	return int(h.Sum32() % indexShards)
+}
+
+func shardPath(root string, k int) string {
+	return filepath.Join(root, IndexDir, fmt.Sprintf("%s.%x", indexFileName, k))
+}
+
 // indexFile is an index as read, its entries not decoded yet: a load
 // that replays its outcome at once (replayQuick) needs none of them.
 type indexFile struct {
 	bodies [][]byte
+	// read: the shard was read whole; entries counts its entries.
+	read    [indexShards]bool
+	entries [indexShards]int
 }
 
-// readIndexFile reads root's index, without decoding its entries; nil
-// when there is none, it is unreadable, or drover.hcl (ph: the checksum
-// of the bytes this run read, on which every summary depends) or the
-// binary changed since it was written.
+// readIndexFile reads root's index, without decoding its entries: the
+// shards that are there, and were written by this binary for the same
+// drover.hcl (ph: the checksum of the bytes this run read, on which every
+// summary depends). Nil when no shard is.
 func readIndexFile(root string, ph [sha256.Size]byte) *indexFile {
 	id := binaryID()
 	if id == "" {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.Join(root, IndexDir, indexFileName))
-	if err != nil || !bytes.HasPrefix(data, []byte(indexMagic)) {
+	f := &indexFile{}
+	any := false
+	for k := range indexShards {
+		data, err := rawfile.ReadFile(shardPath(root, k))
+		if err != nil || !bytes.HasPrefix(data, []byte(indexMagic)) {
+			continue
+		}
+		d := &decoder{b: data[len(indexMagic):]}
+		if d.str() != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
+			continue
+		}
+		n := d.uvarint()
+		if n > uint64(len(d.b)) {
+			continue
+		}
+		bodies := make([][]byte, 0, n)
+		for ; n > 0 && !d.bad; n-- {
+			bodies = append(bodies, d.bytes(int(d.uvarint())))
+		}
+		if d.bad || len(d.b) != 0 {
+			continue
+		}
+		f.bodies = append(f.bodies, bodies...)
+		f.read[k], f.entries[k], any = true, len(bodies), true
+	}
+	if !any {
 		return nil
 	}
-	d := &decoder{b: data[len(indexMagic):]}
-	if d.str() != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
-		return nil
-	}
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		return nil
-	}
-	bodies := make([][]byte, 0, n)
-	for ; n > 0 && !d.bad; n-- {
-		bodies = append(bodies, d.bytes(int(d.uvarint())))
-	}
-	if d.bad {
-		return nil
-	}
-	return &indexFile{bodies: bodies}
+	return f
 }
 
 // decode decodes the entries of f; nil when f is.
@@ -571,34 +602,47 @@ func (st *streamer) writeIndex(results []*fileResult) {
 		return
 	}
 	ph := sha256.Sum256(st.projectSrc)
-	entries := make([]*indexEntry, 0, len(results))
-	changed := st.index == nil
+	var shards [indexShards][]*indexEntry
+	var changed [indexShards]bool
 	for _, r := range results {
 		if r.entry == nil {
 			continue // drover.hcl, or a file that could not be read
 		}
-		entries = append(entries, r.entry)
-		changed = changed || r.entry.changed
-	}
-	if !changed && len(entries) == len(st.index.entries) {
-		return
+		k := shardOf(r.entry.rel)
+		shards[k] = append(shards[k], r.entry)
+		changed[k] = changed[k] || r.entry.changed
 	}
 	dir := filepath.Join(st.l.root, IndexDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return
+	made := false
+	for k := range indexShards {
+		// A shard as read, with the same entries, none changed, stands.
+		if f := st.indexFile; f != nil && f.read[k] && !changed[k] && len(shards[k]) == f.entries[k] {
+			continue
+		}
+		if !made {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return
+			}
+			ignore := filepath.Join(dir, ".gitignore")
+			if _, err := os.Stat(ignore); err != nil {
+				_ = os.WriteFile(ignore, []byte("# drover's index of the project's specs: a cache, rebuilt when missing.\n*\n"), 0o644)
+			}
+			_ = os.Remove(filepath.Join(dir, indexFileName)) // of an earlier drover
+			made = true
+		}
+		writeShard(shardPath(st.l.root, k), id, ph, shards[k])
 	}
-	ignore := filepath.Join(dir, ".gitignore")
-	if _, err := os.Stat(ignore); err != nil {
-		_ = os.WriteFile(ignore, []byte("# drover's index of the project's specs: a cache, rebuilt when missing.\n*\n"), 0o644)
-	}
-	tmp, err := os.CreateTemp(dir, indexFileName+".tmp-*")
+}
+
+// writeShard writes entries as the index shard at path.
+func writeShard(path, id string, ph [sha256.Size]byte, entries []*indexEntry) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return
 	}
-	// Through a buffer of its own size rather than one of the whole index
-	// (megabytes for a large project, most of it entries as they were
-	// read): a command on one edited spec writes the index every time.
-	bw := bufio.NewWriterSize(tmp, 256<<10)
+	// Through a buffer of its own size rather than one of the whole shard
+	// (most of it entries as they were read).
+	bw := bufio.NewWriterSize(tmp, 64<<10)
 	w := &encoder{b: []byte(indexMagic)}
 	w.str(id)
 	w.raw(ph[:])
@@ -617,7 +661,7 @@ func (st *streamer) writeIndex(results []*fileResult) {
 	_, _ = bw.Write(w.b)
 	werr := bw.Flush()
 	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(dir, indexFileName)) != nil {
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
 		_ = os.Remove(tmp.Name())
 	}
 }

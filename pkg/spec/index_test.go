@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/drover-io/drover/internal/dirstat"
 	"github.com/drover-io/drover/pkg/diag"
 )
 
@@ -262,7 +263,7 @@ variable "domain" {
 		if len(sets) != 2 || sets[0].App("api") == nil || !sets[0].PubliclyReachable(sets[0].App("api")) || fmt.Sprint(sets[0].Callers("api")) != "[web]" {
 			t.Errorf("round %d: the other specs' facts are missing: %v", round, sets)
 		}
-		if _, err := os.Stat(filepath.Join(dir, IndexDir, indexFileName)); err != nil {
+		if _, err := os.Stat(shardPath(dir, shardOf("web.hcl"))); err != nil {
 			t.Fatalf("round %d: no index written: %v", round, err)
 		}
 	}
@@ -318,7 +319,7 @@ func TestIndexRecordsTheProjectFileItRead(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, IndexDir, indexFileName))
+	data, err := os.ReadFile(shardPath(dir, shardOf("web.hcl")))
 	if err != nil || !bytes.HasPrefix(data, []byte(indexMagic)) {
 		t.Fatalf("no index: %v", err)
 	}
@@ -340,7 +341,7 @@ func TestIndexSurvivesGarbage(t *testing.T) {
 	if _, diags := Stream(opts); diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	path := filepath.Join(dir, IndexDir, indexFileName)
+	path := shardPath(dir, shardOf("b.hcl"))
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -352,6 +353,9 @@ func TestIndexSurvivesGarbage(t *testing.T) {
 		sets, diags := Stream(opts)
 		if diags.HasErrors() || len(sets[0].Apps) != 2 {
 			t.Errorf("cut at %d: %v, %v", cut, diags, sets)
+		}
+		if f := readIndexFile(dir, sha256.Sum256([]byte(`project "p" {}`))); f == nil || !f.read[shardOf("b.hcl")] || f.entries[shardOf("b.hcl")] == 0 {
+			t.Errorf("cut at %d: the shard was not written again", cut)
 		}
 	}
 	ignore, err := os.ReadFile(filepath.Join(dir, IndexDir, ".gitignore"))
@@ -775,5 +779,68 @@ func TestReadCompare(t *testing.T) {
 	}
 	if src, same := readCompare(filepath.Join(t.TempDir(), "missing.hcl"), 10, sum); same || src != nil {
 		t.Errorf("a missing file: same %t, read %q", same, src)
+	}
+}
+
+// TestIndexWritesOnlyTheShardsThatChanged: after an edit of one spec, a
+// load writes that spec's shard of the index again and leaves the others
+// as they were; a spec removed has its shard written again too.
+func TestIndexWritesOnlyTheShardsThatChanged(t *testing.T) {
+	t.Parallel() // waits out the racy window
+	files := map[string]string{"drover.hcl": `project "p" {}`}
+	for i := range 64 {
+		files[fmt.Sprintf("s%02d.hcl", i)] = fmt.Sprintf("app \"s%02d\" {\n  image = \"r/s:1\"\n}\n", i)
+	}
+	dir := writeTree(t, files)
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"s00.hcl"}, WorkDir: dir}, Index: true}
+	stream := func() {
+		t.Helper()
+		if _, diags := Stream(opts); diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+	}
+	inodes := func() (ino [indexShards]uint64) {
+		t.Helper()
+		for k := range indexShards {
+			s, err := dirstat.File(shardPath(dir, k))
+			if err != nil {
+				t.Fatalf("shard %d: %v", k, err)
+			}
+			ino[k] = s.Ino
+		}
+		return ino
+	}
+	settle() // else every entry is read again, and written again once settled
+	stream()
+	settled := inodes()
+	stream() // nothing changed: nothing written
+	if got := inodes(); got != settled {
+		t.Fatalf("a load with nothing changed wrote shards: %v, then %v", settled, got)
+	}
+	for _, c := range []struct {
+		what string
+		spec string
+		edit func(path string) error
+	}{
+		{"removed", "s42.hcl", os.Remove},
+		// Last: the edited file's new entry is too recent to trust, and
+		// the next load reads it, and writes its shard, again.
+		{"edited", "s17.hcl", func(p string) error { return os.WriteFile(p, []byte("app \"s17\" {\n  image = \"r/s:2\"\n}\n"), 0o644) }},
+	} {
+		before := inodes()
+		if err := c.edit(filepath.Join(dir, c.spec)); err != nil {
+			t.Fatal(err)
+		}
+		stream()
+		after := inodes()
+		for k := range indexShards {
+			if want := k == shardOf(c.spec); (after[k] != before[k]) != want {
+				t.Errorf("%s %s (shard %d): shard %d written again: %t, want %t", c.what, c.spec, shardOf(c.spec), k, after[k] != before[k], want)
+			}
+		}
+	}
+	sets, diags := Stream(StreamOptions{LoadOptions: LoadOptions{Paths: []string{"."}, WorkDir: dir}, Index: true})
+	if diags.HasErrors() || len(sets[0].Apps) != 63 || sets[0].App("s42") != nil || sets[0].App("s17") == nil {
+		t.Fatalf("loaded again: %v, %d apps", diags, len(sets[0].Apps))
 	}
 }

@@ -663,7 +663,7 @@ type StreamOptions struct {
 	// AllEnvironments loads the base spec and every environment, as
 	// LoadEnvironments does, instead of LoadOptions.Environment alone.
 	AllEnvironments bool
-	// Index keeps the project's index (.drover/index under its root) and
+	// Index keeps the project's index (.drover/ under its root) and
 	// uses it when Paths select part of a project: then only the selected
 	// spec files, and files changed since the index was written, are
 	// parsed; the other files contribute what the checks across files need
