@@ -614,6 +614,7 @@ func (st *streamer) writeIndex(results []*fileResult) {
 	}
 	dir := filepath.Join(st.l.root, IndexDir)
 	made := false
+	var bw *bufio.Writer // one for every shard written
 	for k := range indexShards {
 		// A shard as read, with the same entries, none changed, stands.
 		if f := st.indexFile; f != nil && f.read[k] && !changed[k] && len(shards[k]) == f.entries[k] {
@@ -630,19 +631,22 @@ func (st *streamer) writeIndex(results []*fileResult) {
 			_ = os.Remove(filepath.Join(dir, indexFileName)) // of an earlier drover
 			made = true
 		}
-		writeShard(shardPath(st.l.root, k), id, ph, shards[k])
+		if bw == nil {
+			bw = bufio.NewWriterSize(nil, 64<<10)
+		}
+		writeShard(bw, shardPath(st.l.root, k), id, ph, shards[k])
 	}
 }
 
-// writeShard writes entries as the index shard at path.
-func writeShard(path, id string, ph [sha256.Size]byte, entries []*indexEntry) {
+// writeShard writes entries as the index shard at path, through bw: a
+// buffer of its own size rather than one of the whole shard (most of it
+// entries as they were read).
+func writeShard(bw *bufio.Writer, path, id string, ph [sha256.Size]byte, entries []*indexEntry) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return
 	}
-	// Through a buffer of its own size rather than one of the whole shard
-	// (most of it entries as they were read).
-	bw := bufio.NewWriterSize(tmp, 64<<10)
+	bw.Reset(tmp)
 	w := &encoder{b: []byte(indexMagic)}
 	w.str(id)
 	w.raw(ph[:])
