@@ -235,13 +235,6 @@ func writeAtomically(dir, name string, data []byte) bool {
 // when the load cannot have an outcome: any diagnostic so far, a file
 // with errors, a variable without a known value.
 func (st *streamer) outcomeKey(results []*fileResult) ([sha256.Size]byte, bool) {
-	if st.opts.MemoKey == "" || !st.l.hasProject || st.projectErr != nil || len(st.diags) > 0 {
-		return [sha256.Size]byte{}, false
-	}
-	vars, ok := st.fps.of(sortedKeys(st.projectVar), st)
-	if !ok {
-		return [sha256.Size]byte{}, false
-	}
 	// Through a small buffer: the summaries of a large project come to
 	// megabytes, which a buffer of them all would copy and fault in.
 	h := sha256.New()
@@ -252,15 +245,9 @@ func (st *streamer) outcomeKey(results []*fileResult) ([sha256.Size]byte, bool) 
 			w.b = w.b[:0]
 		}
 	}
-	w.str(st.opts.MemoKey)
-	w.str(st.l.root)
-	w.raw(st.outcome().project[:])
-	w.raw(vars[:])
-	w.strs(sortedKeys(st.inputNames))
-	w.str(st.opts.Environment)
-	w.bool(st.opts.AllEnvironments)
-	w.bool(st.scoped)
-	w.strs(st.envs)
+	if !st.keyHead(w) {
+		return [sha256.Size]byte{}, false
+	}
 	w.uvarint(uint64(len(results)))
 	for _, r := range results {
 		if len(r.diags) > 0 || r.noMemo || r.entry != nil && r.entry.errors {
@@ -371,20 +358,19 @@ func (st *streamer) replayQuick() bool {
 	return true
 }
 
-// quickKey is the fingerprint of the load's inputs as they are known
-// before any spec file is read: the outcome key's inputs, with each spec
-// file's stat in place of what the index keeps of it. False when the
-// load cannot have an outcome (see outcomeKey) or a file has no stat.
-func (st *streamer) quickKey() ([sha256.Size]byte, bool) {
-	if st.opts.MemoKey == "" || !st.l.hasProject || st.projectErr != nil || len(st.diags) > 0 || len(st.l.stats) != len(st.l.files) {
-		return [sha256.Size]byte{}, false
+// keyHead writes what both keys of a load begin with to w: the caller's
+// key, the root, drover.hcl, the project variables' values, the inputs
+// that set variables, the environments. False when the load cannot have
+// an outcome: no project, any diagnostic so far, a project variable
+// without a known value.
+func (st *streamer) keyHead(w *encoder) bool {
+	if st.opts.MemoKey == "" || !st.l.hasProject || st.projectErr != nil || len(st.diags) > 0 {
+		return false
 	}
 	vars, ok := st.fps.of(sortedKeys(st.projectVar), st)
 	if !ok {
-		return [sha256.Size]byte{}, false
+		return false
 	}
-	w := &encoder{b: make([]byte, 0, 64*len(st.l.files)+1024)}
-	w.str("quick") // never the same bytes as an outcome key's
 	w.str(st.opts.MemoKey)
 	w.str(st.l.root)
 	w.raw(st.outcome().project[:])
@@ -394,6 +380,19 @@ func (st *streamer) quickKey() ([sha256.Size]byte, bool) {
 	w.bool(st.opts.AllEnvironments)
 	w.bool(st.scoped)
 	w.strs(st.envs)
+	return true
+}
+
+// quickKey is the fingerprint of the load's inputs as they are known
+// before any spec file is read: the outcome key's inputs, with each spec
+// file's stat in place of what the index keeps of it. False when the
+// load cannot have an outcome (see outcomeKey) or a file has no stat.
+func (st *streamer) quickKey() ([sha256.Size]byte, bool) {
+	w := &encoder{b: make([]byte, 0, 64*len(st.l.files)+1024)}
+	w.str("quick") // never the same bytes as an outcome key's
+	if len(st.l.stats) != len(st.l.files) || !st.keyHead(w) {
+		return [sha256.Size]byte{}, false
+	}
 	w.uvarint(uint64(len(st.l.files)))
 	for i, path := range st.l.files {
 		stat := st.l.stats[i]
