@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/drover-io/drover/internal/testutil"
 )
 
 // TestReadFileIsOSReadFile: the same bytes and the same errors as
@@ -79,8 +81,8 @@ func TestWriteFileIsOSWriteFile(t *testing.T) {
 		if err := os.WriteFile(theirs, data, perm); err != nil {
 			t.Fatal(err)
 		}
-		a, b := stat(t, mine), stat(t, theirs)
-		if a.Mode() != b.Mode() || !bytes.Equal(readBack(t, mine), data) {
+		a, b := testutil.Stat(t, mine), testutil.Stat(t, theirs)
+		if a.Mode() != b.Mode() || !bytes.Equal(testutil.ReadFile(t, mine), data) {
 			t.Errorf("perm %v: wrote mode %v, %d bytes; os.WriteFile: mode %v", perm, a.Mode(), a.Size(), b.Mode())
 		}
 	}
@@ -88,8 +90,8 @@ func TestWriteFileIsOSWriteFile(t *testing.T) {
 	if err := os.WriteFile(long, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(long, []byte("short"), 0o644); err != nil || string(readBack(t, long)) != "short" {
-		t.Errorf("over a longer file: %v, %q", err, readBack(t, long))
+	if err := WriteFile(long, []byte("short"), 0o644); err != nil || string(testutil.ReadFile(t, long)) != "short" {
+		t.Errorf("over a longer file: %v, %q", err, testutil.ReadFile(t, long))
 	}
 	missing := filepath.Join(dir, "no", "such")
 	if err, want := WriteFile(missing, data, 0o644), os.WriteFile(missing, data, 0o644); errString(err) != errString(want) {
@@ -102,24 +104,6 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-func stat(t *testing.T, p string) os.FileInfo {
-	t.Helper()
-	info, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info
-}
-
-func readBack(t *testing.T, p string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // BenchmarkWriteFile writes a small file (a config entry's size) through

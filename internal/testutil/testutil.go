@@ -2,6 +2,8 @@ package testutil
 
 import (
 	"bytes"
+	"io/fs"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -65,4 +67,24 @@ func RunContract[T any](t *testing.T, cases []ContractCase[T], newTarget func(t 
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) { tc.Run(t, newTarget(t)) })
 	}
+}
+
+// ReadFile reads the file at path, failing the test when it cannot.
+func ReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Stat stats the file at path, failing the test when it cannot.
+func Stat(t testing.TB, path string) fs.FileInfo {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	nomadapi "github.com/hashicorp/nomad/api"
 
+	"github.com/drover-io/drover/internal/testutil"
 	"github.com/drover-io/drover/pkg/render"
 	"github.com/drover-io/drover/pkg/spec"
 	"github.com/drover-io/drover/templates"
@@ -332,7 +333,7 @@ func TestOutDirStagesAMissingDirWhole(t *testing.T) {
 	if err := os.MkdirAll(made, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if a, b := stat(t, o.dir).Mode(), stat(t, made).Mode(); a != b {
+	if a, b := testutil.Stat(t, o.dir).Mode(), testutil.Stat(t, made).Mode(); a != b {
 		t.Errorf("output directory mode %v, want %v as MkdirAll makes it", a, b)
 	}
 
@@ -368,15 +369,6 @@ func TestOutDirStagesAMissingDirWhole(t *testing.T) {
 	}
 }
 
-func stat(t *testing.T, path string) fs.FileInfo {
-	t.Helper()
-	info, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info
-}
-
 // TestRenderRewritesOnlyAChangedManifest: a render that lists what the
 // previous one did leaves its manifest.json alone (its modification time
 // too), and restores one edited since.
@@ -402,7 +394,7 @@ func TestRenderRewritesOnlyAChangedManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	render()
-	if !stat(t, manifest).ModTime().Equal(old) {
+	if !testutil.Stat(t, manifest).ModTime().Equal(old) {
 		t.Error("an unchanged manifest.json was written again")
 	}
 	edited := bytes.Replace(want, []byte(`"a"`), []byte(`"b"`), 1) // the same size

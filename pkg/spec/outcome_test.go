@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/drover-io/drover/internal/testutil"
 )
 
 // outcomeRun is one Stream with Memo, Replay and an Outcome whose memo is
@@ -210,7 +212,7 @@ func TestOutcomeReplaysFromTheStats(t *testing.T) {
 	}
 	quickKeys := func() int {
 		n := 0
-		for _, k := range readOutcomes(dir, sha256.Sum256(readFile(t, filepath.Join(dir, ProjectFileName)))) {
+		for _, k := range readOutcomes(dir, sha256.Sum256(testutil.ReadFile(t, filepath.Join(dir, ProjectFileName)))) {
 			if k.quick != ([sha256.Size]byte{}) {
 				n++
 			}
@@ -248,15 +250,6 @@ func TestOutcomeReplaysFromTheStats(t *testing.T) {
 	if r := streamOutcome(t, opts, true); r.offered {
 		t.Fatal("offered the outcome after b.hcl changed")
 	}
-}
-
-func readFile(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // TestOutcomeOfALoadWithDiagnosticsIsNotKept: a warning is reported on
