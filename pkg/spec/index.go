@@ -50,7 +50,7 @@ import (
 const (
 	IndexDir        = ".drover"
 	indexFileName   = "index"
-	indexMagic      = "drover index 4\n"
+	indexMagic      = "drover index 5\n"
 	indexRacyWindow = 2 * time.Second
 )
 
@@ -770,10 +770,44 @@ func (f *fingerprints) of(names []string, st *streamer) ([sha256.Size]byte, bool
 // upstreams' names), followed by the rest behind its length, its ranges
 // first: a reader that needs only names skips the rest in one step, one
 // that needs names and ranges stops after them. An external is its name
-// and the rest behind its length.
+// and the rest behind its length. The whole opens with its shape (see
+// factsShape), which the outcome keys hash in place of the rest.
 func encodeFacts(w *encoder, apps []*App, exts []*External) {
+	shape := &encoder{noRanges: true}
+	encodeFactsBody(shape, apps, exts)
+	sum := sha256.Sum256(shape.b)
+	w.raw(sum[:])
+	encodeFactsBody(w, apps, exts)
+}
+
+// factsShapeSize is the size of the shape that opens encoded summaries:
+// the SHA-256 of what they say, ranges left out (see factsShape).
+const factsShapeSize = sha256.Size
+
+// factsShape is the fingerprint of what encoded summaries say, but where
+// in their file they say it; nil when b is not encoded summaries. Two
+// loads whose summaries have the same shapes have the same Sets but for
+// the source ranges (which only diagnostics show).
+func factsShape(b []byte) []byte {
+	if len(b) < factsShapeSize {
+		return nil
+	}
+	return b[:factsShapeSize]
+}
+
+// factsBody is what follows the shape of encoded summaries.
+func factsBody(b []byte) []byte {
+	if len(b) < factsShapeSize {
+		return nil
+	}
+	return b[factsShapeSize:]
+}
+
+// encodeFactsBody writes the summaries proper (see encodeFacts); with
+// w.noRanges, no range.
+func encodeFactsBody(w *encoder, apps []*App, exts []*External) {
 	w.uvarint(uint64(len(apps)))
-	d := &encoder{}
+	d := &encoder{noRanges: w.noRanges}
 	for _, a := range apps {
 		w.str(a.Name)
 		var flags uint64
@@ -906,6 +940,7 @@ func (d *decoder) externals(f *fileFacts, display, rel string) {
 
 // decodeFacts decodes summaries of the file display (rel to the root).
 func decodeFacts(b []byte, display, rel string) *fileFacts {
+	b = factsBody(b)
 	d := &decoder{b: b}
 	f := &fileFacts{}
 	n := int(d.uvarint())
@@ -959,7 +994,11 @@ func decodeFacts(b []byte, display, rel string) *fileFacts {
 
 // encoder appends the index's binary encoding: unsigned and zig-zag
 // varints, length-prefixed strings.
-type encoder struct{ b []byte }
+type encoder struct {
+	b []byte
+	// noRanges: rng writes nothing (for factsShape).
+	noRanges bool
+}
 
 func (w *encoder) uvarint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
 func (w *encoder) varint(v int64)   { w.b = binary.AppendVarint(w.b, v) }
@@ -986,6 +1025,9 @@ func (w *encoder) bool(v bool) {
 }
 
 func (w *encoder) rng(r hcl.Range) {
+	if w.noRanges {
+		return
+	}
 	for _, v := range [...]int{r.Start.Line, r.Start.Column, r.Start.Byte, r.End.Line, r.End.Column, r.End.Byte} {
 		w.uvarint(uint64(v))
 	}

@@ -54,7 +54,7 @@ type scanner struct {
 // of an encoded summary, and its externals' names, without decoding the
 // rest.
 func (sc *scanner) scanFacts(b []byte, fn func(scannedApp), ext func(name string)) {
-	d := &decoder{b: b, intern: sc.names}
+	d := &decoder{b: factsBody(b), intern: sc.names}
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {
 		h := d.factHeader("", false, &sc.upstreams)
 		if !d.bad {
@@ -285,7 +285,7 @@ func decodeBare(b []byte, display, rel string, prev []*App, scanned []scannedApp
 		name                 []byte
 		nameRange, declRange hcl.Range
 	}
-	d := decoder{b: b}
+	d := decoder{b: factsBody(b)}
 	var room [2]head // most files hold one app
 	heads := room[:0]
 	for n := d.uvarint(); n > 0 && !d.bad; n-- {

@@ -24,10 +24,11 @@ import (
 // The inputs are everything the Sets are made of: drover.hcl, the values
 // of the project's variables and which inputs set variables, the
 // environments, the root, which files there are and which are selected,
-// each file's summaries and variable declarations in every environment,
-// the selected files' memos, and MemoKey (which names the caller and its
+// each file's summaries (what they say, not where in the file: see
+// factsShape) and variable declarations in every environment, the
+// selected files' memos, and MemoKey (which names the caller and its
 // context). A load with any diagnostic at all is never kept, and so one
-// that replays has none.
+// that replays has none: where a summary sits is for diagnostics alone.
 //
 // Working that key out takes every file's summaries, from the index.
 // A load whose spec files all have the stat they had when a load of
@@ -36,6 +37,13 @@ import (
 // outcome then, when no stat was too recent to pin its file's bytes (see
 // indexEntry.racy). Such a load reads none of the index's entries, nor
 // any spec but drover.hcl.
+//
+// The Sets a load returns are made of all the inputs but the selected
+// files' memos, which stand for the caller's visits alone: a load whose
+// inputs differ from a kept one's in those memos only (a selected spec
+// edited where its summaries do not tell, say) has the same Sets, and
+// SetsMemo offers the caller what it kept then, for the part of its work
+// that derives from the Sets.
 type Outcome struct {
 	// Replay is given what the caller kept (Keep) after a load of the same
 	// inputs; it returns whether that still stands (the files it names
@@ -48,11 +56,14 @@ type Outcome struct {
 	// what they did is intact too. Otherwise each app's memo stood.
 	Replay func(memo []byte, apps bool) bool
 
-	root     string
-	project  [sha256.Size]byte
-	kept     []keptOutcome // as read, the most recent first
-	key      [sha256.Size]byte
-	keyed    bool // key is the load's
+	root    string
+	project [sha256.Size]byte
+	kept    []keptOutcome // as read, the most recent first
+	key     [sha256.Size]byte
+	keyed   bool // key (and sets) are the load's
+	// sets is the fingerprint of the load's inputs but the selected files'
+	// memos: of its Sets (see SetsMemo).
+	sets     [sha256.Size]byte
 	keepable bool // ... and it had no diagnostic: Keep records it
 	replayed bool
 	// quick is the load's quick key, when quickOK; quickReplayed: the
@@ -78,7 +89,7 @@ func (o *Outcome) Keep(memo []byte) {
 	if !o.keepable || o.replayed {
 		return
 	}
-	kept := []keptOutcome{{key: o.key, memo: memo, sum: sha256.Sum256(memo), size: len(memo)}}
+	kept := []keptOutcome{{key: o.key, sets: o.sets, memo: memo, sum: sha256.Sum256(memo), size: len(memo)}}
 	if o.settled && o.quickOK {
 		kept[0].quick = o.quick
 	}
@@ -92,9 +103,29 @@ func (o *Outcome) Keep(memo []byte) {
 	o.writeOutcomes(kept)
 }
 
+// SetsMemo returns the memo kept after the most recent load whose Sets
+// were the same as those of the last Stream with o: a load of the same
+// inputs but for the selected files' memos (see Outcome), which did not
+// replay. False when there is none, or the load could not be keyed. What
+// the caller derived from the Sets alone then (render -o's config entries
+// and gateways, say) stands for this load's if what it names is intact.
+func (o *Outcome) SetsMemo() ([]byte, bool) {
+	if !o.keyed || o.replayed {
+		return nil, false
+	}
+	for i := range o.kept {
+		if o.kept[i].sets == o.sets {
+			return o.memoOf(i)
+		}
+	}
+	return nil, false
+}
+
 // keptOutcome is one outcome the outcomes file holds.
 type keptOutcome struct {
 	key [sha256.Size]byte
+	// sets is the fingerprint of its Sets (Outcome.sets).
+	sets [sha256.Size]byte
 	// quick is the quick key of a load that replayed it (zero: none yet).
 	quick [sha256.Size]byte
 	// memo is read when first needed (memoOf): size bytes whose checksum
@@ -115,7 +146,7 @@ type keptOutcome struct {
 const (
 	outcomesFileName = "outcomes"
 	outcomesDirName  = "outcomes.d"
-	outcomesMagic    = "drover outcomes 4\n"
+	outcomesMagic    = "drover outcomes 5\n"
 	maxKeptOutcomes  = 16
 	// maxOutcomesSize bounds the memos kept beside the newest. A full
 	// render of 5,000 specs keeps about 1.6 MB, one of a single spec of
@@ -142,6 +173,7 @@ func readOutcomes(root string, ph [sha256.Size]byte) []keptOutcome {
 	for ; n > 0 && !d.bad; n-- {
 		var k keptOutcome
 		copy(k.key[:], d.bytes(sha256.Size))
+		copy(k.sets[:], d.bytes(sha256.Size))
 		copy(k.quick[:], d.bytes(sha256.Size))
 		copy(k.sum[:], d.bytes(sha256.Size))
 		k.size = int(d.uvarint())
@@ -200,6 +232,7 @@ func (o *Outcome) writeOutcomes(kept []keptOutcome) {
 	w.uvarint(uint64(len(stored)))
 	for _, k := range stored {
 		w.raw(k.key[:])
+		w.raw(k.sets[:])
 		w.raw(k.quick[:])
 		w.raw(k.sum[:])
 		w.uvarint(uint64(k.size))
@@ -231,13 +264,16 @@ func writeAtomically(dir, name string, data []byte) bool {
 	return true
 }
 
-// outcomeKey is the fingerprint of the load's inputs (see Outcome); false
-// when the load cannot have an outcome: any diagnostic so far, a file
-// with errors, a variable without a known value.
-func (st *streamer) outcomeKey(results []*fileResult) ([sha256.Size]byte, bool) {
+// outcomeKey is the fingerprint of the load's inputs (see Outcome), and
+// that of its Sets: of the same inputs but the selected files' memos;
+// false when the load cannot have an outcome: any diagnostic so far, a
+// file with errors, a variable without a known value. The key is that of
+// the Sets and the memos, so that the summaries are hashed once.
+func (st *streamer) outcomeKey(results []*fileResult) (key, sets [sha256.Size]byte, ok bool) {
 	// Through a small buffer: the summaries of a large project come to
 	// megabytes, which a buffer of them all would copy and fault in.
 	h := sha256.New()
+	memos := &encoder{}
 	w := &encoder{b: make([]byte, 0, 32<<10)}
 	flush := func() {
 		if len(w.b) >= 16<<10 {
@@ -246,12 +282,12 @@ func (st *streamer) outcomeKey(results []*fileResult) ([sha256.Size]byte, bool) 
 		}
 	}
 	if !st.keyHead(w) {
-		return [sha256.Size]byte{}, false
+		return key, sets, false
 	}
 	w.uvarint(uint64(len(results)))
 	for _, r := range results {
 		if len(r.diags) > 0 || r.noMemo || r.entry != nil && r.entry.errors {
-			return [sha256.Size]byte{}, false
+			return key, sets, false
 		}
 		w.str(r.rel)
 		w.str(r.display)
@@ -265,17 +301,40 @@ func (st *streamer) outcomeKey(results []*fileResult) ([sha256.Size]byte, bool) 
 		// This load's environments only: a file read again keeps what its
 		// old entry knew of others.
 		for _, env := range st.envs {
-			hashBlob(w, r.facts, env)
-			if r.selected {
-				hashBlob(w, r.memos, env)
+			hashShape(w, r.facts, env)
+		}
+		if r.selected {
+			memos.str(r.rel)
+			for _, env := range st.envs {
+				hashBlob(memos, r.memos, env)
 			}
 		}
 		flush()
 	}
 	h.Write(w.b)
-	var key [sha256.Size]byte
-	h.Sum(key[:0])
-	return key, true
+	h.Sum(sets[:0])
+	k := &encoder{b: append([]byte("outcome"), sets[:]...)}
+	k.raw(memos.b)
+	return sha256.Sum256(k.b), sets, true
+}
+
+// hashShape writes the shape of the summaries bs holds as name (see
+// factsShape) to w for a fingerprint: where in their file the summaries
+// say what they say is for diagnostics alone, and a load that has any is
+// never kept.
+func hashShape(w *encoder, bs *blobs, name string) {
+	b, ok := bs.lookup(name)
+	switch shape := factsShape(b); {
+	case !ok:
+		w.uvarint(0)
+	case shape != nil:
+		w.uvarint(1)
+		w.raw(shape)
+	default: // not summaries: all of it
+		w.uvarint(2)
+		w.uvarint(uint64(len(b)))
+		w.raw(b)
+	}
 }
 
 // hashBlob writes whether bs has name, and its bytes, to w for a
@@ -305,11 +364,11 @@ func (st *streamer) replayOutcome(results []*fileResult) bool {
 	if o == nil {
 		return false
 	}
-	key, ok := st.outcomeKey(results)
+	key, sets, ok := st.outcomeKey(results)
 	if !ok {
 		return false
 	}
-	o.key, o.keyed = key, true
+	o.key, o.sets, o.keyed = key, sets, true
 	for _, r := range results {
 		if !r.fromIndex && r.rel != ProjectFileName {
 			return false

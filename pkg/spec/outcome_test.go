@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +28,8 @@ type outcomeRun struct {
 	apps   []bool
 	quick  bool
 	sets   []*Set
+	// setsMemo: SetsMemo offered a memo, when not replayed.
+	setsMemo bool
 }
 
 // streamOutcome streams opts (Index on, and key as MemoKey unless set)
@@ -56,6 +60,7 @@ func streamOutcome(t *testing.T, opts StreamOptions, stands bool) outcomeRun {
 		t.Errorf("replayed, yet Stream returned %d Sets and diagnostics %v", len(run.sets), diags)
 	}
 	if !run.replayed {
+		_, run.setsMemo = opts.Outcome.SetsMemo()
 		opts.Outcome.Keep([]byte("outcome"))
 	}
 	return run
@@ -188,8 +193,12 @@ func TestOutcomeKeyCoversEveryInput(t *testing.T) {
 			if r := streamOutcome(t, all(dir), true); !r.quick {
 				t.Fatal("the kept load itself was not replayed by its quick key")
 			}
-			if r := streamOutcome(t, c.change(t, dir), true); r.offered {
+			r := streamOutcome(t, c.change(t, dir), true)
+			if r.offered {
 				t.Errorf("offered the outcome of another load")
+			}
+			if r.setsMemo {
+				t.Errorf("offered the memo of a load of other Sets")
 			}
 		})
 	}
@@ -403,5 +412,66 @@ func TestParsingIsCalledOnceAsASpecIsParsed(t *testing.T) {
 	calls = 0
 	if r := streamOutcome(t, opts, true); r.replayed || calls != 1 {
 		t.Errorf("after an edit of b.hcl: replayed %t, Parsing called %d times, want once", r.replayed, calls)
+	}
+}
+
+// TestSetsMemoIsOfALoadOfTheSameSets: SetsMemo offers what was kept after
+// a load whose inputs were the same but for the selected files' memos and
+// where in their files the summaries are (an edit to the image, and a line
+// added above); not after an edit that the summaries tell (a port).
+func TestSetsMemoIsOfALoadOfTheSameSets(t *testing.T) {
+	dir := outcomeProject(t)
+	visits := 0
+	load := func() *Outcome {
+		t.Helper()
+		o := &Outcome{Replay: func([]byte, bool) bool { return true }}
+		opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"a.hcl"}, WorkDir: dir}, AllEnvironments: true, Index: true, MemoKey: "k", Outcome: o,
+			// A memo of its own for every visit: no load replays another.
+			Memo: func(set *Set, app *App) ([]byte, bool) {
+				visits++
+				return fmt.Appendf(nil, "%s %d", app.Name, visits), true
+			},
+			Replay: func(set *Set, app *App, memo []byte) (func(), bool) { return nil, false }}
+		if _, diags := Stream(opts); diags.HasErrors() {
+			t.Fatal(diags.Error())
+		}
+		if o.Replayed() {
+			t.Fatal("replayed")
+		}
+		return o
+	}
+	edit := func(from, to string) {
+		t.Helper()
+		path := filepath.Join(dir, "a.hcl")
+		src := string(testutil.ReadFile(t, path))
+		if !strings.Contains(src, from) {
+			t.Fatalf("no %q in a.hcl", from)
+		}
+		if err := os.WriteFile(path, []byte(strings.Replace(src, from, to, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := load().SetsMemo(); ok {
+		t.Fatal("a memo offered before any was kept")
+	}
+	first := load()
+	first.Keep([]byte("first"))
+
+	edit(`app "a" {
+  image = "r/a:${var.tag}"`, `# The image is another.
+app "a" {
+  image = "r/a:v${var.tag}"`)
+	o := load()
+	if memo, ok := o.SetsMemo(); !ok || string(memo) != "first" {
+		t.Fatalf("after an edit the summaries do not tell: memo %q, %t; want %q", memo, ok, "first")
+	}
+	o.Keep([]byte("second"))
+
+	edit(`image = "r/a:v${var.tag}"`, `image = "r/a:v${var.tag}"
+  port "http" {
+    to = 8080
+  }`)
+	if memo, ok := load().SetsMemo(); ok {
+		t.Fatalf("after an edit the summaries tell (a port), offered %q", memo)
 	}
 }
