@@ -153,6 +153,12 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 		out.abort()
 		return res, err
 	}
+	// A render of the same Set into dir before (a spec edited where its
+	// summaries do not tell) wrote what Finish derives from the Set: the
+	// config entries, gateways and registrations stand if intact.
+	if memo, ok := load.Outcome.SetsMemo(); ok {
+		stream.SetPrior(memo)
+	}
 	bundle, manifest, err := stream.Finish(sets[0], opts.Version)
 	if err != nil {
 		out.abort()

@@ -24,20 +24,11 @@ const (
 )
 
 func encodeMemo(a *streamedApp) []byte {
-	b := []byte{memoVersion}
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	file := func(f streamedFile) {
-		str(f.path)
-		b = append(b, f.sum[:]...)
-		b = binary.AppendUvarint(b, uint64(f.size))
-	}
-	str(a.owner.Project)
-	str(a.owner.App)
-	str(a.owner.Spec)
-	str(a.jobID)
+	w := &memoWriter{b: []byte{memoVersion}}
+	w.str(a.owner.Project)
+	w.str(a.owner.App)
+	w.str(a.owner.Spec)
+	w.str(a.jobID)
 	var flags byte
 	if a.preserveCounts {
 		flags |= memoPreserveCounts
@@ -45,67 +36,100 @@ func encodeMemo(a *streamedApp) []byte {
 	if a.vault {
 		flags |= memoVault
 	}
-	b = append(b, flags)
+	w.b = append(w.b, flags)
 	if a.vault {
-		str(a.policy)
-		str(a.role)
-		str(a.mount)
+		w.str(a.policy)
+		w.str(a.role)
+		w.str(a.mount)
 	}
-	file(a.jobFile)
+	w.file(a.jobFile)
 	if a.vault {
-		file(a.policyFile)
-		file(a.roleFile)
+		w.file(a.policyFile)
+		w.file(a.roleFile)
 	}
-	return b
+	return w.b
 }
 
 // decodeMemo reads what encodeMemo wrote; false when b is not that.
 func decodeMemo(b []byte) (streamedApp, bool) {
 	var a streamedApp
-	bad := len(b) == 0 || b[0] != memoVersion
-	if !bad {
-		b = b[1:]
+	if len(b) == 0 || b[0] != memoVersion {
+		return a, false
 	}
-	take := func(n int) []byte {
-		if bad || n < 0 || n > len(b) {
-			bad = true
-			return nil
-		}
-		out := b[:n]
-		b = b[n:]
-		return out
-	}
-	uvarint := func() uint64 {
-		v, n := binary.Uvarint(b)
-		if bad || n <= 0 {
-			bad = true
-			return 0
-		}
-		b = b[n:]
-		return v
-	}
-	str := func() string { return string(take(int(uvarint()))) }
-	file := func() streamedFile {
-		f := streamedFile{path: str()}
-		copy(f.sum[:], take(sha256.Size))
-		f.size = int(uvarint())
-		return f
-	}
-	a.owner.Project, a.owner.App, a.owner.Spec, a.jobID = str(), str(), str(), str()
-	flags := take(1)
-	if bad {
+	r := &memoReader{b: b[1:]}
+	a.owner.Project, a.owner.App, a.owner.Spec, a.jobID = r.str(), r.str(), r.str(), r.str()
+	flags := r.take(1)
+	if r.bad {
 		return streamedApp{}, false
 	}
 	a.preserveCounts, a.vault = flags[0]&memoPreserveCounts != 0, flags[0]&memoVault != 0
 	if a.vault {
-		a.policy, a.role, a.mount = str(), str(), str()
+		a.policy, a.role, a.mount = r.str(), r.str(), r.str()
 	}
-	a.jobFile = file()
+	a.jobFile = r.file()
 	if a.vault {
-		a.policyFile, a.roleFile = file(), file()
+		a.policyFile, a.roleFile = r.file(), r.file()
 	}
-	if bad || len(b) != 0 {
+	if !r.done() {
 		return streamedApp{}, false
 	}
 	return a, true
 }
+
+// memoWriter appends the binary encoding the memos share: uvarints,
+// strings (a uvarint length, then the bytes) and files (path, SHA-256,
+// size).
+type memoWriter struct{ b []byte }
+
+func (w *memoWriter) uvarint(v int) { w.b = binary.AppendUvarint(w.b, uint64(v)) }
+
+func (w *memoWriter) str(s string) {
+	w.uvarint(len(s))
+	w.b = append(w.b, s...)
+}
+
+func (w *memoWriter) file(f streamedFile) {
+	w.str(f.path)
+	w.b = append(w.b, f.sum[:]...)
+	w.uvarint(f.size)
+}
+
+// memoReader reads what memoWriter wrote; once anything is amiss, bad is
+// set and every read gives zero.
+type memoReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *memoReader) take(n int) []byte {
+	if r.bad || n < 0 || n > len(r.b) {
+		r.bad = true
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+// uvarint reads a count or size: one above 2^40 is not one.
+func (r *memoReader) uvarint() int {
+	v, n := binary.Uvarint(r.b)
+	if r.bad || n <= 0 || v > 1<<40 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return int(v)
+}
+
+func (r *memoReader) str() string { return string(r.take(r.uvarint())) }
+
+func (r *memoReader) file() streamedFile {
+	f := streamedFile{path: r.str()}
+	copy(f.sum[:], r.take(sha256.Size))
+	f.size = r.uvarint()
+	return f
+}
+
+// done reports whether all was read, and well.
+func (r *memoReader) done() bool { return !r.bad && len(r.b) == 0 }

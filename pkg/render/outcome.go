@@ -1,8 +1,6 @@
 package render
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"slices"
 	"sync/atomic"
 
@@ -16,13 +14,19 @@ import (
 // gateways, manifest.json) with their checksums and sizes, and the apps'
 // own files (jobs, Vault policies and roles) the same way. The apps' files
 // are the apps' memos' (Replay) too, and are checked only when those were
-// not replayed.
+// not replayed. Last come the artifacts Finish derived from the Set alone,
+// named, each with its file among Finish's: what a render of the same Set
+// takes over when they are intact (see SetPrior).
 //
 //	version byte (outcomeVersion)
 //	jobs, config entries, registrations, Vault policies, roles (uvarints)
 //	Finish's files, then the apps' files: each a count (uvarint), then
 //	  each path (uvarint length, bytes), SHA-256 (32 bytes), size (uvarint)
-const outcomeVersion = 2
+//	the Set's artifacts: a count, then each a kind byte (setJob,
+//	  setEntry, setRegistration), its owner's project, app and spec, what
+//	  names it (see encodeSetArtifact), and its file's index among
+//	  Finish's files (uvarint)
+const outcomeVersion = 3
 
 // Counts are how many artifacts of each kind a render made.
 type Counts struct {
@@ -41,20 +45,66 @@ func (s *Stream) OutcomeMemo() []byte {
 		return nil
 	}
 	c := s.finished.counts
-	b := []byte{outcomeVersion}
+	w := &memoWriter{b: []byte{outcomeVersion}}
 	for _, n := range []int{c.Jobs, c.ConfigEntries, c.Registrations, c.VaultPolicies, c.VaultRoles} {
-		b = binary.AppendUvarint(b, uint64(n))
+		w.uvarint(n)
 	}
 	for _, files := range [][]streamedFile{s.finished.files, s.finished.appFiles} {
-		b = binary.AppendUvarint(b, uint64(len(files)))
+		w.uvarint(len(files))
 		for _, f := range files {
-			b = binary.AppendUvarint(b, uint64(len(f.path)))
-			b = append(b, f.path...)
-			b = append(b, f.sum[:]...)
-			b = binary.AppendUvarint(b, uint64(f.size))
+			w.file(f)
 		}
 	}
-	return b
+	index := make(map[string]int, len(s.finished.files))
+	for i, f := range s.finished.files {
+		index[f.path] = i
+	}
+	w.uvarint(len(s.finished.set))
+	for _, a := range s.finished.set {
+		encodeSetArtifact(w, a, index[a.file.path])
+	}
+	return w.b
+}
+
+// outcomeMemo is an outcome memo, read.
+type outcomeMemo struct {
+	counts          Counts
+	files, appFiles []streamedFile
+	set             []setArtifact
+}
+
+func decodeOutcomeMemo(memo []byte) (outcomeMemo, bool) {
+	var m outcomeMemo
+	if len(memo) == 0 || memo[0] != outcomeVersion {
+		return m, false
+	}
+	r := &memoReader{b: memo[1:]}
+	c := &m.counts
+	c.Jobs, c.ConfigEntries, c.Registrations, c.VaultPolicies, c.VaultRoles = r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
+	for _, files := range []*[]streamedFile{&m.files, &m.appFiles} {
+		n := r.uvarint()
+		if n > len(r.b) {
+			return m, false
+		}
+		*files = make([]streamedFile, 0, n)
+		for ; n > 0 && !r.bad; n-- {
+			*files = append(*files, r.file())
+		}
+	}
+	n := r.uvarint()
+	if n > len(r.b) {
+		return m, false
+	}
+	m.set = make([]setArtifact, 0, n)
+	for ; n > 0 && !r.bad; n-- {
+		a, i := decodeSetArtifact(r)
+		if i >= len(m.files) {
+			return m, false
+		}
+		a.file = m.files[i]
+		m.set = append(m.set, a)
+	}
+	return m, r.done()
 }
 
 // ReplayOutcome stands for a Finish whose memo is memo: it returns the
@@ -63,67 +113,41 @@ func (s *Stream) OutcomeMemo() []byte {
 // and with apps every file of the apps as well (their memos were not
 // replayed), false otherwise (then Finish must run).
 func (s *Stream) ReplayOutcome(memo []byte, apps bool) (Counts, bool) {
-	if s.intact == nil || len(memo) == 0 || memo[0] != outcomeVersion {
+	m, ok := decodeOutcomeMemo(memo)
+	if s.intact == nil || !ok {
 		return Counts{}, false
 	}
-	b, bad := memo[1:], false
-	uvarint := func() int {
-		v, n := binary.Uvarint(b)
-		if n <= 0 || v > 1<<40 {
-			bad = true
-			return 0
-		}
-		b = b[n:]
-		return int(v)
+	check := m.files
+	if apps {
+		check = slices.Concat(m.files, m.appFiles)
 	}
-	var c Counts
-	c.Jobs, c.ConfigEntries, c.Registrations, c.VaultPolicies, c.VaultRoles = uvarint(), uvarint(), uvarint(), uvarint(), uvarint()
-	var check []streamedFile
-	for part := range 2 {
-		n := uvarint()
-		if n > len(b) {
-			return Counts{}, false
-		}
-		if part == 0 || apps {
-			check = slices.Grow(check, n)
-		}
-		for ; n > 0 && !bad; n-- {
-			size := uvarint()
-			if bad || size+sha256.Size > len(b) {
-				return Counts{}, false
-			}
-			f := streamedFile{path: string(b[:size])}
-			copy(f.sum[:], b[size:size+sha256.Size])
-			b = b[size+sha256.Size:]
-			f.size = uvarint()
-			if part == 0 || apps {
-				check = append(check, f)
-			}
-		}
-	}
-	if bad || len(b) != 0 {
+	if !s.allIntact(check) {
 		return Counts{}, false
 	}
-	// A stat each, 25,000 of them for a full render of 5,000 specs: a
-	// share of them on each core.
+	return m.counts, true
+}
+
+// allIntact reports whether every one of files is intact, checking a
+// share of them on each core: 25,000 stats for a full render of 5,000
+// specs.
+func (s *Stream) allIntact(files []streamedFile) bool {
 	const share = 512
 	var damaged atomic.Bool
-	parallel.ForEach((len(check)+share-1)/share, func(k int) {
-		for _, f := range check[k*share : min((k+1)*share, len(check))] {
+	parallel.ForEach((len(files)+share-1)/share, func(k int) {
+		for _, f := range files[k*share : min((k+1)*share, len(files))] {
 			if damaged.Load() || !s.intact(f.path, f.sum, f.size) {
 				damaged.Store(true)
 				return
 			}
 		}
 	})
-	if damaged.Load() {
-		return Counts{}, false
-	}
-	return c, true
+	return !damaged.Load()
 }
 
 // finished is what a Finish wrote: its files and the counts of its bundle.
 type finished struct {
 	files, appFiles []streamedFile // each sorted by path
 	counts          Counts
+	// set are the artifacts Finish derived from the Set alone.
+	set []setArtifact
 }

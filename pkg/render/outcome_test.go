@@ -2,9 +2,12 @@ package render
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/drover-io/drover/pkg/spec"
 )
@@ -95,4 +98,122 @@ func TestOutcomeMemoNamesWhatFinishWrote(t *testing.T) {
 	if _, ok := s.ReplayOutcome(memo, true); ok {
 		t.Fatalf("replayed with %s (an app's) not intact, the apps' memos not replayed", appFile)
 	}
+}
+
+// TestFinishTakesOverTheSetsArtifacts: a Finish offered the outcome memo
+// of a Finish of the same Set (SetPrior) writes none of what derives from
+// the Set when all of it is intact, and gives the same bundle and
+// manifest; with one of those files not intact it renders them all again.
+func TestFinishTakesOverTheSetsArtifacts(t *testing.T) {
+	sets, diags := spec.Stream(spec.StreamOptions{LoadOptions: spec.LoadOptions{Paths: []string{"../../jobs"}}})
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	set := sets[0]
+	var full []*spec.App
+	if _, diags := spec.Stream(spec.StreamOptions{LoadOptions: spec.LoadOptions{Paths: []string{"../../jobs"}}, Visit: func(_ *spec.Set, app *spec.App) { full = append(full, app) }}); diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	type run struct {
+		written  map[string][sha256.Size]byte
+		bundle   *Bundle
+		manifest Manifest
+		stream   *Stream
+	}
+	finish := func(prior []byte, intact func(string) bool) run {
+		t.Helper()
+		var mu sync.Mutex
+		r := run{written: map[string][sha256.Size]byte{}}
+		r.stream = NewStream(Options{Version: "test"}, func(f File) error {
+			mu.Lock()
+			defer mu.Unlock()
+			r.written[f.Path] = sha256.Sum256(f.Data)
+			return nil
+		})
+		r.stream.SetIntact(func(p string, _ [sha256.Size]byte, _ int) bool { return intact(p) })
+		r.stream.SetPrior(prior)
+		for _, app := range full {
+			r.stream.App(set, app)
+		}
+		var err error
+		if r.bundle, r.manifest, err = r.stream.Finish(set, "test"); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := finish(nil, func(string) bool { return false })
+	memo := first.stream.OutcomeMemo()
+	var fromSet []string // the Set's artifacts' files
+	for _, a := range first.stream.finished.set {
+		fromSet = append(fromSet, a.file.path)
+	}
+	kinds := map[byte]bool{}
+	for _, a := range first.stream.finished.set {
+		switch {
+		case a.job != nil:
+			kinds[setJob] = true
+		case a.entry != nil:
+			kinds[setEntry] = true
+		default:
+			kinds[setRegistration] = true
+		}
+	}
+	if len(kinds) != 3 {
+		t.Fatalf("the examples' Set gives artifacts of %d kinds, not all three, so this test shows less than it should", len(kinds))
+	}
+	same := func(what string, r run) {
+		t.Helper()
+		if diff := cmp.Diff(first.manifest, r.manifest); diff != "" {
+			t.Errorf("%s: manifest (-first +this):\n%s", what, diff)
+		}
+		if diff := cmp.Diff(bundleNames(first.bundle), bundleNames(r.bundle)); diff != "" {
+			t.Errorf("%s: bundle (-first +this):\n%s", what, diff)
+		}
+	}
+
+	taken := finish(memo, func(string) bool { return true })
+	same("taken over", taken)
+	for _, p := range fromSet {
+		if _, ok := taken.written[p]; ok {
+			t.Errorf("taken over, yet %s was written", p)
+		}
+	}
+	if diff := cmp.Diff(memo, taken.stream.OutcomeMemo()); diff != "" {
+		t.Errorf("taken over, the outcome memo differs (-first +this):\n%s", diff)
+	}
+
+	damaged := fromSet[len(fromSet)/2]
+	again := finish(memo, func(p string) bool { return p != damaged })
+	same("one not intact", again)
+	for _, p := range fromSet {
+		if again.written[p] != first.written[p] {
+			t.Errorf("with %s not intact, %s was not rendered again", damaged, p)
+		}
+	}
+	for n := 0; n < len(memo); n += max(1, len(memo)/150) {
+		if cut := finish(memo[:n], func(string) bool { return true }); len(cut.written) != len(first.written) {
+			t.Fatalf("a memo cut to %d of %d bytes was taken over", n, len(memo))
+		}
+	}
+}
+
+// bundleNames names every artifact of b, with its owner, in b's order.
+func bundleNames(b *Bundle) []string {
+	var names []string
+	for _, j := range b.Jobs {
+		names = append(names, fmt.Sprintf("job %s gateway %q preserve %t %+v", j.ID(), j.Gateway, j.PreserveCounts, j.Owner))
+	}
+	for _, ce := range b.ConfigEntries {
+		names = append(names, fmt.Sprintf("%s %s nomad %t %+v", ce.Kind(), ce.Name(), ce.WrittenByNomad, ce.Owner))
+	}
+	for _, r := range b.Registrations {
+		names = append(names, fmt.Sprintf("registration %s node %s %+v", r.Registration.Service.Service, r.Registration.Node, r.Owner))
+	}
+	for _, p := range b.VaultPolicies {
+		names = append(names, fmt.Sprintf("policy %s %+v", p.Name, p.Owner))
+	}
+	for _, r := range b.VaultRoles {
+		names = append(names, fmt.Sprintf("role %s %s %+v", r.Name, r.Mount, r.Owner))
+	}
+	return names
 }

@@ -11,11 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	consulapi "github.com/hashicorp/consul/api"
 	"github.com/hashicorp/hcl/v2"
 	nomadapi "github.com/hashicorp/nomad/api"
 
-	"github.com/drover-io/drover/internal/parallel"
 	"github.com/drover-io/drover/pkg/spec"
 )
 
@@ -40,6 +38,8 @@ type Stream struct {
 	err  error // of encoding or writing
 	// finished is what the last Finish wrote (OutcomeMemo).
 	finished *finished
+	// prior is the outcome memo of a render of the same Set (SetPrior).
+	prior []byte
 }
 
 // streamedApp is what Stream keeps of one rendered app: what names its
@@ -220,101 +220,27 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 		}
 	}
 	s.apps = nil
-	var errs []error
-	emitEntry := func(ce *ConfigEntry) (streamedFile, error) {
-		return s.emit(path.Join(consulDir, ce.Kind(), ce.Name()+".json"), func() ([]byte, error) { return marshalJSON(ce.Entry) })
-	}
-	keepEntry := func(e emittedEntry) {
-		errs = append(errs, e.err)
-		b.ConfigEntries = append(b.ConfigEntries, e.named)
-		files[e.named] = e.file
-	}
-	entry := func(ce *ConfigEntry) {
-		f, err := emitEntry(ce)
-		keepEntry(emittedEntry{named: ce.named(), file: f, err: err})
-	}
-	// What Render renders beside the selected apps' jobs and Vault
-	// artifacts, in its order.
-	r := &renderer{set: set, opts: s.opts}
-	// The gateways, each one large job and its config entry, render on a
-	// core of their own while the apps' config entries take the others.
-	type emittedGateway struct {
-		job   *Job // named
-		file  streamedFile
-		err   error
-		entry emittedEntry
-	}
-	var gateways []emittedGateway
-	gatewaysDone := make(chan struct{})
-	go func() {
-		defer close(gatewaysDone)
-		for _, render := range []func() (*Job, *ConfigEntry){r.ingressGateway, r.terminatingGateway} {
-			j, ce := render()
-			if j == nil {
-				continue
-			}
-			g := emittedGateway{job: &Job{Owner: j.Owner, Gateway: j.Gateway, Job: &nomadapi.Job{ID: j.Job.ID}, PreserveCounts: j.PreserveCounts}}
-			g.file, g.err = s.emit(path.Join(nomadJobsDir, j.ID()+nomadJobExtension), func() ([]byte, error) { return marshalJSON(JobRegisterBody{Job: j.Job}) })
-			f, err := emitEntry(ce)
-			g.entry = emittedEntry{named: ce.named(), file: f, err: err}
-			gateways = append(gateways, g)
-		}
-	}()
-	// The selected apps' config entries, and the protocol of every public
-	// app (the ingress gateway needs them): rendered, encoded and written
-	// on every core, one or two an app, kept in order. Only their names
-	// stay.
-	var entryApps []*spec.App
-	for _, app := range set.Apps {
-		if set.Selected[app.Name] || app.Service != nil && set.PubliclyReachable(app) {
-			entryApps = append(entryApps, app)
+	// What derives from the Set alone stands as an earlier render of the
+	// same Set wrote it, when that is intact.
+	arts, ok := s.priorSet()
+	if !ok {
+		var err error
+		if arts, err = s.renderSet(set); err != nil {
+			return nil, Manifest{}, err
 		}
 	}
-	emitted := make([][]emittedEntry, len(entryApps))
-	parallel.ForEach(len(entryApps), func(i int) {
-		app := entryApps[i]
-		ces := r.appConfigEntries(app)
-		if !set.Selected[app.Name] {
-			ces = []*ConfigEntry{r.serviceDefaults(app)}
+	for _, a := range arts {
+		switch {
+		case a.job != nil:
+			b.Jobs = append(b.Jobs, a.job)
+			files[a.job] = a.file
+		case a.entry != nil:
+			b.ConfigEntries = append(b.ConfigEntries, a.entry)
+			files[a.entry] = a.file
+		default:
+			b.Registrations = append(b.Registrations, a.reg)
+			files[a.reg] = a.file
 		}
-		emitted[i] = make([]emittedEntry, len(ces))
-		for k, ce := range ces {
-			f, err := emitEntry(ce)
-			emitted[i][k] = emittedEntry{named: ce.named(), file: f, err: err}
-		}
-	})
-	for _, es := range emitted {
-		for _, e := range es {
-			keepEntry(e)
-		}
-	}
-	for _, ext := range set.Externals {
-		if !r.externalSelected(ext) {
-			continue
-		}
-		for _, ce := range r.externalConfigEntries(ext) {
-			entry(ce)
-		}
-		reg := r.registration(ext)
-		name := reg.Registration.Service.Service
-		f, err := s.emit(path.Join(consulCatalogDir, name+".json"), func() ([]byte, error) { return marshalJSON(reg.Registration) })
-		errs = append(errs, err)
-		named := &Registration{Owner: reg.Owner, Registration: &consulapi.CatalogRegistration{Node: reg.Registration.Node, Service: &consulapi.AgentService{ID: name, Service: name}}}
-		b.Registrations = append(b.Registrations, named)
-		files[named] = f
-	}
-	for _, ce := range r.routers() {
-		entry(ce)
-	}
-	<-gatewaysDone
-	for _, g := range gateways {
-		errs = append(errs, g.err)
-		b.Jobs = append(b.Jobs, g.job)
-		files[g.job] = g.file
-		keepEntry(g.entry)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, Manifest{}, err
 	}
 	sortBundle(b)
 
@@ -350,7 +276,7 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	if err := s.write(File{Path: ManifestFileName, Data: data, SHA256: mf.sum}); err != nil {
 		return nil, Manifest{}, err
 	}
-	done := &finished{counts: b.Counts(), files: make([]streamedFile, 0, len(files)-len(appsFiles)+1), appFiles: make([]streamedFile, 0, len(appsFiles))}
+	done := &finished{counts: b.Counts(), set: arts, files: make([]streamedFile, 0, len(files)-len(appsFiles)+1), appFiles: make([]streamedFile, 0, len(appsFiles))}
 	for key, f := range files {
 		if appsFiles[key] {
 			done.appFiles = append(done.appFiles, f)
