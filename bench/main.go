@@ -31,6 +31,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -199,17 +200,23 @@ func freshCopy(project, clone, out string) error {
 	return nil
 }
 
-// editor returns what edits the spec file at path before each run: a
-// comment at its end that changes every time.
+// editor returns what edits the spec file at path before each run: the
+// value of its LOG_LEVEL, new every time, so that the app's job changes
+// as an editor's save usually changes it (a comment would leave every
+// artifact as it was).
 func editor(path string) (func() error, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	const value = `LOG_LEVEL    = "info"`
+	if !bytes.Contains(src, []byte(value)) {
+		return nil, fmt.Errorf("%s: no %s to edit", path, value)
+	}
 	k := 0
 	return func() error {
 		k++
-		return os.WriteFile(path, fmt.Appendf(append([]byte(nil), src...), "# edit %d\n", k), 0o644)
+		return os.WriteFile(path, bytes.Replace(src, []byte(value), fmt.Appendf(nil, `LOG_LEVEL    = "debug-%d"`, k), 1), 0o644)
 	}, nil
 }
 
