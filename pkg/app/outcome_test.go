@@ -199,9 +199,19 @@ func TestValidateReplaysAnUnchangedValidation(t *testing.T) {
 	validate("one spec", false, filepath.Join(specs, "a.hcl"))
 	validate("one spec again", true, filepath.Join(specs, "a.hcl"))
 
+	// An edit that leaves the summaries as they were finds what the last
+	// validation found: b.hcl is read and checked on its own, and the
+	// checks across files would check the same again.
 	write("b.hcl", `app "b" { image = "r/b:2" }`)
-	validate("b.hcl edited", false, specs)
-	validate("b.hcl edited, again", true, specs)
+	validate("b.hcl's image edited", true, specs)
+	write("b.hcl", `app "b" {
+  image = "r/b:2"
+  port "http" {
+    to = 8080
+  }
+}`)
+	validate("a port added to b.hcl", false, specs)
+	validate("a port added to b.hcl, again", true, specs)
 
 	write("b.hcl", `app "b" { image = "r/b:latest" }`) // a mutable tag: a warning
 	for i := range 2 {

@@ -16,10 +16,12 @@ import (
 // Outcome lets the caller of a Stream skip everything that follows a load
 // it has finished before from the same inputs: assembling the Sets, the
 // checks across files, and whatever the caller does with them (render -o
-// writing project-wide artifacts, say). It takes Index and MemoKey: the
-// load must take every spec file from the index, and replay every
-// selected one (see StreamOptions.Memo), for there to be an outcome to
-// replay at all.
+// writing project-wide artifacts, say). It takes Index and MemoKey. A
+// spec file read again (edited) has its summaries and memos worked out
+// afresh, and when they are what they were, with nothing reported, the
+// outcome stands for the load as well: an edit that changes none of what
+// the Sets or the visits make of the file (a comment, or for validate an
+// image) replays.
 //
 // The inputs are everything the Sets are made of: drover.hcl, the values
 // of the project's variables and which inputs set variables, the
@@ -50,10 +52,11 @@ type Outcome struct {
 	// are as they were). When it does, Stream returns no Set and no
 	// diagnostics: the caller's earlier work stands for this load.
 	//
-	// apps says that the load replayed from the stats alone, so that the
-	// selected files' memos were not replayed (StreamOptions.Replay): then
-	// memo stands for the apps' visits as well, and Replay must see that
-	// what they did is intact too. Otherwise each app's memo stood.
+	// apps says that the selected files' memos were not all replayed
+	// (StreamOptions.Replay): the load replayed from the stats alone, or
+	// read a selected file again and visited its apps. Then memo stands
+	// for the apps' visits as well, and Replay must see that what they did
+	// is intact too. Otherwise each app's memo stood.
 	Replay func(memo []byte, apps bool) bool
 
 	root    string
@@ -369,19 +372,18 @@ func (st *streamer) replayOutcome(results []*fileResult) bool {
 		return false
 	}
 	o.key, o.sets, o.keyed = key, sets, true
-	for _, r := range results {
-		if !r.fromIndex && r.rel != ProjectFileName {
-			return false
-		}
-	}
 	o.settled = !slices.ContainsFunc(results, func(r *fileResult) bool {
-		return r.rel != ProjectFileName && (r.entry == nil || r.entry.racy())
+		return r.rel != ProjectFileName && (!r.fromIndex || r.entry == nil || r.entry.racy())
 	})
 	i := slices.IndexFunc(o.kept, func(k keptOutcome) bool { return k.key == key })
 	if i < 0 || o.quickFailed && o.kept[i].quick == o.quick {
 		return false
 	}
-	if memo, ok := o.memoOf(i); !ok || !o.Replay(memo, false) {
+	// A selected file read again was visited again: what that visit did
+	// (files staged, say) stands only if it left everything as the kept
+	// outcome has it.
+	visited := slices.ContainsFunc(results, func(r *fileResult) bool { return r.selected && !r.fromIndex && r.rel != ProjectFileName })
+	if memo, ok := o.memoOf(i); !ok || !o.Replay(memo, visited) {
 		return false
 	}
 	o.replayed = true
