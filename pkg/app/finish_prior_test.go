@@ -15,7 +15,7 @@ import (
 // TestRenderOfTheSameSetTakesOverWhatDerivesFromIt: after an edit to the
 // selected spec that its summaries do not tell (its environment), a render
 // takes the config entries and gateway the last one wrote over (see
-// render.Stream.SetPrior), and the files are what a render without the
+// render.Stream.TakePrior), and the files are what a render without the
 // index writes; after an edit they do tell (its public host), or with a
 // file of theirs damaged, they are rendered again. An edit that changes
 // nothing rendered (a comment) replays the last render whole.
@@ -77,15 +77,15 @@ func TestRenderOfTheSameSetTakesOverWhatDerivesFromIt(t *testing.T) {
 	}
 	out := t.TempDir()
 	render(out)
-	check := func(what string, replayed bool) {
+	check := func(what string, replayed, setsReplayed bool) {
 		t.Helper()
 		t.Setenv(IndexEnv, "off")
 		reference := filepath.Join(t.TempDir(), "out")
 		want := render(reference)
 		t.Setenv(IndexEnv, "")
 		got := render(out)
-		if got.Replayed != replayed {
-			t.Fatalf("%s: replayed %t, want %t", what, got.Replayed, replayed)
+		if got.Replayed != replayed || got.SetsReplayed != setsReplayed {
+			t.Fatalf("%s: replayed %t, the Sets' artifacts taken over %t; want %t, %t", what, got.Replayed, got.SetsReplayed, replayed, setsReplayed)
 		}
 		if got.Counts != want.Counts {
 			t.Errorf("%s: counts %+v, want %+v", what, got.Counts, want.Counts)
@@ -95,7 +95,7 @@ func TestRenderOfTheSameSetTakesOverWhatDerivesFromIt(t *testing.T) {
 		}
 	}
 	write("web.hcl", web("debug", "shop.example.com"))
-	check("its environment edited", false)
+	check("its environment edited", false, true)
 	gateway := filepath.Join(out, "consul", "ingress-gateway", "p-ingress.json")
 	if data, err := os.ReadFile(gateway); err != nil || !strings.Contains(string(data), "shop.example.com") {
 		t.Fatalf("no route to shop.example.com in %s (%v): %s", gateway, err, data)
@@ -103,10 +103,10 @@ func TestRenderOfTheSameSetTakesOverWhatDerivesFromIt(t *testing.T) {
 
 	// A comment above it all: every range moves, nothing rendered changes.
 	write("web.hcl", "# The shop's front.\n"+web("debug", "shop.example.com"))
-	check("a comment added", true)
+	check("a comment added", true, false)
 
 	write("web.hcl", web("warn", "www.example.com"))
-	check("its public host edited", false)
+	check("its public host edited", false, false)
 
 	// Another app's entry, damaged since: rendered again.
 	entry := filepath.Join(out, "consul", "service-defaults", "api.json")
@@ -118,5 +118,5 @@ func TestRenderOfTheSameSetTakesOverWhatDerivesFromIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	write("web.hcl", web("error", "www.example.com"))
-	check("another app's entry damaged", false)
+	check("another app's entry damaged", false, false)
 }

@@ -54,6 +54,12 @@ type RenderResult struct {
 	// same inputs into OutDir, whose files are as it wrote them: they
 	// stand for this render (see spec.Outcome), and Bundle is nil.
 	Replayed bool
+	// SetsReplayed: with OutDir, a render of the same Sets into OutDir
+	// (before an edit its summaries do not tell) wrote the config
+	// entries, gateways and registrations as this one would, and they
+	// stand (see spec.Outcome.ReplaySets): only the edited apps were
+	// rendered.
+	SetsReplayed bool
 }
 
 // IndexEnv turns the project index off when set to "off": every command
@@ -128,11 +134,14 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 	// A render of the same inputs as one before, into the same directory,
 	// skips Finish too when the files it wrote are as written.
 	var counts render.Counts
+	// ... and after an edit where the summaries do not tell (the same
+	// Sets), the config entries, gateways and registrations it wrote stand
+	// when intact: only the edited apps are rendered.
 	load.Outcome = &spec.Outcome{Replay: func(memo []byte, apps bool) bool {
 		var ok bool
 		counts, ok = stream.ReplayOutcome(memo, apps)
 		return ok
-	}}
+	}, ReplaySets: stream.TakePrior}
 	restore := boundMemory(&load)
 	defer restore()
 	sets, diags := spec.Stream(load)
@@ -145,19 +154,13 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 		written = append(written, filepath.Join(out.dir, render.ManifestFileName))
 		return &RenderResult{Written: written, Counts: counts, Replayed: true}, nil
 	}
-	res := &RenderResult{Diagnostics: Diagnostics{Diags: diags}}
+	res := &RenderResult{Diagnostics: Diagnostics{Diags: diags}, SetsReplayed: load.Outcome.SetsReplayed()}
 	if len(sets) > 0 {
 		res.Files = sets[0].Files
 	}
 	if err := inputError(diags, res.Files); err != nil {
 		out.abort()
 		return res, err
-	}
-	// A render of the same Set into dir before (a spec edited where its
-	// summaries do not tell) wrote what Finish derives from the Set: the
-	// config entries, gateways and registrations stand if intact.
-	if memo, ok := load.Outcome.SetsMemo(); ok {
-		stream.SetPrior(memo)
 	}
 	bundle, manifest, err := stream.Finish(sets[0], opts.Version)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // are the apps' memos' (Replay) too, and are checked only when those were
 // not replayed. Last come the artifacts Finish derived from the Set alone,
 // named, each with its file among Finish's: what a render of the same Set
-// takes over when they are intact (see SetPrior).
+// takes over when they are intact (see TakePrior).
 //
 //	version byte (outcomeVersion)
 //	jobs, config entries, registrations, Vault policies, roles (uvarints)

@@ -100,10 +100,12 @@ func TestOutcomeMemoNamesWhatFinishWrote(t *testing.T) {
 	}
 }
 
-// TestFinishTakesOverTheSetsArtifacts: a Finish offered the outcome memo
-// of a Finish of the same Set (SetPrior) writes none of what derives from
-// the Set when all of it is intact, and gives the same bundle and
-// manifest; with one of those files not intact it renders them all again.
+// TestFinishTakesOverTheSetsArtifacts: a Stream offered the outcome memo
+// of a Finish of the same Set (TakePrior) takes it when all that derives
+// from the Set is intact: its Finish then writes none of it, needs of the
+// Set the project alone, and gives the same bundle and manifest. With one
+// of those files not intact, or a memo cut short, it does not take it,
+// and Finish renders them all again.
 func TestFinishTakesOverTheSetsArtifacts(t *testing.T) {
 	sets, diags := spec.Stream(spec.StreamOptions{LoadOptions: spec.LoadOptions{Paths: []string{"../../jobs"}}})
 	if diags.HasErrors() {
@@ -120,7 +122,7 @@ func TestFinishTakesOverTheSetsArtifacts(t *testing.T) {
 		manifest Manifest
 		stream   *Stream
 	}
-	finish := func(prior []byte, intact func(string) bool) run {
+	finish := func(prior []byte, intact func(string) bool, taken bool) run {
 		t.Helper()
 		var mu sync.Mutex
 		r := run{written: map[string][sha256.Size]byte{}}
@@ -131,17 +133,23 @@ func TestFinishTakesOverTheSetsArtifacts(t *testing.T) {
 			return nil
 		})
 		r.stream.SetIntact(func(p string, _ [sha256.Size]byte, _ int) bool { return intact(p) })
-		r.stream.SetPrior(prior)
+		if got := r.stream.TakePrior(prior); got != taken {
+			t.Fatalf("TakePrior: %t, want %t", got, taken)
+		}
 		for _, app := range full {
 			r.stream.App(set, app)
 		}
+		finishing := set
+		if taken {
+			finishing = &spec.Set{Project: set.Project}
+		}
 		var err error
-		if r.bundle, r.manifest, err = r.stream.Finish(set, "test"); err != nil {
+		if r.bundle, r.manifest, err = r.stream.Finish(finishing, "test"); err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	first := finish(nil, func(string) bool { return false })
+	first := finish(nil, func(string) bool { return false }, false)
 	memo := first.stream.OutcomeMemo()
 	var fromSet []string // the Set's artifacts' files
 	for _, a := range first.stream.finished.set {
@@ -171,7 +179,7 @@ func TestFinishTakesOverTheSetsArtifacts(t *testing.T) {
 		}
 	}
 
-	taken := finish(memo, func(string) bool { return true })
+	taken := finish(memo, func(string) bool { return true }, true)
 	same("taken over", taken)
 	for _, p := range fromSet {
 		if _, ok := taken.written[p]; ok {
@@ -183,7 +191,7 @@ func TestFinishTakesOverTheSetsArtifacts(t *testing.T) {
 	}
 
 	damaged := fromSet[len(fromSet)/2]
-	again := finish(memo, func(p string) bool { return p != damaged })
+	again := finish(memo, func(p string) bool { return p != damaged }, false)
 	same("one not intact", again)
 	for _, p := range fromSet {
 		if again.written[p] != first.written[p] {
@@ -191,7 +199,7 @@ func TestFinishTakesOverTheSetsArtifacts(t *testing.T) {
 		}
 	}
 	for n := 0; n < len(memo); n += max(1, len(memo)/150) {
-		if cut := finish(memo[:n], func(string) bool { return true }); len(cut.written) != len(first.written) {
+		if cut := finish(memo[:n], func(string) bool { return true }, false); len(cut.written) != len(first.written) {
 			t.Fatalf("a memo cut to %d of %d bytes was taken over", n, len(memo))
 		}
 	}

@@ -38,8 +38,9 @@ type Stream struct {
 	err  error // of encoding or writing
 	// finished is what the last Finish wrote (OutcomeMemo).
 	finished *finished
-	// prior is the outcome memo of a render of the same Set (SetPrior).
-	prior []byte
+	// prior are the Set's artifacts an earlier render of the same Set
+	// wrote, intact (TakePrior).
+	prior []setArtifact
 }
 
 // streamedApp is what Stream keeps of one rendered app: what names its
@@ -221,9 +222,9 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	}
 	s.apps = nil
 	// What derives from the Set alone stands as an earlier render of the
-	// same Set wrote it, when that is intact.
-	arts, ok := s.priorSet()
-	if !ok {
+	// same Set wrote it, when that is intact (TakePrior).
+	arts := s.prior
+	if arts == nil {
 		var err error
 		if arts, err = s.renderSet(set); err != nil {
 			return nil, Manifest{}, err

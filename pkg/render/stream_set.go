@@ -31,32 +31,32 @@ const (
 	setRegistration
 )
 
-// SetPrior offers Finish the outcome memo (OutcomeMemo) of an earlier
+// TakePrior offers Finish the outcome memo (OutcomeMemo) of an earlier
 // render of the same Set: the same project, summaries, selection and
-// options (spec.Outcome.SetsMemo), though the selected apps' own
+// options (spec.Outcome.ReplaySets), though the selected apps' own
 // artifacts may differ. When every file it names among the Set's
-// artifacts is intact (SetIntact), Finish takes those artifacts over
-// instead of rendering them again; otherwise it renders them all.
-func (s *Stream) SetPrior(memo []byte) { s.prior = memo }
-
-// priorSet returns the Set's artifacts of the memo SetPrior gave, when
-// they are all intact.
-func (s *Stream) priorSet() ([]setArtifact, bool) {
-	if s.prior == nil || s.intact == nil {
-		return nil, false
+// artifacts is intact (SetIntact), it returns true, and Finish takes
+// those artifacts over instead of rendering them: it needs of its Set
+// the project's name alone then. Otherwise it returns false, and Finish
+// renders them all.
+func (s *Stream) TakePrior(memo []byte) bool {
+	s.prior = nil
+	if s.intact == nil {
+		return false
 	}
-	m, ok := decodeOutcomeMemo(s.prior)
+	m, ok := decodeOutcomeMemo(memo)
 	if !ok {
-		return nil, false
+		return false
 	}
 	files := make([]streamedFile, len(m.set))
 	for i, a := range m.set {
 		files[i] = a.file
 	}
 	if !s.allIntact(files) {
-		return nil, false
+		return false
 	}
-	return m.set, true
+	s.prior = m.set
+	return true
 }
 
 func encodeSetArtifact(w *memoWriter, a setArtifact, file int) {

@@ -740,7 +740,7 @@ func Stream(opts StreamOptions) ([]*Set, hcl.Diagnostics) {
 	// drover.hcl and the index are read while the spec files are searched
 	// for: on a large project each takes milliseconds.
 	if o := opts.Outcome; o != nil {
-		*o = Outcome{Replay: o.Replay} // nothing of an earlier Stream
+		*o = Outcome{Replay: o.Replay, ReplaySets: o.ReplaySets} // nothing of an earlier Stream
 	}
 	var read projectRead
 	l, diags := findLayout(opts.LoadOptions, func(root string) {
@@ -1326,6 +1326,18 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 	if st.replayOutcome(results) {
 		st.writeIndex(results) // entries refreshed (settled) since, if any
 		return nil, nil
+	}
+	if st.replaySets() {
+		// The Sets of a load that passed every check: the project alone.
+		sets := make([]*Set, 0, len(st.envs))
+		for _, env := range st.envs {
+			set := st.sets[env]
+			set.Files = st.cache.files
+			sets = append(sets, set)
+		}
+		st.writeIndex(results)
+		st.keyOutcome(0)
+		return sets, nil
 	}
 	diags := st.diags
 	decls := map[string][]*Variable{}

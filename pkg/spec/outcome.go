@@ -44,7 +44,7 @@ import (
 // files' memos, which stand for the caller's visits alone: a load whose
 // inputs differ from a kept one's in those memos only (a selected spec
 // edited where its summaries do not tell, say) has the same Sets, and
-// SetsMemo offers the caller what it kept then, for the part of its work
+// ReplaySets offers the caller what it kept then, for the part of its work
 // that derives from the Sets.
 type Outcome struct {
 	// Replay is given what the caller kept (Keep) after a load of the same
@@ -58,6 +58,15 @@ type Outcome struct {
 	// for the apps' visits as well, and Replay must see that what they did
 	// is intact too. Otherwise each app's memo stood.
 	Replay func(memo []byte, apps bool) bool
+	// ReplaySets, when set, is given what the caller kept after the most
+	// recent load of the same Sets as this one (see Outcome), when the
+	// outcome itself did not stand: it returns whether what the caller
+	// derived from those Sets alone stands for this load's (its files are
+	// as they were). Then the Sets are those of a load that passed every
+	// check across files, which are not run again, and Stream returns Sets
+	// that hold the project alone: the caller takes all it derives from
+	// the Sets from what it kept.
+	ReplaySets func(memo []byte) bool
 
 	root    string
 	project [sha256.Size]byte
@@ -69,6 +78,8 @@ type Outcome struct {
 	sets     [sha256.Size]byte
 	keepable bool // ... and it had no diagnostic: Keep records it
 	replayed bool
+	// setsReplayed: ReplaySets stood.
+	setsReplayed bool
 	// quick is the load's quick key, when quickOK; quickReplayed: the
 	// outcome was replayed by it; quickFailed: one kept under it was
 	// offered and no longer stood.
@@ -83,6 +94,10 @@ type Outcome struct {
 
 // Replayed reports whether the last Stream with o replayed an outcome.
 func (o *Outcome) Replayed() bool { return o.replayed }
+
+// SetsReplayed reports whether the last Stream with o had ReplaySets
+// stand (and returned Sets that hold the project alone).
+func (o *Outcome) SetsReplayed() bool { return o.setsReplayed }
 
 // Keep records memo as the outcome of the load that the last Stream with
 // o made, for a later load of the same inputs to replay. It does nothing
@@ -106,13 +121,11 @@ func (o *Outcome) Keep(memo []byte) {
 	o.writeOutcomes(kept)
 }
 
-// SetsMemo returns the memo kept after the most recent load whose Sets
-// were the same as those of the last Stream with o: a load of the same
-// inputs but for the selected files' memos (see Outcome), which did not
-// replay. False when there is none, or the load could not be keyed. What
-// the caller derived from the Sets alone then (render -o's config entries
-// and gateways, say) stands for this load's if what it names is intact.
-func (o *Outcome) SetsMemo() ([]byte, bool) {
+// setsMemo returns the memo kept after the most recent load whose Sets
+// were the same as this one's: a load of the same inputs but for the
+// selected files' memos (see Outcome). False when there is none, or the
+// load could not be keyed, or replayed its outcome.
+func (o *Outcome) setsMemo() ([]byte, bool) {
 	if !o.keyed || o.replayed {
 		return nil, false
 	}
@@ -395,6 +408,21 @@ func (st *streamer) replayOutcome(results []*fileResult) bool {
 	return true
 }
 
+// replaySets offers the caller what it kept after a load of the same Sets
+// (Outcome.ReplaySets), and reports whether that stood.
+func (st *streamer) replaySets() bool {
+	o := st.outcome()
+	if o == nil || o.ReplaySets == nil {
+		return false
+	}
+	memo, ok := o.setsMemo()
+	if !ok || !o.ReplaySets(memo) {
+		return false
+	}
+	o.setsReplayed = true
+	return true
+}
+
 // replayQuick replays the outcome recorded under the load's quick key,
 // before any spec file but drover.hcl is read (see Outcome).
 func (st *streamer) replayQuick() bool {
@@ -482,5 +510,5 @@ func (st *streamer) keyOutcome(diags int) {
 // startOutcome readies o for a Stream of root, whose drover.hcl has the
 // checksum ph, with the outcomes kept there.
 func startOutcome(o *Outcome, root string, ph [sha256.Size]byte) {
-	*o = Outcome{Replay: o.Replay, root: root, project: ph, kept: readOutcomes(root, ph)}
+	*o = Outcome{Replay: o.Replay, ReplaySets: o.ReplaySets, root: root, project: ph, kept: readOutcomes(root, ph)}
 }

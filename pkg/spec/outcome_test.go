@@ -28,8 +28,8 @@ type outcomeRun struct {
 	apps   []bool
 	quick  bool
 	sets   []*Set
-	// setsMemo: SetsMemo offered a memo, when not replayed.
-	setsMemo bool
+	// setsOffered: ReplaySets was offered a memo.
+	setsOffered bool
 }
 
 // streamOutcome streams opts (Index on, and key as MemoKey unless set)
@@ -44,7 +44,10 @@ func streamOutcome(t *testing.T, opts StreamOptions, stands bool) outcomeRun {
 	}
 	opts.Memo = func(set *Set, app *App) ([]byte, bool) { return []byte(app.Name), true }
 	opts.Replay = func(set *Set, app *App, memo []byte) (func(), bool) { return func() {}, string(memo) == app.Name }
-	opts.Outcome = &Outcome{Replay: func(memo []byte, apps bool) bool {
+	opts.Outcome = &Outcome{ReplaySets: func([]byte) bool {
+		run.setsOffered = true
+		return false
+	}, Replay: func(memo []byte, apps bool) bool {
 		if string(memo) != "outcome" {
 			t.Errorf("outcome offered: %q, want %q", memo, "outcome")
 		}
@@ -60,7 +63,6 @@ func streamOutcome(t *testing.T, opts StreamOptions, stands bool) outcomeRun {
 		t.Errorf("replayed, yet Stream returned %d Sets and diagnostics %v", len(run.sets), diags)
 	}
 	if !run.replayed {
-		_, run.setsMemo = opts.Outcome.SetsMemo()
 		opts.Outcome.Keep([]byte("outcome"))
 	}
 	return run
@@ -197,7 +199,7 @@ func TestOutcomeKeyCoversEveryInput(t *testing.T) {
 			if r.offered {
 				t.Errorf("offered the outcome of another load")
 			}
-			if r.setsMemo {
+			if r.setsOffered {
 				t.Errorf("offered the memo of a load of other Sets")
 			}
 		})
@@ -423,16 +425,22 @@ func TestParsingIsCalledOnceAsASpecIsParsed(t *testing.T) {
 	}
 }
 
-// TestSetsMemoIsOfALoadOfTheSameSets: SetsMemo offers what was kept after
-// a load whose inputs were the same but for the selected files' memos and
-// where in their files the summaries are (an edit to the image, and a line
-// added above); not after an edit that the summaries tell (a port).
-func TestSetsMemoIsOfALoadOfTheSameSets(t *testing.T) {
+// TestReplaySetsIsOfferedALoadOfTheSameSets: ReplaySets is offered what
+// was kept after a load whose inputs were the same but for the selected
+// files' memos and where in their files the summaries are (an edit to the
+// image, and a line added above); not after an edit that the summaries
+// tell (a port). When it stands, the Sets hold the project alone.
+func TestReplaySetsIsOfferedALoadOfTheSameSets(t *testing.T) {
 	dir := outcomeProject(t)
 	visits := 0
-	load := func() *Outcome {
+	// load streams a.hcl, offered kept memos (stands: whether they stand),
+	// keeps keep, and returns the memo offered.
+	load := func(stands bool, keep string) (offered string, sets []*Set) {
 		t.Helper()
-		o := &Outcome{Replay: func([]byte, bool) bool { return true }}
+		o := &Outcome{Replay: func([]byte, bool) bool { return true }, ReplaySets: func(memo []byte) bool {
+			offered = string(memo)
+			return stands
+		}}
 		opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"a.hcl"}, WorkDir: dir}, AllEnvironments: true, Index: true, MemoKey: "k", Outcome: o,
 			// A memo of its own for every visit: no load replays another.
 			Memo: func(set *Set, app *App) ([]byte, bool) {
@@ -440,13 +448,15 @@ func TestSetsMemoIsOfALoadOfTheSameSets(t *testing.T) {
 				return fmt.Appendf(nil, "%s %d", app.Name, visits), true
 			},
 			Replay: func(set *Set, app *App, memo []byte) (func(), bool) { return nil, false }}
-		if _, diags := Stream(opts); diags.HasErrors() {
+		sets, diags := Stream(opts)
+		if diags.HasErrors() {
 			t.Fatal(diags.Error())
 		}
-		if o.Replayed() {
-			t.Fatal("replayed")
+		if o.Replayed() || o.SetsReplayed() != (offered != "" && stands) {
+			t.Fatalf("replayed %t, the Sets replayed %t", o.Replayed(), o.SetsReplayed())
 		}
-		return o
+		o.Keep([]byte(keep))
+		return offered, sets
 	}
 	edit := func(from, to string) {
 		t.Helper()
@@ -459,27 +469,35 @@ func TestSetsMemoIsOfALoadOfTheSameSets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, ok := load().SetsMemo(); ok {
-		t.Fatal("a memo offered before any was kept")
+	if memo, _ := load(false, "first"); memo != "" {
+		t.Fatalf("offered %q before anything was kept", memo)
 	}
-	first := load()
-	first.Keep([]byte("first"))
 
 	edit(`app "a" {
   image = "r/a:${var.tag}"`, `# The image is another.
 app "a" {
   image = "r/a:v${var.tag}"`)
-	o := load()
-	if memo, ok := o.SetsMemo(); !ok || string(memo) != "first" {
-		t.Fatalf("after an edit the summaries do not tell: memo %q, %t; want %q", memo, ok, "first")
+	memo, sets := load(false, "second")
+	if memo != "first" {
+		t.Fatalf("after an edit the summaries do not tell: offered %q, want %q", memo, "first")
 	}
-	o.Keep([]byte("second"))
+	if len(sets) != 2 || len(sets[0].Apps) != 3 {
+		t.Fatalf("not standing, yet %d Sets, the first with %d apps; want 2, with 3", len(sets), len(sets[0].Apps))
+	}
+	edit(`image = "r/a:v${var.tag}"`, `image = "r/a:w${var.tag}"`)
+	memo, sets = load(true, "third")
+	if memo != "second" {
+		t.Fatalf("after another such edit: offered %q, want %q", memo, "second")
+	}
+	if len(sets) != 2 || sets[0].Project == nil || sets[0].Project.Name != "p" || len(sets[0].Apps) != 0 {
+		t.Fatalf("standing, yet %d Sets, the first %+v; want 2, with the project alone", len(sets), sets[0])
+	}
 
-	edit(`image = "r/a:v${var.tag}"`, `image = "r/a:v${var.tag}"
+	edit(`image = "r/a:w${var.tag}"`, `image = "r/a:w${var.tag}"
   port "http" {
     to = 8080
   }`)
-	if memo, ok := load().SetsMemo(); ok {
+	if memo, _ := load(true, "fourth"); memo != "" {
 		t.Fatalf("after an edit the summaries tell (a port), offered %q", memo)
 	}
 }
