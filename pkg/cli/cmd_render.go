@@ -41,7 +41,11 @@ exist), which comes from the project index (in .drover/) for the specs
 unchanged since it was written. A spec unchanged since it was rendered into
 DIR, whose files there are still as written, is not read again; and when
 nothing at all changed since a render into DIR that warned of nothing, and
-its files are as written, that render stands (.drover/outcomes).
+its files are as written, that render stands (.drover/outcomes). After an
+edit that changes none of what the checks across specs and the
+project-wide artifacts read (names, ports, services, upstreams, public
+routes: an image or an environment variable, say), the config entries and
+gateways that render wrote stand too, and only the edited app is rendered.
 DROVER_INDEX=off reads and checks every spec.
 
 Examples:

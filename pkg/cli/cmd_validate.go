@@ -22,8 +22,10 @@ public routes, and literal secrets in env. If a drover.hcl is found in or
 above PATH, PATH is checked against the whole project: the specs that have
 not changed since the project index (in .drover/) was written, and that
 passed then, are taken from it rather than read again, and when nothing at
-all changed since a validation that found nothing, it stands
-(DROVER_INDEX=off reads and checks every spec).
+all changed since a validation that found nothing, it stands; so it does
+after an edit that the checks across specs cannot tell (an image, say):
+the edited spec is read and checked on its own (DROVER_INDEX=off reads and
+checks every spec).
 
 Without --env, the base spec and every environment overlay are validated.
 
