@@ -113,7 +113,12 @@ func TestFinishTakesOverTheSetsArtifacts(t *testing.T) {
 	}
 	set := sets[0]
 	var full []*spec.App
-	if _, diags := spec.Stream(spec.StreamOptions{LoadOptions: spec.LoadOptions{Paths: []string{"../../jobs"}}, Visit: func(_ *spec.Set, app *spec.App) { full = append(full, app) }}); diags.HasErrors() {
+	var fullMu sync.Mutex
+	if _, diags := spec.Stream(spec.StreamOptions{LoadOptions: spec.LoadOptions{Paths: []string{"../../jobs"}}, Visit: func(_ *spec.Set, app *spec.App) {
+		fullMu.Lock()
+		defer fullMu.Unlock()
+		full = append(full, app)
+	}}); diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
 	type run struct {
