@@ -17,8 +17,11 @@
 // for every unchanged spec), rendering and validating one spec of the
 // project, rendering one spec just after an edit to it (as an editor's
 // format on save does) and in a fresh copy of the project that kept its
-// .drover/ (a CI job with the index cached), and reports wall time, CPU time (user+sys) and peak RSS, each as a ratio
-// against the floor measured in the same run.
+// .drover/ (a CI job with the index cached), and reports wall time, CPU
+// time (user+sys) and peak RSS, each as a ratio against the floor measured
+// in the same run. Every process runs as a child of bench/spawn, a small
+// program that measures it, so that the peak RSS reported is its own (a
+// child's counts its parent's at the fork).
 //
 //	go run ./bench                          # 200 and 5,000 specs, 3 rounds
 //	go run ./bench -n 1000 -rounds 5
@@ -32,7 +35,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,7 +44,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -101,7 +102,8 @@ func run(sizes []int, rounds, starts int, grown bool, baseline, levant string) e
 	floor := filepath.Join(dir, "floor")
 	hello := filepath.Join(dir, "hello")
 	foundation := filepath.Join(dir, "foundation")
-	for _, b := range []struct{ out, pkg string }{{drover, "./cmd/drover"}, {floor, "./bench/floor"}, {hello, "./bench/hello"}, {foundation, "./bench/foundation"}} {
+	spawner = filepath.Join(dir, "spawn")
+	for _, b := range []struct{ out, pkg string }{{drover, "./cmd/drover"}, {floor, "./bench/floor"}, {hello, "./bench/hello"}, {foundation, "./bench/foundation"}, {spawner, "./bench/spawn"}} {
 		if err := build(b.out, b.pkg); err != nil {
 			return err
 		}
@@ -266,25 +268,38 @@ func measure(cases []*bcase, rounds int) error {
 	return nil
 }
 
-// runOnce runs argv as a process, with env added to the environment: its
-// wall time from start to exit, its CPU time (user + system) and its peak
-// RSS in KiB.
+// spawner is bench/spawn, built: every measured process is its child,
+// so that none's peak RSS counts this process's (see bench/spawn).
+var spawner string
+
+// runOnce runs argv as a process, with env added to the environment,
+// through spawner: its wall time from start to exit, its CPU time (user +
+// system) and its peak RSS in KiB.
 func runOnce(argv, env []string) (wall, cpu time.Duration, rssKiB int64, err error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer r.Close()
+	cmd := exec.Command(spawner, argv...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.ExtraFiles = []*os.File{w} // fd 3
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	out, rerr := io.ReadAll(r)
+	if err := cmd.Wait(); err != nil {
 		return 0, 0, 0, fmt.Errorf("%s: %w\n%s", strings.Join(argv, " "), err, stderr.String())
 	}
-	wall = time.Since(start)
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return wall, 0, 0, errors.New("no resource usage on this platform")
+	var wallNs, cpuNs int64
+	if _, err := fmt.Sscan(string(out), &wallNs, &cpuNs, &rssKiB); rerr != nil || err != nil {
+		return 0, 0, 0, fmt.Errorf("%s: no measurement from %s: %q", strings.Join(argv, " "), spawner, out)
 	}
-	cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return wall, cpu, ru.Maxrss, nil // Maxrss is in KiB on Linux
+	return time.Duration(wallNs), time.Duration(cpuNs), rssKiB, nil
 }
 
 func report(n int, cases []*bcase) {
@@ -402,7 +417,7 @@ func build(out, pkg string) error {
 }
 
 // generate writes a project from a child process, so that this one stays
-// small: a child's peak RSS counts its parent's at fork.
+// small.
 func generate(dir string, n int, grown bool) error {
 	self, err := os.Executable()
 	if err != nil {
