@@ -684,10 +684,12 @@ type StreamOptions struct {
 	// environments known, before any spec is read: what a Stream keeps
 	// grows with their number (see Stream).
 	Started func(StreamStart)
-	// Parsing, when set, is called once, as the first spec file that must
-	// be parsed (one the index cannot stand for) is: a caller readies what
-	// only new visits need (render, its encoders) then, and not on a load
-	// that parses nothing but drover.hcl.
+	// Parsing, when set, is called once, as soon as the load sees that it
+	// will likely parse a spec file: a selected one whose stat is not its
+	// index entry's (edited), or else the first that must be parsed (one
+	// the index cannot stand for). A caller readies what only new visits
+	// need (render, its encoders) then, beside the rest of the load, and
+	// not on a load that parses nothing but drover.hcl.
 	Parsing func()
 
 	// Memo, Replay and MemoKey let a caller skip the selected files that
@@ -883,6 +885,9 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 		return nil, nil
 	}
 	st.index = st.indexFile.decode()
+	if st.opts.Parsing != nil && st.selectedEdited() {
+		st.parsing.Do(st.opts.Parsing)
+	}
 
 	results := st.pass(project, st.envs)
 	// Environments that only apps declare are known once every file has
@@ -938,6 +943,21 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 		st.diags = append(st.diags, unknownEnvironment(env, envSet))
 	}
 	return st.finish(results)
+}
+
+// selectedEdited reports whether a selected spec file has no index entry,
+// or one of another stat: most likely it will be parsed.
+func (st *streamer) selectedEdited() bool {
+	for i, path := range st.l.files {
+		if !st.l.selected(path) {
+			continue
+		}
+		e := st.index.lookup(st.l.rel(path))
+		if e == nil || !st.opts.Index || e.stat != st.l.stats[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // openProjectFile reads and parses drover.hcl and resolves the project's
