@@ -43,9 +43,9 @@ import (
 // The Sets a load returns are made of all the inputs but the selected
 // files' memos, which stand for the caller's visits alone: a load whose
 // inputs differ from a kept one's in those memos only (a selected spec
-// edited where its summaries do not tell, say) has the same Sets, and
-// ReplaySets offers the caller what it kept then, for the part of its work
-// that derives from the Sets.
+// edited where its summaries do not tell, say) has the same Sets but for
+// where in their files the summaries sit, and ReplaySets offers the caller
+// what it kept then, for the part of its work that derives from the Sets.
 type Outcome struct {
 	// Replay is given what the caller kept (Keep) after a load of the same
 	// inputs; it returns whether that still stands (the files it names
@@ -74,7 +74,7 @@ type Outcome struct {
 	key     [sha256.Size]byte
 	keyed   bool // key (and sets) are the load's
 	// sets is the fingerprint of the load's inputs but the selected files'
-	// memos: of its Sets (see SetsMemo).
+	// memos: of its Sets (see ReplaySets).
 	sets     [sha256.Size]byte
 	keepable bool // ... and it had no diagnostic: Keep records it
 	replayed bool
@@ -165,7 +165,7 @@ const (
 	outcomesMagic    = "drover outcomes 5\n"
 	maxKeptOutcomes  = 16
 	// maxOutcomesSize bounds the memos kept beside the newest. A full
-	// render of 5,000 specs keeps about 1.6 MB, one of a single spec of
+	// render of 5,000 specs keeps about 2.3 MB, one of a single spec of
 	// them 30 KB.
 	maxOutcomesSize = 16 << 20
 )
