@@ -39,8 +39,9 @@ type Stream struct {
 	// finished is what the last Finish wrote (OutcomeMemo).
 	finished *finished
 	// prior are the Set's artifacts an earlier render of the same Set
-	// wrote, intact (TakePrior).
-	prior []setArtifact
+	// wrote, intact, when priorTaken (TakePrior): maybe none.
+	prior      []setArtifact
+	priorTaken bool
 }
 
 // streamedApp is what Stream keeps of one rendered app: what names its
@@ -224,7 +225,7 @@ func (s *Stream) Finish(set *spec.Set, version string) (*Bundle, Manifest, error
 	// What derives from the Set alone stands as an earlier render of the
 	// same Set wrote it, when that is intact (TakePrior).
 	arts := s.prior
-	if arts == nil {
+	if !s.priorTaken {
 		var err error
 		if arts, err = s.renderSet(set); err != nil {
 			return nil, Manifest{}, err

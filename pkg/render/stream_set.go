@@ -40,7 +40,7 @@ const (
 // the project's name alone then. Otherwise it returns false, and Finish
 // renders them all.
 func (s *Stream) TakePrior(memo []byte) bool {
-	s.prior = nil
+	s.prior, s.priorTaken = nil, false
 	if s.intact == nil {
 		return false
 	}
@@ -55,7 +55,7 @@ func (s *Stream) TakePrior(memo []byte) bool {
 	if !s.allIntact(files) {
 		return false
 	}
-	s.prior = m.set
+	s.prior, s.priorTaken = m.set, true
 	return true
 }
 
