@@ -8,20 +8,36 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"os"
-	"strconv"
 	"syscall"
 	"time"
 )
 
 func main() {
-	if len(os.Args) < 2 {
-		fail("usage: spawn COMMAND [ARG...]")
+	report := os.NewFile(3, "report")
+	code, err := run(os.Args[1:], report)
+	if err != nil {
+		os.Stderr.WriteString("spawn: " + err.Error() + "\n")
+		os.Exit(127)
+	}
+	os.Exit(code)
+}
+
+// run runs argv (a path, then its arguments) and writes what it measured
+// to report as one line, "wall cpu rss": nanoseconds, nanoseconds, KiB. It
+// returns the exit code spawn exits with: the child's, or 128 and its
+// signal's number.
+func run(argv []string, report io.Writer) (int, error) {
+	if len(argv) == 0 {
+		return 0, errors.New("usage: spawn COMMAND [ARG...]")
 	}
 	start := time.Now()
-	pid, err := syscall.ForkExec(os.Args[1], os.Args[1:], &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}})
+	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}})
 	if err != nil {
-		fail(os.Args[1] + ": " + err.Error())
+		return 0, fmt.Errorf("%s: %w", argv[0], err)
 	}
 	var status syscall.WaitStatus
 	var usage syscall.Rusage
@@ -32,22 +48,14 @@ func main() {
 	}
 	wall := time.Since(start)
 	if err != nil {
-		fail("wait: " + err.Error())
+		return 0, fmt.Errorf("wait: %w", err)
 	}
 	cpu := usage.Utime.Nano() + usage.Stime.Nano()
-	report := os.NewFile(3, "report")
-	if _, err := report.WriteString(strconv.FormatInt(wall.Nanoseconds(), 10) + " " + strconv.FormatInt(cpu, 10) + " " + strconv.FormatInt(usage.Maxrss, 10) + "\n"); err != nil {
-		fail("report: " + err.Error())
+	if _, err := fmt.Fprintf(report, "%d %d %d\n", wall.Nanoseconds(), cpu, usage.Maxrss); err != nil {
+		return 0, fmt.Errorf("report: %w", err)
 	}
-	switch {
-	case status.Exited():
-		os.Exit(status.ExitStatus())
-	default:
-		os.Exit(128 + int(status.Signal()))
+	if status.Exited() {
+		return status.ExitStatus(), nil
 	}
-}
-
-func fail(msg string) {
-	os.Stderr.WriteString("spawn: " + msg + "\n")
-	os.Exit(127)
+	return 128 + int(status.Signal()), nil
 }
