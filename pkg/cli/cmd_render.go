@@ -45,7 +45,8 @@ its files are as written, that render stands (.drover/outcomes). After an
 edit that changes none of what the checks across specs and the
 project-wide artifacts read (names, ports, services, upstreams, public
 routes: an image or an environment variable, say), the config entries and
-gateways that render wrote stand too, and only the edited app is rendered.
+gateways that render wrote stand too, and only the edited app is rendered;
+when no other spec changed since, no other spec's index entry is read.
 DROVER_INDEX=off reads and checks every spec.
 
 Examples:

@@ -168,52 +168,74 @@ func shardPath(root string, k int) string {
 }
 
 // indexFile is an index as read, its entries not decoded yet: a load
-// that replays its outcome at once (replayQuick) needs none of them.
+// that replays its outcome at once (replayQuick) needs none of them, and
+// one that reads the selected files alone (replayEdited) needs only their
+// shards. So each shard is read when first needed (shard).
 type indexFile struct {
-	bodies [][]byte
-	// read: the shard was read whole; entries counts its entries.
-	read    [indexShards]bool
-	entries [indexShards]int
+	root string
+	id   string
+	ph   [sha256.Size]byte
+	once [indexShards]sync.Once
+	// bodies are the encoded entries of each shard; read: it was read
+	// whole (see readShard).
+	bodies [indexShards][][]byte
+	read   [indexShards]bool
 }
 
-// readIndexFile reads root's index, without decoding its entries: the
-// shards that are there, and were written by this binary for the same
-// drover.hcl (ph: the checksum of the bytes this run read, on which every
-// summary depends). Nil when no shard is.
+// readIndexFile opens root's index: the shards that are there, and were
+// written by this binary for the same drover.hcl (ph: the checksum of the
+// bytes this run read, on which every summary depends). Nil when no shard
+// is. The first shard is read at once, to tell; the others when needed.
 func readIndexFile(root string, ph [sha256.Size]byte) *indexFile {
 	id := binaryID()
 	if id == "" {
 		return nil
 	}
-	f := &indexFile{}
-	any := false
-	for k := range indexShards {
-		data, err := rawfile.ReadFile(shardPath(root, k))
-		if err != nil || !bytes.HasPrefix(data, []byte(indexMagic)) {
-			continue
-		}
-		d := &decoder{b: data[len(indexMagic):]}
-		if d.str() != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
-			continue
-		}
-		n := d.uvarint()
-		if n > uint64(len(d.b)) {
-			continue
-		}
-		bodies := make([][]byte, 0, n)
-		for ; n > 0 && !d.bad; n-- {
-			bodies = append(bodies, d.bytes(int(d.uvarint())))
-		}
-		if d.bad || len(d.b) != 0 {
-			continue
-		}
-		f.bodies = append(f.bodies, bodies...)
-		f.read[k], f.entries[k], any = true, len(bodies), true
+	f := &indexFile{root: root, id: id, ph: ph}
+	if len(f.shard(0)) > 0 || f.read[0] {
+		return f
 	}
-	if !any {
-		return nil
+	// No first shard: most likely no index at all.
+	for k := 1; k < indexShards; k++ {
+		if f.shard(k); f.read[k] {
+			return f
+		}
 	}
-	return f
+	return nil
+}
+
+// shard returns the encoded entries of shard k, reading it the first
+// time; none when it is missing, damaged, or another binary's or
+// drover.hcl's.
+func (f *indexFile) shard(k int) [][]byte {
+	f.once[k].Do(func() { f.bodies[k], f.read[k] = readShard(shardPath(f.root, k), f.id, f.ph) })
+	return f.bodies[k]
+}
+
+// readShard reads the index shard at path, written by the binary id for
+// the drover.hcl of checksum ph: its encoded entries, and whether it was
+// read whole.
+func readShard(path, id string, ph [sha256.Size]byte) ([][]byte, bool) {
+	data, err := rawfile.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(data, []byte(indexMagic)) {
+		return nil, false
+	}
+	d := &decoder{b: data[len(indexMagic):]}
+	if d.str() != id || !bytes.Equal(d.bytes(sha256.Size), ph[:]) {
+		return nil, false
+	}
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		return nil, false
+	}
+	bodies := make([][]byte, 0, n)
+	for ; n > 0 && !d.bad; n-- {
+		bodies = append(bodies, d.bytes(int(d.uvarint())))
+	}
+	if d.bad || len(d.b) != 0 {
+		return nil, false
+	}
+	return bodies, true
 }
 
 // decode decodes the entries of f; nil when f is.
@@ -221,7 +243,11 @@ func (f *indexFile) decode() *index {
 	if f == nil {
 		return nil
 	}
-	bodies := f.bodies
+	parallel.ForEach(indexShards, func(k int) { f.shard(k) })
+	var bodies [][]byte
+	for k := range indexShards {
+		bodies = append(bodies, f.bodies[k]...)
+	}
 	// Entries decode on their own: a share of them on each core, each
 	// share with its own interned names.
 	entries := make([]*indexEntry, len(bodies))
@@ -617,7 +643,7 @@ func (st *streamer) writeIndex(results []*fileResult) {
 	var bw *bufio.Writer // one for every shard written
 	for k := range indexShards {
 		// A shard as read, with the same entries, none changed, stands.
-		if f := st.indexFile; f != nil && f.read[k] && !changed[k] && len(shards[k]) == f.entries[k] {
+		if f := st.indexFile; f != nil && len(f.shard(k)) == len(shards[k]) && f.read[k] && !changed[k] {
 			continue
 		}
 		if !made {

@@ -815,6 +815,10 @@ type streamer struct {
 	indexFile *indexFile
 	index     *index
 	fps       fingerprints
+	// alone: the selected files are read before, and maybe without, the
+	// others (replayEdited); early holds what that read.
+	alone bool
+	early *earlyResults
 	// parsing calls opts.Parsing once.
 	parsing sync.Once
 	// decoded holds each result's summaries as decoded so far, by index,
@@ -848,6 +852,10 @@ type fileResult struct {
 	templates bool
 	// fromIndex: the file was not read; its index entry stands for it.
 	fromIndex bool
+	// needsOthers: read alone (replayEdited), the file turned out to need
+	// the declarations of earlier files; it was neither decoded nor
+	// visited.
+	needsOthers bool
 }
 
 // fileFacts are the summaries of one file's apps and its externals in one
@@ -884,12 +892,15 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 	if st.replayQuick() {
 		return nil, nil
 	}
+	if sets, ok := st.replayEdited(project); ok {
+		return sets, nil
+	}
 	st.index = st.indexFile.decode()
 	if st.opts.Parsing != nil && st.selectedEdited() {
 		st.parsing.Do(st.opts.Parsing)
 	}
 
-	results := st.pass(project, st.envs)
+	results := st.pass(project, st.envs, st.early)
 	// Environments that only apps declare are known once every file has
 	// been read: the files are read again for those.
 	envSet := st.environmentSet(results)
@@ -905,7 +916,7 @@ func (st *streamer) run() ([]*Set, hcl.Diagnostics) {
 			for _, env := range late {
 				st.addSet(env)
 			}
-			more := st.pass(project, late)
+			more := st.pass(project, late, nil)
 			for i, r := range more {
 				merged := results[i]
 				for _, f := range r.facts.all() {
@@ -1013,26 +1024,28 @@ func (st *streamer) addSet(env string) {
 
 // pass reads every spec file for envs: the project file first, then the
 // others on every core.
-func (st *streamer) pass(project *fileResult, envs []string) []*fileResult {
+//
+// The results early holds (of files read before the others, in envs) are
+// taken as they are.
+func (st *streamer) pass(project *fileResult, envs []string, early *earlyResults) []*fileResult {
 	n := len(st.l.files)
-	st.declared, st.declsOf, st.frontier = make([]bool, n), make([][]*Variable, n), 0
-	st.declCond = sync.NewCond(&st.declMu)
+	st.startDeclaring()
 	results := make([]*fileResult, n+1)
-	if project != nil {
-		pr := &fileResult{path: project.path, display: project.display, rel: project.rel, selected: true, facts: &blobs{}, decls: project.decls}
-		for _, env := range envs {
-			st.decode(pr, st.projectFile, true, st.projectVars, st.values0, env)
-		}
-		pr.envNames = appEnvironmentNames(st.projectFile)
-		if len(pr.diags) > 0 {
-			pr.src = project.src
-		}
-		results[0] = pr
+	switch {
+	case early != nil:
+		results[0] = early.project
+	case project != nil:
+		results[0] = st.projectResult(project, envs)
 	}
 	// Every file's result, and room for its summaries in each environment,
 	// in three allocations rather than three a file.
 	slab, facts, room := make([]fileResult, n), make([]blobs, n), make([]namedBlob, n*len(envs))
 	parallel.ForEach(n, func(i int) {
+		if r := early.file(i); r != nil {
+			st.declare(i, r.decls)
+			results[i+1] = r
+			return
+		}
 		facts[i].s = room[i*len(envs) : i*len(envs) : (i+1)*len(envs)]
 		slab[i].facts = &facts[i]
 		results[i+1] = st.file(i, envs, &slab[i])
@@ -1042,6 +1055,28 @@ func (st *streamer) pass(project *fileResult, envs []string) []*fileResult {
 		return results
 	}
 	return results
+}
+
+// startDeclaring readies the record of each file's declarations for a
+// pass over the files.
+func (st *streamer) startDeclaring() {
+	n := len(st.l.files)
+	st.declared, st.declsOf, st.frontier = make([]bool, n), make([][]*Variable, n), 0
+	st.declCond = sync.NewCond(&st.declMu)
+}
+
+// projectResult decodes drover.hcl (project) in envs, as the first result
+// of a pass.
+func (st *streamer) projectResult(project *fileResult, envs []string) *fileResult {
+	pr := &fileResult{path: project.path, display: project.display, rel: project.rel, selected: true, facts: &blobs{}, decls: project.decls}
+	for _, env := range envs {
+		st.decode(pr, st.projectFile, true, st.projectVars, st.values0, env)
+	}
+	pr.envNames = appEnvironmentNames(st.projectFile)
+	if len(pr.diags) > 0 {
+		pr.src = project.src
+	}
+	return pr
 }
 
 // file reads, parses, decodes and checks spec file i for envs, or takes
@@ -1103,6 +1138,10 @@ func (st *streamer) file(i int, envs []string, r *fileResult) *fileResult {
 	r.diags = ps.diags
 	if ps.sf != nil {
 		sf := ps.sf
+		if st.alone && st.needsEarlier(sf) {
+			r.needsOthers = true // read again with the others (replayEdited)
+			return r
+		}
 		vars, values, localInputs, d := st.fileVariables(i, sf)
 		declared = true
 		r.decls = vars
@@ -1219,21 +1258,14 @@ func (st *streamer) declare(i int, vars []*Variable) {
 func (st *streamer) fileVariables(i int, sf *specFile) (vars []*Variable, values map[*Variable]cty.Value, localInputs bool, diags hcl.Diagnostics) {
 	e := &evaluator{}
 	var all []*Variable
-	count := map[string]int{}
 	for _, b := range sf.content.Blocks.OfType("variable") {
-		v := decodeVariable(b, e, sf.name)
-		all = append(all, v)
-		count[v.Name]++
+		all = append(all, decodeVariable(b, e, sf.name))
 	}
-	needEarlier := false
-	for name, n := range count {
-		if st.projectVar[name] == nil && (n > 1 || st.inputNames[name]) {
-			needEarlier = true
-		}
-		localInputs = localInputs || st.projectVar[name] == nil && st.inputNames[name]
+	for _, v := range all {
+		localInputs = localInputs || st.projectVar[v.Name] == nil && st.inputNames[v.Name]
 	}
 	earlier := map[string]*Variable{}
-	if needEarlier {
+	if st.needsEarlier(sf) {
 		st.declMu.Lock()
 		for st.frontier < i {
 			st.declCond.Wait()
@@ -1293,6 +1325,21 @@ func (st *streamer) fileVariables(i int, sf *specFile) (vars []*Variable, values
 	return vars, values, true, e.diags
 }
 
+// needsEarlier reports whether spec file sf is one of the few whose
+// variables depend on what earlier files declare (see fileVariables).
+func (st *streamer) needsEarlier(sf *specFile) bool {
+	count := map[string]int{}
+	for _, b := range sf.content.Blocks.OfType("variable") {
+		count[b.Labels[0]]++
+	}
+	for name, n := range count {
+		if st.projectVar[name] == nil && (n > 1 || st.inputNames[name]) {
+			return true
+		}
+	}
+	return false
+}
+
 // inputVariableNames lists the variable names the inputs set: DROVER_VAR_*
 // variables, the attributes of the variable files and -var names.
 func inputVariableNames(in VarInputs, cache *parseCache) map[string]bool {
@@ -1348,16 +1395,9 @@ func (st *streamer) finish(results []*fileResult) ([]*Set, hcl.Diagnostics) {
 		return nil, nil
 	}
 	if st.replaySets() {
-		// The Sets of a load that passed every check: the project alone.
-		sets := make([]*Set, 0, len(st.envs))
-		for _, env := range st.envs {
-			set := st.sets[env]
-			set.Files = st.cache.files
-			sets = append(sets, set)
-		}
 		st.writeIndex(results)
 		st.keyOutcome(0)
-		return sets, nil
+		return st.projectSets(), nil
 	}
 	diags := st.diags
 	decls := map[string][]*Variable{}

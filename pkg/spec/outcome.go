@@ -46,6 +46,9 @@ import (
 // edited where its summaries do not tell, say) has the same Sets but for
 // where in their files the summaries sit, and ReplaySets offers the caller
 // what it kept then, for the part of its work that derives from the Sets.
+// When every file but the selected ones has the stat it had in such a
+// load, settled, only the selected files are read for either (see
+// replayEdited): the index's other entries are not even decoded.
 type Outcome struct {
 	// Replay is given what the caller kept (Keep) after a load of the same
 	// inputs; it returns whether that still stands (the files it names
@@ -90,6 +93,15 @@ type Outcome struct {
 	// settled: every spec file came from the index, none with a stat too
 	// recent to trust; only then is the quick key recorded.
 	settled bool
+	// others is the load's others key (othersKey), when othersOK: every
+	// file not selected came from the index, settled; selected is the
+	// selected files' part of the Sets key (selectedKey). See
+	// replayEdited.
+	others, selected [sha256.Size]byte
+	othersOK         bool
+	// editReplayed: the load replayed without reading the files not
+	// selected (replayEdited).
+	editReplayed bool
 }
 
 // Replayed reports whether the last Stream with o replayed an outcome.
@@ -110,6 +122,9 @@ func (o *Outcome) Keep(memo []byte) {
 	kept := []keptOutcome{{key: o.key, sets: o.sets, memo: memo, sum: sha256.Sum256(memo), size: len(memo)}}
 	if o.settled && o.quickOK {
 		kept[0].quick = o.quick
+	}
+	if o.othersOK {
+		kept[0].others, kept[0].selected = o.others, o.selected
 	}
 	size := len(memo)
 	for _, k := range o.kept {
@@ -144,6 +159,9 @@ type keptOutcome struct {
 	sets [sha256.Size]byte
 	// quick is the quick key of a load that replayed it (zero: none yet).
 	quick [sha256.Size]byte
+	// others and selected are the others key and the selected files' part
+	// of the Sets key of a load with these Sets, settled (zero: none yet).
+	others, selected [sha256.Size]byte
 	// memo is read when first needed (memoOf): size bytes whose checksum
 	// is sum, from the file named by sum.
 	memo []byte
@@ -162,7 +180,7 @@ type keptOutcome struct {
 const (
 	outcomesFileName = "outcomes"
 	outcomesDirName  = "outcomes.d"
-	outcomesMagic    = "drover outcomes 5\n"
+	outcomesMagic    = "drover outcomes 6\n"
 	maxKeptOutcomes  = 16
 	// maxOutcomesSize bounds the memos kept beside the newest. A full
 	// render of 5,000 specs keeps about 2.3 MB, one of a single spec of
@@ -191,6 +209,8 @@ func readOutcomes(root string, ph [sha256.Size]byte) []keptOutcome {
 		copy(k.key[:], d.bytes(sha256.Size))
 		copy(k.sets[:], d.bytes(sha256.Size))
 		copy(k.quick[:], d.bytes(sha256.Size))
+		copy(k.others[:], d.bytes(sha256.Size))
+		copy(k.selected[:], d.bytes(sha256.Size))
 		copy(k.sum[:], d.bytes(sha256.Size))
 		k.size = int(d.uvarint())
 		kept = append(kept, k)
@@ -250,6 +270,8 @@ func (o *Outcome) writeOutcomes(kept []keptOutcome) {
 		w.raw(k.key[:])
 		w.raw(k.sets[:])
 		w.raw(k.quick[:])
+		w.raw(k.others[:])
+		w.raw(k.selected[:])
 		w.raw(k.sum[:])
 		w.uvarint(uint64(k.size))
 	}
@@ -289,49 +311,76 @@ func (st *streamer) outcomeKey(results []*fileResult) (key, sets [sha256.Size]by
 	// Through a small buffer: the summaries of a large project come to
 	// megabytes, which a buffer of them all would copy and fault in.
 	h := sha256.New()
-	memos := &encoder{}
 	w := &encoder{b: make([]byte, 0, 32<<10)}
-	flush := func() {
-		if len(w.b) >= 16<<10 {
-			h.Write(w.b)
-			w.b = w.b[:0]
-		}
-	}
 	if !st.keyHead(w) {
 		return key, sets, false
 	}
 	w.uvarint(uint64(len(results)))
 	for _, r := range results {
-		if len(r.diags) > 0 || r.noMemo || r.entry != nil && r.entry.errors {
+		if !keyable(r) {
 			return key, sets, false
 		}
-		w.str(r.rel)
-		w.str(r.display)
-		w.bool(r.selected)
-		w.strs(r.envNames)
-		w.uvarint(uint64(len(r.decls)))
-		for _, v := range r.decls {
-			w.str(v.Name)
-			w.str(v.Type.GoString())
+		st.writeFileKey(w, r)
+		if len(w.b) >= 16<<10 {
+			h.Write(w.b)
+			w.b = w.b[:0]
 		}
-		// This load's environments only: a file read again keeps what its
-		// old entry knew of others.
-		for _, env := range st.envs {
-			hashShape(w, r.facts, env)
-		}
-		if r.selected {
-			memos.str(r.rel)
-			for _, env := range st.envs {
-				hashBlob(memos, r.memos, env)
-			}
-		}
-		flush()
 	}
 	h.Write(w.b)
 	h.Sum(sets[:0])
+	return st.keyOf(sets, results), sets, true
+}
+
+// keyable reports whether the file of r lets the load have an outcome: it
+// had no diagnostic, every Memo call succeeded, and its entry knows of no
+// error.
+func keyable(r *fileResult) bool {
+	return len(r.diags) == 0 && !r.noMemo && (r.entry == nil || !r.entry.errors)
+}
+
+// writeFileKey writes what the Sets key holds of the file of r to w.
+func (st *streamer) writeFileKey(w *encoder, r *fileResult) {
+	w.str(r.rel)
+	w.str(r.display)
+	w.bool(r.selected)
+	w.strs(r.envNames)
+	w.uvarint(uint64(len(r.decls)))
+	for _, v := range r.decls {
+		w.str(v.Name)
+		w.str(v.Type.GoString())
+	}
+	// This load's environments only: a file read again keeps what its
+	// old entry knew of others.
+	for _, env := range st.envs {
+		hashShape(w, r.facts, env)
+	}
+}
+
+// keyOf is the outcome key of a load whose Sets key is sets: that and the
+// memos of the selected files of results.
+func (st *streamer) keyOf(sets [sha256.Size]byte, results []*fileResult) [sha256.Size]byte {
 	k := &encoder{b: append([]byte("outcome"), sets[:]...)}
-	k.raw(memos.b)
-	return sha256.Sum256(k.b), sets, true
+	for _, r := range results {
+		if r.selected {
+			k.str(r.rel)
+			for _, env := range st.envs {
+				hashBlob(k, r.memos, env)
+			}
+		}
+	}
+	return sha256.Sum256(k.b)
+}
+
+// selectedKey is the selected files' part of the Sets key of the load of
+// results: what writeFileKey writes of each.
+func (st *streamer) selectedKey(results []*fileResult) [sha256.Size]byte {
+	w := &encoder{b: []byte("selected")}
+	for _, r := range results {
+		if r.selected {
+			st.writeFileKey(w, r)
+		}
+	}
+	return sha256.Sum256(w.b)
 }
 
 // hashShape writes the shape of the summaries bs holds as name (see
@@ -385,10 +434,25 @@ func (st *streamer) replayOutcome(results []*fileResult) bool {
 		return false
 	}
 	o.key, o.sets, o.keyed = key, sets, true
-	o.settled = !slices.ContainsFunc(results, func(r *fileResult) bool {
-		return r.rel != ProjectFileName && (!r.fromIndex || r.entry == nil || r.entry.racy())
-	})
-	i := slices.IndexFunc(o.kept, func(k keptOutcome) bool { return k.key == key })
+	o.settled = !slices.ContainsFunc(results, func(r *fileResult) bool { return r.rel != ProjectFileName && !settled(r) })
+	if st.scoped && !slices.ContainsFunc(results, func(r *fileResult) bool { return !r.selected && !settled(r) }) {
+		o.others, o.othersOK = st.othersKey()
+		o.selected = st.selectedKey(results)
+	}
+	return st.replayKept(results)
+}
+
+// settled reports whether the file of r came from the index, with a stat
+// not too recent to trust.
+func settled(r *fileResult) bool { return r.fromIndex && r.entry != nil && !r.entry.racy() }
+
+// replayKept replays the outcome kept under the load's key, keyed from
+// results, if it still stands; then it records the load's quick and
+// others keys beside it, for the next loads of these inputs to find it
+// sooner.
+func (st *streamer) replayKept(results []*fileResult) bool {
+	o := st.outcome()
+	i := slices.IndexFunc(o.kept, func(k keptOutcome) bool { return k.key == o.key })
 	if i < 0 || o.quickFailed && o.kept[i].quick == o.quick {
 		return false
 	}
@@ -400,9 +464,14 @@ func (st *streamer) replayOutcome(results []*fileResult) bool {
 		return false
 	}
 	o.replayed = true
-	if o.settled && o.quickOK && o.kept[i].quick != o.quick {
-		// The next load of these inputs replays from the stats alone.
-		o.kept[i].quick = o.quick
+	k, record := &o.kept[i], false
+	if o.settled && o.quickOK && k.quick != o.quick {
+		k.quick, record = o.quick, true
+	}
+	if o.othersOK && (k.others != o.others || k.selected != o.selected) {
+		k.others, k.selected, record = o.others, o.selected, true
+	}
+	if record {
 		o.writeOutcomes(slices.Clone(o.kept))
 	}
 	return true
@@ -476,9 +545,20 @@ func (st *streamer) keyHead(w *encoder) bool {
 // before any spec file is read: the outcome key's inputs, with each spec
 // file's stat in place of what the index keeps of it. False when the
 // load cannot have an outcome (see outcomeKey) or a file has no stat.
-func (st *streamer) quickKey() ([sha256.Size]byte, bool) {
+func (st *streamer) quickKey() ([sha256.Size]byte, bool) { return st.statsKey("quick", true) }
+
+// othersKey is the fingerprint of the load's inputs but the selected
+// files: the quick key's, without the selected files' stats. See
+// replayEdited.
+func (st *streamer) othersKey() ([sha256.Size]byte, bool) { return st.statsKey("others", false) }
+
+// statsKey fingerprints keyHead and which files there are and which are
+// selected, with the stat of each (of the selected ones too when
+// selected), after tag: never the same bytes as an outcome key's. False
+// when the load cannot have an outcome or a file has no stat.
+func (st *streamer) statsKey(tag string, selected bool) ([sha256.Size]byte, bool) {
 	w := &encoder{b: make([]byte, 0, 64*len(st.l.files)+1024)}
-	w.str("quick") // never the same bytes as an outcome key's
+	w.str(tag)
 	if len(st.l.stats) != len(st.l.files) || !st.keyHead(w) {
 		return [sha256.Size]byte{}, false
 	}
@@ -488,9 +568,13 @@ func (st *streamer) quickKey() ([sha256.Size]byte, bool) {
 		if stat == (fileStat{}) {
 			return [sha256.Size]byte{}, false
 		}
+		sel := st.l.selected(path)
 		w.str(st.l.rel(path))
 		w.str(st.l.display(path))
-		w.bool(st.l.selected(path))
+		w.bool(sel)
+		if sel && !selected {
+			continue
+		}
 		w.varint(stat.size)
 		w.varint(stat.mtime)
 		w.varint(stat.ctime)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +31,11 @@ type outcomeRun struct {
 	sets   []*Set
 	// setsOffered: ReplaySets was offered a memo.
 	setsOffered bool
+	// edited: replayed without reading the files not selected; memos
+	// counts the Memo calls (the visits) by app.
+	edited bool
+	memos  map[string]int
+	images map[string]string // the image of each app visited
 }
 
 // streamOutcome streams opts (Index on, and key as MemoKey unless set)
@@ -42,7 +48,15 @@ func streamOutcome(t *testing.T, opts StreamOptions, stands bool) outcomeRun {
 	if opts.MemoKey == "" {
 		opts.MemoKey = "k"
 	}
-	opts.Memo = func(set *Set, app *App) ([]byte, bool) { return []byte(app.Name), true }
+	var mu sync.Mutex
+	run.memos, run.images = map[string]int{}, map[string]string{}
+	opts.Memo = func(set *Set, app *App) ([]byte, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		run.memos[app.Name]++
+		run.images[app.Name] = app.Main.Image.V
+		return []byte(app.Name), true
+	}
 	opts.Replay = func(set *Set, app *App, memo []byte) (func(), bool) { return func() {}, string(memo) == app.Name }
 	opts.Outcome = &Outcome{ReplaySets: func([]byte) bool {
 		run.setsOffered = true
@@ -58,7 +72,7 @@ func streamOutcome(t *testing.T, opts StreamOptions, stands bool) outcomeRun {
 	}}
 	var diags []*hcl.Diagnostic
 	run.sets, diags = Stream(opts)
-	run.replayed, run.quick = opts.Outcome.Replayed(), opts.Outcome.quickReplayed
+	run.replayed, run.quick, run.edited = opts.Outcome.Replayed(), opts.Outcome.quickReplayed, opts.Outcome.editReplayed
 	if run.replayed && (run.sets != nil || diags != nil) {
 		t.Errorf("replayed, yet Stream returned %d Sets and diagnostics %v", len(run.sets), diags)
 	}
@@ -268,6 +282,88 @@ func TestOutcomeReplaysFromTheStats(t *testing.T) {
 	}
 	if r := streamOutcome(t, opts, true); r.offered {
 		t.Fatal("offered the outcome after b.hcl's summaries changed")
+	}
+}
+
+// TestAnEditOfTheSelectedFileAloneReadsNoOther: once a load whose other
+// files are settled kept or replayed an outcome, a load after an edit of
+// the selected file alone reads that file and no other (replayEdited),
+// and replays when the file's summaries are what they were. Its index
+// entry is written again; every other entry stays as it was. After an
+// edit the summaries tell, or a change to another file, the load goes on
+// as usual, and visits the selected file once.
+func TestAnEditOfTheSelectedFileAloneReadsNoOther(t *testing.T) {
+	t.Parallel() // waits out the racy window
+	dir := outcomeProject(t)
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"a.hcl"}, WorkDir: dir}, AllEnvironments: true}
+	write := func(name, src string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := func(image string) string {
+		return "variable \"tag\" {\n  default = \"1\"\n}\napp \"a\" {\n  image = \"" + image + "\"\n}\n"
+	}
+	streamOutcome(t, opts, true)
+	settle()
+	if r := streamOutcome(t, opts, true); !r.replayed || r.edited {
+		t.Fatalf("settled: replayed %t, without the others %t; want replayed as usual", r.replayed, r.edited)
+	}
+
+	write("a.hcl", a("r/a:x${var.tag}"))
+	r := streamOutcome(t, opts, true)
+	if !r.replayed || !r.edited || !slices.Equal(r.apps, []bool{true}) || r.memos["a"] != 2 {
+		t.Fatalf("after an edit of a.hcl's image: replayed %t, without the others %t, offered with apps %v, a visited %d times; want replayed without the others, visited in both environments",
+			r.replayed, r.edited, r.apps, r.memos["a"])
+	}
+	// a.hcl's new entry was written, and the others' stand: a.hcl's memos
+	// replay from the index, and b.hcl and c.hcl are still not read.
+	if r := streamOutcome(t, opts, true); !r.replayed || !r.edited || !slices.Equal(r.apps, []bool{false}) || len(r.memos) != 0 {
+		t.Fatalf("the same again: replayed %t, without the others %t, offered with apps %v, visits %v; want a.hcl's memos replayed from its new entry", r.replayed, r.edited, r.apps, r.memos)
+	}
+	ix := readIndexFile(dir, sha256.Sum256(testutil.ReadFile(t, filepath.Join(dir, ProjectFileName)))).decode()
+	for _, name := range []string{"a.hcl", "b.hcl", "c.hcl"} {
+		if e := ix.lookup(name); e == nil || e.hash != sha256.Sum256(testutil.ReadFile(t, filepath.Join(dir, name))) {
+			t.Errorf("index entry of %s: %+v; want one of its bytes", name, e)
+		}
+	}
+
+	// An edit the summaries tell: read with the others, visited once.
+	write("a.hcl", a("r/a:y${var.tag}")+"app \"d\" {\n  image = \"r/d:1\"\n}\n")
+	if r := streamOutcome(t, opts, true); r.offered || r.edited || len(r.sets) != 2 || len(r.sets[0].Apps) != 4 || r.memos["a"] != 2 || r.memos["d"] != 2 {
+		t.Fatalf("after a new app: offered %t, without the others %t, %d Sets, visits %v; want 2 Sets of 4 apps, each new visit once an environment", r.offered, r.edited, len(r.sets), r.memos)
+	}
+	settle()
+	streamOutcome(t, opts, true) // replayed, settled: others recorded
+	// Another file changed: its stat no longer says it is as it was.
+	write("a.hcl", a("r/a:z${var.tag}")+"app \"d\" {\n  image = \"r/d:1\"\n}\n")
+	write("b.hcl", string(testutil.ReadFile(t, filepath.Join(dir, "b.hcl"))))
+	if r := streamOutcome(t, opts, true); !r.replayed || r.edited || r.memos["a"] != 2 {
+		t.Fatalf("after an edit of a.hcl and b.hcl written again: replayed %t, without the others %t, visits %v; want replayed as usual, a visited once an environment", r.replayed, r.edited, r.memos)
+	}
+}
+
+// TestAnEditedFileThatNeedsTheOthersIsReadWithThem: a selected file whose
+// variables depend on earlier files' declarations (an input sets one the
+// project does not declare) cannot be read alone: it is read in the pass
+// with the others, once.
+func TestAnEditedFileThatNeedsTheOthersIsReadWithThem(t *testing.T) {
+	t.Parallel() // waits out the racy window
+	dir := outcomeProject(t)
+	opts := StreamOptions{LoadOptions: LoadOptions{Paths: []string{"a.hcl"}, WorkDir: dir, Inputs: VarInputs{Vars: []string{"tag=2"}}}}
+	streamOutcome(t, opts, true)
+	settle()
+	streamOutcome(t, opts, true)
+	if err := os.WriteFile(filepath.Join(dir, "a.hcl"), []byte("variable \"tag\" {\n  default = \"1\"\n}\napp \"a\" {\n  image = \"r/a:v${var.tag}\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := streamOutcome(t, opts, true)
+	if r.edited || r.memos["a"] != 1 {
+		t.Fatalf("after an edit: without the others %t, a visited %d times; want read with the others, once", r.edited, r.memos["a"])
+	}
+	if r.images["a"] != "r/a:v2" {
+		t.Fatalf("a visited with image %q; want the one the input gives", r.images["a"])
 	}
 }
 
