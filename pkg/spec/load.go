@@ -819,6 +819,10 @@ type streamer struct {
 	// others (replayEdited); early holds what that read.
 	alone bool
 	early *earlyResults
+	// others is the others key (othersKey), worked out once.
+	othersOnce sync.Once
+	others     [sha256.Size]byte
+	othersOK   bool
 	// parsing calls opts.Parsing once.
 	parsing sync.Once
 	// decoded holds each result's summaries as decoded so far, by index,

@@ -543,44 +543,67 @@ func (st *streamer) keyHead(w *encoder) bool {
 
 // quickKey is the fingerprint of the load's inputs as they are known
 // before any spec file is read: the outcome key's inputs, with each spec
-// file's stat in place of what the index keeps of it. False when the
-// load cannot have an outcome (see outcomeKey) or a file has no stat.
-func (st *streamer) quickKey() ([sha256.Size]byte, bool) { return st.statsKey("quick", true) }
+// file's stat in place of what the index keeps of it (the others key and
+// the selected files' stats). False when the load cannot have an outcome
+// (see outcomeKey) or a file has no stat.
+func (st *streamer) quickKey() ([sha256.Size]byte, bool) {
+	others, ok := st.othersKey()
+	if !ok {
+		return others, false
+	}
+	w := &encoder{b: []byte("quick")} // never the same bytes as another key's
+	w.raw(others[:])
+	for i, path := range st.l.files {
+		if !st.l.selected(path) {
+			continue
+		}
+		if st.l.stats[i] == (fileStat{}) {
+			return [sha256.Size]byte{}, false
+		}
+		writeStat(w, st.l.stats[i])
+	}
+	return sha256.Sum256(w.b), true
+}
 
 // othersKey is the fingerprint of the load's inputs but the selected
-// files: the quick key's, without the selected files' stats. See
-// replayEdited.
-func (st *streamer) othersKey() ([sha256.Size]byte, bool) { return st.statsKey("others", false) }
+// files: keyHead, which files there are and which are selected, and the
+// stat of each file not selected; false when the load cannot have an
+// outcome or a file has no stat. See replayEdited. It is worked out once
+// a load, for the quick key starts from it.
+func (st *streamer) othersKey() ([sha256.Size]byte, bool) {
+	st.othersOnce.Do(func() { st.others, st.othersOK = st.statsOfOthers() })
+	return st.others, st.othersOK
+}
 
-// statsKey fingerprints keyHead and which files there are and which are
-// selected, with the stat of each (of the selected ones too when
-// selected), after tag: never the same bytes as an outcome key's. False
-// when the load cannot have an outcome or a file has no stat.
-func (st *streamer) statsKey(tag string, selected bool) ([sha256.Size]byte, bool) {
+func (st *streamer) statsOfOthers() ([sha256.Size]byte, bool) {
 	w := &encoder{b: make([]byte, 0, 64*len(st.l.files)+1024)}
-	w.str(tag)
+	w.str("others")
 	if len(st.l.stats) != len(st.l.files) || !st.keyHead(w) {
 		return [sha256.Size]byte{}, false
 	}
 	w.uvarint(uint64(len(st.l.files)))
 	for i, path := range st.l.files {
-		stat := st.l.stats[i]
-		if stat == (fileStat{}) {
-			return [sha256.Size]byte{}, false
-		}
 		sel := st.l.selected(path)
 		w.str(st.l.rel(path))
 		w.str(st.l.display(path))
 		w.bool(sel)
-		if sel && !selected {
+		if sel {
 			continue
 		}
-		w.varint(stat.size)
-		w.varint(stat.mtime)
-		w.varint(stat.ctime)
-		w.uvarint(stat.ino)
+		if st.l.stats[i] == (fileStat{}) {
+			return [sha256.Size]byte{}, false
+		}
+		writeStat(w, st.l.stats[i])
 	}
 	return sha256.Sum256(w.b), true
+}
+
+// writeStat writes stat to w, for a fingerprint.
+func writeStat(w *encoder, stat fileStat) {
+	w.varint(stat.size)
+	w.varint(stat.mtime)
+	w.varint(stat.ctime)
+	w.uvarint(stat.ino)
 }
 
 // keyOutcome lets Keep record the load keyed by replayOutcome, which
