@@ -46,7 +46,7 @@ type RenderResult struct {
 	// data: they went to the files as they were rendered. Nil when the
 	// render was Replayed.
 	Bundle *render.Bundle
-	// Written lists the files written under OutDir.
+	// Written lists the files written under OutDir, in no set order.
 	Written []string
 	// Counts counts the artifacts rendered, of each kind.
 	Counts render.Counts
@@ -130,28 +130,28 @@ func renderFiles(opts RenderOptions, load spec.StreamOptions) (*RenderResult, er
 	// A spec unchanged since the render that wrote OutDir, whose files are
 	// still as written, is not read again (see spec.StreamOptions.Memo).
 	stream.SetIntact(out.intact)
+	stream.SetUnchanged(out.manifestIs, out.asListed)
 	load.Memo, load.Replay, load.MemoKey = stream.AppMemo, stream.Replay, "render "+opts.Version
 	// A render of the same inputs as one before, into the same directory,
 	// skips Finish too when the files it wrote are as written.
 	var counts render.Counts
+	var replayed []string
 	// ... and after an edit where the summaries do not tell (the same
 	// Sets), the config entries, gateways and registrations it wrote stand
 	// when intact: only the edited apps are rendered.
 	load.Outcome = &spec.Outcome{Replay: func(memo []byte, apps bool) bool {
 		var ok bool
-		counts, ok = stream.ReplayOutcome(memo, apps)
+		counts, replayed, ok = stream.ReplayOutcome(memo, apps)
 		return ok
 	}, ReplaySets: stream.TakePrior}
 	restore := boundMemory(&load)
 	defer restore()
 	sets, diags := spec.Stream(load)
 	if load.Outcome.Replayed() {
-		out.previousOnce.Do(out.readPrevious)
-		written := make([]string, 0, len(out.previousPaths)+1)
-		for _, p := range out.previousPaths {
-			written = append(written, filepath.Join(out.dir, filepath.FromSlash(p)))
+		written := make([]string, len(replayed))
+		for i, p := range replayed {
+			written[i] = filepath.Join(out.dir, filepath.FromSlash(p))
 		}
-		written = append(written, filepath.Join(out.dir, render.ManifestFileName))
 		return &RenderResult{Written: written, Counts: counts, Replayed: true}, nil
 	}
 	res := &RenderResult{Diagnostics: Diagnostics{Diags: diags}, SetsReplayed: load.Outcome.SetsReplayed()}
@@ -351,6 +351,25 @@ func (o *outDir) intact(p string, sum [sha256.Size]byte, size int) bool {
 	return err == nil && st.Regular && st.Size == int64(size) && st.Mtime <= o.previousAt.UnixNano()
 }
 
+// manifestIs reports whether the previous manifest has checksum sum and
+// size, and has not changed since it was read.
+func (o *outDir) manifestIs(sum [sha256.Size]byte, size int) bool {
+	o.previousOnce.Do(o.readPrevious)
+	if o.previous == nil || sum != o.previousSum || int64(size) != o.previousSize {
+		return false
+	}
+	st, err := o.stat(render.ManifestFileName)
+	return err == nil && st.Regular && st.Size == int64(size) && st.Mtime == o.previousAt.UnixNano()
+}
+
+// asListed reports whether the file at p is there as the render that
+// wrote the previous manifest left it, of size: no newer than that
+// manifest. Only for a file that manifest lists, once manifestIs held.
+func (o *outDir) asListed(p string, size int) bool {
+	st, err := o.stat(p)
+	return err == nil && st.Regular && st.Size == int64(size) && st.Mtime <= o.previousAt.UnixNano()
+}
+
 // stat stats the file at p (slash-separated, under dir).
 func (o *outDir) stat(p string) (dirstat.Stat, error) {
 	return o.stats.Stat(filepath.FromSlash(p))
@@ -363,21 +382,48 @@ func (o *outDir) readPrevious() {
 		o.missing = true
 		return
 	}
-	path := filepath.Join(o.dir, render.ManifestFileName)
-	info, err := os.Stat(path)
+	// Through a small buffer, summed as it is read: it runs to megabytes,
+	// and a render that replays whole keeps none of them.
+	f, err := os.Open(filepath.Join(o.dir, render.ManifestFileName))
 	if err != nil {
 		return
 	}
-	data, err := rawfile.ReadFile(path)
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return
+	}
+	h := sha256.New()
+	counted := &countingReader{r: io.TeeReader(f, h)}
+	paths, sums, ok, err := render.ManifestListingFrom(counted, info.Size())
 	if err != nil {
 		return
 	}
-	paths, sums, err := render.ManifestListing(data)
-	if err != nil {
-		return
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	if !ok { // not as a render writes it: read whole, as it was summed
+		data, err := rawfile.ReadFile(f.Name())
+		if err != nil || sha256.Sum256(data) != sum {
+			return
+		}
+		if paths, sums, err = render.ManifestListing(data); err != nil {
+			return
+		}
 	}
 	o.previous, o.previousPaths, o.previousAt = sums, paths, info.ModTime()
-	o.previousSum, o.previousSize = sha256.Sum256(data), int64(len(data))
+	o.previousSum, o.previousSize = sum, counted.n
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // fileSum is f's checksum, computed when f does not carry it.

@@ -1,10 +1,12 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 )
 
 // ManifestSums reads the path and checksum of every artifact a manifest
@@ -52,58 +54,104 @@ func ManifestListing(data []byte) ([]string, map[string][sha256.Size]byte, error
 // up (false) on anything else: a backslash anywhere (an escape), an
 // artifact without both keys, or no artifacts where the manifest has some.
 func manifestSumsByLine(data []byte) ([]string, map[string][sha256.Size]byte, bool) {
-	if bytes.IndexByte(data, '\\') >= 0 {
-		return nil, nil, false
-	}
-	n := bytes.Count(data, []byte(`"sha256": "`))
-	sums := make(map[string][sha256.Size]byte, n)
-	paths := make([]string, 0, n)
-	var path []byte
-	var sum [sha256.Size]byte
-	inArtifact, hasPath, hasSum := false, false, false
-	for len(data) > 0 {
+	p := newLineListing(bytes.Count(data, []byte(`"sha256": "`)))
+	for len(data) > 0 && p.ok {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]
 		} else {
 			data = nil
 		}
-		line = bytes.TrimSpace(line)
+		p.line(line)
+	}
+	return p.done()
+}
+
+// lineListing reads a manifest in Finish's shape a line at a time (see
+// manifestSumsByLine).
+type lineListing struct {
+	paths                       []string
+	sums                        map[string][sha256.Size]byte
+	path                        []byte
+	sum                         [sha256.Size]byte
+	inArtifact, hasPath, hasSum bool
+	ok                          bool // not given up
+}
+
+// newLineListing readies a lineListing for about n artifacts.
+func newLineListing(n int) *lineListing {
+	return &lineListing{paths: make([]string, 0, n), sums: make(map[string][sha256.Size]byte, n), ok: true}
+}
+
+// line reads the next line, its newline left out or not.
+func (p *lineListing) line(line []byte) {
+	if bytes.IndexByte(line, '\\') >= 0 {
+		p.ok = false
+		return
+	}
+	line = bytes.TrimSpace(line)
+	switch {
+	case bytes.Equal(line, []byte("{")):
+		p.inArtifact, p.hasPath, p.hasSum = true, false, false
+	case bytes.Equal(line, []byte("}")) || bytes.Equal(line, []byte("},")):
+		if p.inArtifact {
+			if !p.hasPath || !p.hasSum {
+				p.ok = false
+				return
+			}
+			path := string(p.path)
+			p.paths = append(p.paths, path)
+			p.sums[path] = p.sum
+		}
+		p.inArtifact = false
+	case !p.inArtifact:
+	case bytes.HasPrefix(line, []byte(`"path": "`)):
+		v, ok := lineString(line[len(`"path": `):])
+		p.path, p.hasPath = append(p.path[:0], v...), ok
+		p.ok = p.ok && ok
+	case bytes.HasPrefix(line, []byte(`"sha256": "`)):
+		v, ok := lineString(line[len(`"sha256": `):])
+		if ok {
+			p.sum, ok = decodeSum(string(v))
+		}
+		p.hasSum = true
+		p.ok = p.ok && ok
+	}
+}
+
+// done returns what was read, and whether the manifest was in Finish's
+// shape with artifacts (else encoding/json says what it holds).
+func (p *lineListing) done() ([]string, map[string][sha256.Size]byte, bool) {
+	if !p.ok || len(p.sums) == 0 {
+		return nil, nil, false
+	}
+	return p.paths, p.sums, true
+}
+
+// ManifestListingFrom reads a manifest of about size bytes from r as
+// ManifestListing does one in Finish's shape, through a small buffer
+// rather than all of it at once (a render of 5,000 specs writes 7 MB). It
+// reads r to its end in any case; ok is false when the manifest is not in
+// Finish's shape, for the caller to read it whole with ManifestListing.
+func ManifestListingFrom(r io.Reader, size int64) (paths []string, sums map[string][sha256.Size]byte, ok bool, err error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	p := newLineListing(int(size / 280)) // about the bytes an artifact takes
+	for {
+		line, rerr := br.ReadSlice('\n')
 		switch {
-		case bytes.Equal(line, []byte("{")):
-			inArtifact, hasPath, hasSum = true, false, false
-		case bytes.Equal(line, []byte("}")) || bytes.Equal(line, []byte("},")):
-			if inArtifact {
-				if !hasPath || !hasSum {
-					return nil, nil, false
-				}
-				p := string(path)
-				paths = append(paths, p)
-				sums[p] = sum
-			}
-			inArtifact = false
-		case !inArtifact:
-		case bytes.HasPrefix(line, []byte(`"path": "`)):
-			v, ok := lineString(line[len(`"path": `):])
-			path, hasPath = v, ok
-			if !ok {
-				return nil, nil, false
-			}
-		case bytes.HasPrefix(line, []byte(`"sha256": "`)):
-			v, ok := lineString(line[len(`"sha256": `):])
-			if ok {
-				sum, ok = decodeSum(string(v))
-			}
-			if !ok {
-				return nil, nil, false
-			}
-			hasSum = true
+		case rerr == bufio.ErrBufferFull:
+			p.ok = false // a line longer than any of Finish's
+		case p.ok:
+			p.line(line)
+		}
+		switch {
+		case rerr == io.EOF:
+			paths, sums, ok = p.done()
+			return paths, sums, ok, nil
+		case rerr != nil && rerr != bufio.ErrBufferFull:
+			return nil, nil, false, rerr
 		}
 	}
-	if len(sums) == 0 {
-		return nil, nil, false // not this shape, or no artifacts: encoding/json says which
-	}
-	return paths, sums, true
 }
 
 // lineString is the JSON string that opens v, which is all there is on

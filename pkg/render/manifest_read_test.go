@@ -1,12 +1,14 @@
 package render
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -56,6 +58,18 @@ func TestManifestSums(t *testing.T) {
 		if err != nil || !slices.Equal(paths, c.paths) {
 			t.Errorf("%s: paths %q %v, want %q", name, paths, err, c.paths)
 		}
+		// So does ManifestListingFrom, a line at a time, for Finish's
+		// manifest alone; it reads every other to its end and says so.
+		r := bytes.NewReader(c.data)
+		paths, sums, ok, err := ManifestListingFrom(r, int64(len(c.data)))
+		if byLine := name == "finish's"; err != nil || ok != byLine || r.Len() != 0 || byLine && (!slices.Equal(paths, c.paths) || !maps.Equal(sums, c.want)) {
+			t.Errorf("%s, from a reader: %q %v, read by line %t (want %t), %d bytes left, %v", name, paths, sums, ok, byLine, r.Len(), err)
+		}
+	}
+	long, _ := manifest("nomad/" + strings.Repeat("x", 70<<10) + ".json")
+	longJSON, _ := marshalJSON(long)
+	if _, _, ok, err := ManifestListingFrom(bytes.NewReader(longJSON), int64(len(longJSON))); ok || err != nil {
+		t.Errorf("a line longer than the buffer: read by line %t, %v", ok, err)
 	}
 	if _, _, ok := manifestSumsByLine(escapedJSON); ok {
 		t.Errorf("a manifest with escapes was read by line")

@@ -73,7 +73,9 @@ type outcomeMemo struct {
 	set             []setArtifact
 }
 
-func decodeOutcomeMemo(memo []byte) (outcomeMemo, bool) {
+// decodeOutcomeMemo decodes memo, with the Set's artifacts when withSet
+// (only TakePrior needs them).
+func decodeOutcomeMemo(memo []byte, withSet bool) (outcomeMemo, bool) {
 	var m outcomeMemo
 	if len(memo) == 0 || memo[0] != outcomeVersion {
 		return m, false
@@ -95,8 +97,16 @@ func decodeOutcomeMemo(memo []byte) (outcomeMemo, bool) {
 	if n > len(r.b) {
 		return m, false
 	}
-	m.set = make([]setArtifact, 0, n)
+	if withSet {
+		m.set = make([]setArtifact, 0, n)
+	}
 	for ; n > 0 && !r.bad; n-- {
+		if !withSet {
+			if skipSetArtifact(r) >= len(m.files) {
+				return m, false
+			}
+			continue
+		}
 		a, i := decodeSetArtifact(r)
 		if i >= len(m.files) {
 			return m, false
@@ -111,37 +121,57 @@ func decodeOutcomeMemo(memo []byte) (outcomeMemo, bool) {
 // counts of that render and true when every file that Finish wrote is
 // intact (see SetIntact, which it calls from several goroutines at once),
 // and with apps every file of the apps as well (their memos were not
-// replayed), false otherwise (then Finish must run).
-func (s *Stream) ReplayOutcome(memo []byte, apps bool) (Counts, bool) {
-	m, ok := decodeOutcomeMemo(memo)
+// replayed), false otherwise (then Finish must run). It returns the paths
+// of every file that render wrote too, in no set order.
+func (s *Stream) ReplayOutcome(memo []byte, apps bool) (Counts, []string, bool) {
+	m, ok := decodeOutcomeMemo(memo, false)
 	if s.intact == nil || !ok {
-		return Counts{}, false
+		return Counts{}, nil, false
 	}
 	check := m.files
 	if apps {
 		check = slices.Concat(m.files, m.appFiles)
 	}
-	if !s.allIntact(check) {
-		return Counts{}, false
+	intact := func(f streamedFile) bool { return s.intact(f.path, f.sum, f.size) }
+	if s.unchanged != nil {
+		// The memo's manifest, intact, lists the rest as the memo has them.
+		i := slices.IndexFunc(m.files, func(f streamedFile) bool { return f.path == ManifestFileName })
+		if i < 0 || !s.manifestIs(m.files[i].sum, m.files[i].size) {
+			return Counts{}, nil, false
+		}
+		intact = func(f streamedFile) bool { return f.path == ManifestFileName || s.unchanged(f.path, f.size) }
 	}
-	return m.counts, true
+	if !allOf(check, intact) {
+		return Counts{}, nil, false
+	}
+	paths := make([]string, 0, len(m.files)+len(m.appFiles))
+	for _, files := range [][]streamedFile{m.files, m.appFiles} {
+		for _, f := range files {
+			paths = append(paths, f.path)
+		}
+	}
+	return m.counts, paths, true
 }
 
-// allIntact reports whether every one of files is intact, checking a
-// share of them on each core: 25,000 stats for a full render of 5,000
-// specs.
+// allIntact reports whether every one of files is intact.
 func (s *Stream) allIntact(files []streamedFile) bool {
+	return allOf(files, func(f streamedFile) bool { return s.intact(f.path, f.sum, f.size) })
+}
+
+// allOf reports whether ok holds for every one of files, checking a share
+// of them on each core: 25,000 stats for a full render of 5,000 specs.
+func allOf(files []streamedFile, ok func(streamedFile) bool) bool {
 	const share = 512
-	var damaged atomic.Bool
+	var failed atomic.Bool
 	parallel.ForEach((len(files)+share-1)/share, func(k int) {
 		for _, f := range files[k*share : min((k+1)*share, len(files))] {
-			if damaged.Load() || !s.intact(f.path, f.sum, f.size) {
-				damaged.Store(true)
+			if failed.Load() || !ok(f) {
+				failed.Store(true)
 				return
 			}
 		}
 	})
-	return !damaged.Load()
+	return !failed.Load()
 }
 
 // finished is what a Finish wrote: its files and the counts of its bundle.

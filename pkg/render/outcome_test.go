@@ -69,19 +69,20 @@ func TestOutcomeMemoNamesWhatFinishWrote(t *testing.T) {
 		want []string
 	}{{false, finishes}, {true, all}} {
 		asked = nil
-		counts, ok := s.ReplayOutcome(memo, c.apps)
+		counts, paths, ok := s.ReplayOutcome(memo, c.apps)
 		slices.Sort(asked)
-		if !ok || counts != b.Counts() || !slices.Equal(asked, c.want) {
-			t.Fatalf("replay, apps %t: ok %t, counts %+v (bundle %+v), asked for %q, want %q", c.apps, ok, counts, b.Counts(), asked, c.want)
+		slices.Sort(paths)
+		if !ok || counts != b.Counts() || !slices.Equal(asked, c.want) || !slices.Equal(paths, all) {
+			t.Fatalf("replay, apps %t: ok %t, counts %+v (bundle %+v), asked for %q, want %q; paths %q, want %q", c.apps, ok, counts, b.Counts(), asked, c.want, paths, all)
 		}
 	}
 	for n := range len(memo) {
-		if _, ok := s.ReplayOutcome(memo[:n], true); ok {
+		if _, _, ok := s.ReplayOutcome(memo[:n], true); ok {
 			t.Fatalf("a memo cut to %d of %d bytes replayed", n, len(memo))
 		}
 	}
 	s.SetIntact(func(p string, _ [sha256.Size]byte, _ int) bool { return p != finishes[len(finishes)/2] })
-	if _, ok := s.ReplayOutcome(memo, false); ok {
+	if _, _, ok := s.ReplayOutcome(memo, false); ok {
 		t.Fatalf("replayed with %s not intact", finishes[len(finishes)/2])
 	}
 	var appFile string
@@ -92,11 +93,43 @@ func TestOutcomeMemoNamesWhatFinishWrote(t *testing.T) {
 		}
 	}
 	s.SetIntact(func(p string, _ [sha256.Size]byte, _ int) bool { return p != appFile })
-	if _, ok := s.ReplayOutcome(memo, false); !ok {
+	if _, _, ok := s.ReplayOutcome(memo, false); !ok {
 		t.Fatalf("with the apps' memos replayed, %s (an app's) was asked for", appFile)
 	}
-	if _, ok := s.ReplayOutcome(memo, true); ok {
+	if _, _, ok := s.ReplayOutcome(memo, true); ok {
 		t.Fatalf("replayed with %s (an app's) not intact, the apps' memos not replayed", appFile)
+	}
+
+	// With SetUnchanged, the manifest is checked against the memo's, and
+	// then the other files by path and size alone, never by intact.
+	s.SetIntact(func(p string, _ [sha256.Size]byte, _ int) bool {
+		t.Errorf("intact asked for %s", p)
+		return false
+	})
+	manifestStands, broken := true, ""
+	s.SetUnchanged(func(sum [sha256.Size]byte, size int) bool {
+		return manifestStands && sum == written[ManifestFileName]
+	}, func(p string, size int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, p)
+		return p != broken
+	})
+	asked = nil
+	counts, paths, ok := s.ReplayOutcome(memo, true)
+	slices.Sort(asked)
+	slices.Sort(paths)
+	others := slices.DeleteFunc(slices.Clone(all), func(p string) bool { return p == ManifestFileName })
+	if !ok || counts != b.Counts() || !slices.Equal(asked, others) || !slices.Equal(paths, all) {
+		t.Fatalf("replay by the manifest: ok %t, counts %+v, asked for %q, want %q; paths %q", ok, counts, asked, others, paths)
+	}
+	broken = others[len(others)/2]
+	if _, _, ok := s.ReplayOutcome(memo, true); ok {
+		t.Fatalf("replayed by the manifest with %s changed", broken)
+	}
+	broken, manifestStands = "", false
+	if _, _, ok := s.ReplayOutcome(memo, true); ok {
+		t.Fatal("replayed by a manifest that is not the memo's")
 	}
 }
 

@@ -31,6 +31,10 @@ type Stream struct {
 	// intact says whether a file an earlier Stream wrote is still in place
 	// as written (see SetIntact); nil: Replay replays nothing.
 	intact func(path string, sum [sha256.Size]byte, size int) bool
+	// manifestIs and unchanged check a whole render's files without the
+	// previous manifest's listing (see SetUnchanged); nil: intact does.
+	manifestIs func(sum [sha256.Size]byte, size int) bool
+	unchanged  func(path string, size int) bool
 
 	mu sync.Mutex
 	// apps are the outcome of each app rendered, in no order.
@@ -84,6 +88,17 @@ func (s *Stream) App(set *spec.Set, app *spec.App) { s.app(set, app) }
 // several goroutines at once.
 func (s *Stream) SetIntact(intact func(path string, sum [sha256.Size]byte, size int) bool) {
 	s.intact = intact
+}
+
+// SetUnchanged lets ReplayOutcome check the files of a whole render with
+// less than intact needs: manifestIs reports whether manifest.json is
+// there with checksum sum and size, not changed since it was read; and
+// when the memo's manifest is, it lists every other file of the memo with
+// the memo's checksum, so that unchanged need only report whether the
+// file at path is there as the render that wrote that manifest left it,
+// of size. Both are called from several goroutines at once.
+func (s *Stream) SetUnchanged(manifestIs func(sum [sha256.Size]byte, size int) bool, unchanged func(path string, size int) bool) {
+	s.manifestIs, s.unchanged = manifestIs, unchanged
 }
 
 // AppMemo renders app as App does and returns its memo for spec.Stream's

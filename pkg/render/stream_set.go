@@ -44,7 +44,7 @@ func (s *Stream) TakePrior(memo []byte) bool {
 	if s.intact == nil {
 		return false
 	}
-	m, ok := decodeOutcomeMemo(memo)
+	m, ok := decodeOutcomeMemo(memo, true)
 	if !ok {
 		return false
 	}
@@ -111,6 +111,26 @@ func decodeSetArtifact(r *memoReader) (setArtifact, int) {
 		r.bad = true
 	}
 	return a, r.uvarint()
+}
+
+// skipSetArtifact reads past what decodeSetArtifact decodes, without
+// decoding it, and returns the index of its file.
+func skipSetArtifact(r *memoReader) int {
+	kind := r.take(1)
+	if r.bad {
+		return 0
+	}
+	for range 5 { // the owner's three, and what names it
+		r.take(r.uvarint())
+	}
+	switch kind[0] {
+	case setJob, setEntry:
+		r.uvarint()
+	case setRegistration:
+	default:
+		r.bad = true
+	}
+	return r.uvarint()
 }
 
 func boolByte(v bool) int {
