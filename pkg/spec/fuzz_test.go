@@ -59,9 +59,13 @@ func FuzzIndexEntry(f *testing.F) {
 		decls: []indexVar{{name: "replicas", typ: cty.Number}}, changed: true})
 	f.Add(w.b)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		rel := entryRel(b) // what replayEdited looks an entry up by
 		e := decodeEntry(b, map[string]string{})
 		if e == nil {
 			return
+		}
+		if rel != e.rel {
+			t.Fatalf("entryRel %q, decoded %q", rel, e.rel)
 		}
 		for _, nb := range e.facts.all() {
 			decodeFacts(nb.b, "f.hcl", "f.hcl")
