@@ -640,7 +640,7 @@ func (st *streamer) writeIndex(results []*fileResult) {
 	}
 	dir := filepath.Join(st.l.root, IndexDir)
 	made := false
-	var bw *bufio.Writer // one for every shard written
+	var sw shardWriter
 	for k := range indexShards {
 		// A shard as read, with the same entries, none changed, stands.
 		if f := st.indexFile; f != nil && len(f.shard(k)) == len(shards[k]) && f.read[k] && !changed[k] {
@@ -657,38 +657,46 @@ func (st *streamer) writeIndex(results []*fileResult) {
 			_ = os.Remove(filepath.Join(dir, indexFileName)) // of an earlier drover
 			made = true
 		}
-		if bw == nil {
-			bw = bufio.NewWriterSize(nil, 64<<10)
-		}
-		writeShard(bw, shardPath(st.l.root, k), id, ph, shards[k])
+		sw.write(shardPath(st.l.root, k), id, ph, shards[k])
 	}
 }
 
-// writeShard writes entries as the index shard at path, through bw: a
-// buffer of its own size rather than one of the whole shard (most of it
-// entries as they were read).
-func writeShard(bw *bufio.Writer, path, id string, ph [sha256.Size]byte, entries []*indexEntry) {
+// shardWriter writes index shards through one buffer of its own size and
+// one entry encoder for them all, rather than a buffer of each shard (most
+// of it entries as they were read).
+type shardWriter struct {
+	bw *bufio.Writer
+	ew encoder
+}
+
+// write writes entries as the index shard at path, for the binary id and
+// the drover.hcl of checksum ph.
+func (sw *shardWriter) write(path, id string, ph [sha256.Size]byte, entries []*indexEntry) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return
 	}
-	bw.Reset(tmp)
-	w := &encoder{b: []byte(indexMagic)}
-	w.str(id)
-	w.raw(ph[:])
-	w.uvarint(uint64(len(entries)))
-	ew := &encoder{}
-	for _, e := range entries {
-		ew.b = ew.b[:0]
-		encodeEntry(ew, e)
-		w.uvarint(uint64(len(ew.b)))
-		w.raw(ew.b)
-		if len(w.b) >= 32<<10 {
-			_, _ = bw.Write(w.b)
-			w.b = w.b[:0]
-		}
+	if sw.bw == nil {
+		sw.bw = bufio.NewWriterSize(nil, 64<<10)
 	}
-	_, _ = bw.Write(w.b)
+	bw := sw.bw
+	bw.Reset(tmp)
+	head := &encoder{b: []byte(indexMagic)}
+	head.str(id)
+	head.raw(ph[:])
+	head.uvarint(uint64(len(entries)))
+	_, _ = bw.Write(head.b)
+	var n [binary.MaxVarintLen64]byte
+	for _, e := range entries {
+		b := e.raw
+		if e.changed || b == nil {
+			sw.ew.b = sw.ew.b[:0]
+			encodeEntry(&sw.ew, e)
+			b = sw.ew.b
+		}
+		_, _ = bw.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+		_, _ = bw.Write(b)
+	}
 	werr := bw.Flush()
 	cerr := tmp.Close()
 	if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"slices"
 
@@ -198,7 +197,7 @@ func (st *streamer) writeEntriesOf(results []*fileResult) {
 		}
 	}
 	ph := sha256.Sum256(st.projectSrc)
-	var bw *bufio.Writer
+	var sw shardWriter
 	for k, fresh := range changed {
 		var entries []*indexEntry
 		for _, b := range st.indexFile.shard(k) {
@@ -213,9 +212,6 @@ func (st *streamer) writeEntriesOf(results []*fileResult) {
 		for _, rel := range sortedKeys(fresh) { // not in the index yet
 			entries = append(entries, fresh[rel])
 		}
-		if bw == nil {
-			bw = bufio.NewWriterSize(nil, 64<<10)
-		}
-		writeShard(bw, shardPath(st.l.root, k), id, ph, entries)
+		sw.write(shardPath(st.l.root, k), id, ph, entries)
 	}
 }
